@@ -1,0 +1,76 @@
+"""Unified Compute Identifiers (UCID): the reference library.
+
+    >>> import cid
+    >>> ident = cid.parse("ucid:Acme.example/CN-GD/x86-64-v4+sm90/mem=512GiB;acc=8")
+    >>> str(ident)
+    'ucid:acme.example/cn-gd/x86-64-v4+sm90/acc=8;mem=549755813888B'
+    >>> ident.to_dns_name("ucid.example")
+    '_acc_8._mem_549755813888b._x86-64-v4_sm90._cn-gd.acme.example.ucid.example.'
+    >>> cid.parse_pattern("ucid:*.example/cn-*/x86-64-v3/acc>=8").matches(ident)
+    True
+
+The normative texts are ``spec/identifier.md`` and ``spec/identifier.lark``.
+"""
+
+from __future__ import annotations
+
+from ._capability import Capability
+from ._errors import (
+    CidError,
+    CriticalExtensionError,
+    DescriptorError,
+    EncodingError,
+    ExpiredError,
+    IdentifierError,
+    KeyFileError,
+    NotYetValidError,
+    OversizeError,
+    RollbackError,
+    SignatureError,
+    UnknownKeyError,
+    ValidityError,
+)
+from ._identifier import Identifier, parse
+from ._pattern import Constraint, Pattern, parse_pattern
+from ._registry import satisfies
+
+__version__ = "0.1.0"
+
+#: Version of the identifier scheme this library implements (spec §11).
+SCHEME_VERSION = 1
+
+__all__ = [
+    "SCHEME_VERSION",
+    "Capability",
+    "CidError",
+    "Constraint",
+    "CriticalExtensionError",
+    "DescriptorError",
+    "EncodingError",
+    "ExpiredError",
+    "Identifier",
+    "IdentifierError",
+    "KeyFileError",
+    "NotYetValidError",
+    "OversizeError",
+    "Pattern",
+    "RollbackError",
+    "SignatureError",
+    "UnknownKeyError",
+    "ValidityError",
+    "__version__",
+    "parse",
+    "parse_pattern",
+    "satisfies",
+]
+
+
+# Errors are shown as cid.IdentifierError, not cid._errors.IdentifierError.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and issubclass(_obj, CidError):
+        _obj.__module__ = __name__
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

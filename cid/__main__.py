@@ -1,0 +1,7 @@
+"""``python -m cid``: the ``cid`` command."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

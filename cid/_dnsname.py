@@ -1,0 +1,136 @@
+"""The mapping between identifiers and DNS names (identifier spec §9).
+
+::
+
+    ucid:acme.example/cn-gd/x86-64-v4+sm90/acc=8;sriov
+      <-> _acc_8._sriov._x86-64-v4_sm90._cn-gd.acme.example.<root>.
+
+Provider labels keep their A-label form and never start with "_"; region,
+architecture and each attribute become one label with a leading "_", so the
+rightmost "_" label is the region and the split is unambiguous.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from ._errors import IdentifierError
+from ._identifier import Identifier, parse
+
+__all__ = ["MAX_ROOT", "from_dns_name", "normalise_root", "to_dns_name"]
+
+#: Longest root suffix (presentation form, no trailing dot).
+MAX_ROOT: Final = 63
+_ROOT_LABEL: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII).fullmatch
+_DNS_LABEL: Final = re.compile(r"[a-z0-9_-]{1,63}", re.ASCII).fullmatch
+# Canonical quantity values end in a unit; DNS lowercases it (spec §9.2).
+_UNIT_BACK: Final = {"b": "B", "bps": "bps", "hz": "Hz"}
+_QUANTITY: Final = re.compile(r"([0-9]+)(b|bps|hz)", re.ASCII).fullmatch
+
+
+def normalise_root(root: str) -> str:
+    """Check a root suffix and return it lowercase, without a trailing dot.
+
+    ``""`` and ``"."`` name the DNS root itself.
+    """
+    text = root[:-1] if root.endswith(".") else root
+    if not text:
+        return ""
+    if len(text) > MAX_ROOT or not text.isascii():
+        raise IdentifierError(
+            f"a root suffix is at most {MAX_ROOT} ASCII characters (letters, digits, hyphens)",
+            root,
+            min(len(text), MAX_ROOT),
+        )
+    text = text.lower()
+    pos = 0
+    for label in text.split("."):
+        if not _ROOT_LABEL(label):
+            raise IdentifierError(
+                "a root suffix label is 1-63 letters, digits or inner hyphens", root, pos
+            )
+        pos += len(label) + 1
+    return text
+
+
+def to_dns_name(ident: Identifier, root: str) -> str:
+    """The absolute DNS name of ``ident`` under ``root`` (lowercase, trailing dot)."""
+    suffix = normalise_root(root)
+    labels = [f"_{cap}".replace("=", "_").lower() for cap in ident.capabilities]
+    labels.append("_" + ident.arch.replace("+", "_"))
+    labels.append("_" + ident.region)
+    labels.append(ident.provider)
+    if suffix:
+        labels.append(suffix)
+    return ".".join(labels) + "."
+
+
+def from_dns_name(name: str, root: str) -> Identifier:
+    """The identifier whose DNS name under ``root`` is ``name`` (any case, dot optional).
+
+    Only the canonical name of an identifier is accepted, so the mapping is a
+    bijection between identifiers and the names it produces.
+    """
+    if not isinstance(name, str):
+        raise IdentifierError(f"a DNS name is text, not {type(name).__name__}", repr(name))
+    suffix = normalise_root(root)
+    text = name[:-1] if name.endswith(".") else name
+    if len(text) > 253 or not text.isascii():
+        raise IdentifierError(
+            "a DNS name is at most 253 ASCII characters", name, min(len(text), 253)
+        )
+    lowered = text.lower()
+    if suffix:
+        if not lowered.endswith("." + suffix):
+            raise IdentifierError(f"not under the root suffix {suffix!r}", name, None)
+        lowered = lowered[: -len(suffix) - 1]
+    labels = lowered.split(".")
+    starts = []
+    pos = 0
+    for label in labels:
+        if not _DNS_LABEL(label):
+            raise IdentifierError(
+                "a label is 1-63 letters, digits, hyphens or underscores", name, pos
+            )
+        starts.append(pos)
+        pos += len(label) + 1
+    marked = [i for i, label in enumerate(labels) if label.startswith("_")]
+    if len(marked) < 2 or marked[-1] == len(labels) - 1:
+        raise IdentifierError(
+            "expected _attribute..._arch._region.provider labels before the root",
+            name,
+            None,
+        )
+    region_at = marked[-1]
+    for i in range(region_at):
+        if not labels[i].startswith("_"):
+            raise IdentifierError("a provider label may not precede the region", name, starts[i])
+    for i in range(region_at + 1, len(labels)):
+        if labels[i].startswith("_"):  # pragma: no cover - region_at is the last
+            raise IdentifierError("a provider label does not start with '_'", name, starts[i])
+    provider = ".".join(labels[region_at + 1 :])
+    region = labels[region_at][1:]
+    arch = labels[region_at - 1][1:].replace("_", "+")
+    attrs = [_attribute(label[1:]) for label in labels[: region_at - 1]]
+    candidate = f"ucid:{provider}/{region}/{arch}" + ("/" + ";".join(attrs) if attrs else "")
+    try:
+        ident = parse(candidate)
+    except IdentifierError as exc:
+        raise IdentifierError(
+            f"decodes to {candidate!r}, which is not an identifier: {exc.reason}", name, None
+        ) from None
+    expected = to_dns_name(ident, suffix)
+    if expected[:-1] != (lowered + "." + suffix if suffix else lowered):
+        raise IdentifierError(f"not the canonical DNS name of {ident} ({expected})", name, None)
+    return ident
+
+
+def _attribute(label: str) -> str:
+    key, sep, value = label.partition("_")
+    if not sep:
+        return key
+    m = _QUANTITY(value)
+    if m:
+        value = m.group(1) + _UNIT_BACK[m.group(2)]
+    return f"{key}={value}"

@@ -1,0 +1,422 @@
+"""The :class:`Identifier` value and the semantic rules shared by both parsers (spec §4-§8)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final, NoReturn, TypeVar
+
+import idna
+
+from ._capability import Capability, ValueFault, typed_value
+from ._errors import IdentifierError
+from ._registry import ARCH_ALIASES, ARCHITECTURES, satisfies
+from ._syntax import (
+    FAST_ARCH,
+    FAST_ATTRIBUTE,
+    FAST_PROVIDER,
+    FAST_REGION,
+    MAX_INPUT,
+    RawAttribute,
+    Tok,
+    lark_identifier,
+)
+
+__all__ = ["MAX_ATTRIBUTES", "MAX_RELATIVE_DNS", "Identifier", "parse"]
+
+_T = TypeVar("_T")
+
+MAX_ATTRIBUTES: Final = 16
+MAX_ARCH_TERMS: Final = 8
+MAX_PROVIDER_LABELS: Final = 8
+MAX_ARCH_NAME: Final = 32
+#: Longest relative DNS name (presentation form, no trailing dot) of an identifier,
+#: so that any root suffix of up to 63 characters fits in 253 (spec §8).
+MAX_RELATIVE_DNS: Final = 189
+_SCHEME: Final = "ucid:"
+
+_ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class _Fault(Exception):
+    """Internal: a semantic fault at a token (``at``), before positions are known."""
+
+    def __init__(self, reason: str, at: Tok | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.at = at
+
+
+class Identifier:
+    """A Unified Compute Identifier: provider, region, architecture, capabilities.
+
+    Immutable. ``str()`` is the canonical form, and two identifiers are equal
+    exactly when their canonical forms are. Build one with :func:`cid.parse` or
+    :meth:`from_dns_name`.
+    """
+
+    # One slot holding (canonical, provider, region, cpu, accelerators,
+    # capabilities): a single store per identifier keeps parsing fast.
+    __slots__ = ("_v",)
+    _v: tuple[str, str, str, str, tuple[str, ...], tuple[Capability, ...]]
+
+    @property
+    def provider(self) -> str:
+        """Provider name in A-label form (``xn--...`` for Unicode labels), lowercase."""
+        return self._v[1]
+
+    @property
+    def region(self) -> str:
+        """Region code, lowercase (``cn-gd``)."""
+        return self._v[2]
+
+    @property
+    def cpu(self) -> str:
+        """The CPU architecture (canonical registry name when registered)."""
+        return self._v[3]
+
+    @property
+    def accelerators(self) -> tuple[str, ...]:
+        """Accelerator architectures, sorted, without duplicates."""
+        return self._v[4]
+
+    @property
+    def capabilities(self) -> tuple[Capability, ...]:
+        """Capability attributes, sorted by key."""
+        return self._v[5]
+
+    def __init__(self) -> None:  # pragma: no cover - guarded
+        raise TypeError("use cid.parse() or Identifier.from_dns_name() to make an Identifier")
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"Identifier is immutable; cannot set {name}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"Identifier is immutable; cannot delete {name}")
+
+    def __str__(self) -> str:
+        return self._v[0]
+
+    def __repr__(self) -> str:
+        return f"Identifier({self._v[0]!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Identifier):
+            return self._v[0] == other._v[0]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._v[0])
+
+    def __lt__(self, other: Identifier) -> bool:
+        if isinstance(other, Identifier):
+            return self._v[0] < other._v[0]
+        return NotImplemented
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (parse, (self._v[0],))
+
+    @property
+    def arch(self) -> str:
+        """The architecture component in canonical form (``x86-64-v4+sm90``)."""
+        return "+".join((self.cpu, *self.accelerators))
+
+    @property
+    def provider_unicode(self) -> str:
+        """The provider with A-labels decoded to Unicode, for display."""
+        if "xn--" not in self.provider:
+            return self.provider
+        return ".".join(
+            idna.ulabel(label) if label.startswith("xn--") else label
+            for label in self.provider.split(".")
+        )
+
+    def capability(self, key: str) -> Capability | None:
+        """The attribute named ``key``, or None."""
+        for cap in self.capabilities:
+            if cap.key == key:
+                return cap
+        return None
+
+    def satisfies_arch(self, want: str) -> bool:
+        """True when this resource runs code built for architecture ``want``."""
+        return satisfies(self.cpu, want) or any(satisfies(a, want) for a in self.accelerators)
+
+    def to_dns_name(self, root: str) -> str:
+        """The DNS name of this identifier under ``root`` (spec §9), absolute, lowercase."""
+        from ._dnsname import to_dns_name  # noqa: PLC0415 - _dnsname imports this module
+
+        return to_dns_name(self, root)
+
+    @classmethod
+    def from_dns_name(cls, name: str, root: str) -> Identifier:
+        """The identifier whose DNS name under ``root`` is ``name`` (spec §9.3)."""
+        from ._dnsname import from_dns_name  # noqa: PLC0415 - _dnsname imports this module
+
+        return from_dns_name(name, root)
+
+
+_new = object.__new__
+_store: Callable[[Identifier, object], None] = Identifier.__dict__["_v"].__set__
+
+
+def _make(
+    provider: str,
+    region: str,
+    cpu: str,
+    accs: tuple[str, ...],
+    caps: tuple[Capability, ...],
+    caps_text: str,
+) -> Identifier:
+    canonical = f"{_SCHEME}{provider}/{region}/{cpu}"
+    if accs:
+        canonical += "+" + "+".join(accs)
+    if caps:
+        canonical += "/" + caps_text
+    # Every separator maps to one DNS separator; region, arch and each attribute
+    # gain a leading underscore (spec §9.1), so the length is known from the text.
+    if len(canonical) - len(_SCHEME) + 2 + len(caps) > MAX_RELATIVE_DNS:
+        raise _Fault(
+            f"the identifier's DNS name would exceed {MAX_RELATIVE_DNS} characters", None
+        )
+    ident: Identifier = _new(Identifier)
+    _store(ident, (canonical, provider, region, cpu, accs, caps))
+    return ident
+
+
+# ---------------------------------------------------------------- components
+# Results are memoised by their input text: they depend on nothing else, and
+# real workloads repeat providers, architectures and attributes (spec §10 notes
+# that a cache changes no result). Faults are not memoised.
+
+_MEMO_LIMIT: Final = 4096
+_provider_memo: dict[str, str] = {}
+_arch_memo: dict[str, tuple[str, tuple[str, ...]]] = {}
+_region_memo: dict[str, str] = {}
+_attr_memo: dict[str, tuple[str, str, Capability]] = {}
+_caps_memo: dict[str, tuple[tuple[Capability, ...], str]] = {}
+
+
+def _remember(memo: dict[str, _T], key: str, value: _T) -> None:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+
+
+def _provider(labels: list[Tok]) -> str:
+    """provider: LABEL ("." LABEL)*  -- IDNA2008 (RFC 5891), no UTS #46 mapping."""
+    if len(labels) > MAX_PROVIDER_LABELS:
+        raise _Fault(f"a provider has at most {MAX_PROVIDER_LABELS} labels", labels[0])
+    out = []
+    for tok in labels:
+        label = tok.text.translate(_ASCII_LOWER)
+        try:
+            if label.isascii():
+                if label[2:4] == "--":
+                    if not label.startswith("xn--"):
+                        raise _Fault("labels with '--' in positions 3-4 are reserved", tok)
+                    # An A-label must decode to a valid U-label and encode back to itself.
+                    if idna.alabel(idna.ulabel(label)).decode("ascii") != label:
+                        raise _Fault("not the canonical A-label of its U-label", tok)
+                elif len(label) > 63:
+                    raise _Fault("a label is at most 63 characters", tok)
+            else:
+                label = idna.alabel(label).decode("ascii")
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise _Fault(f"invalid internationalised label: {exc}", tok) from None
+        out.append(label)
+    if any(not t.text.isascii() or t.text[2:4] == "--" for t in labels):
+        try:  # RFC 5893: the Bidi rule holds across all labels of the name
+            idna.encode(".".join(out), uts46=False)
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise _Fault(f"invalid internationalised name: {exc}", labels[0]) from None
+    return ".".join(out)
+
+
+def _arch(terms: list[Tok]) -> tuple[str, tuple[str, ...]]:
+    """arch: ARCH ("+" ARCH)*  -- first a CPU, then accelerators (spec §6)."""
+    if len(terms) > MAX_ARCH_TERMS:
+        raise _Fault(f"at most {MAX_ARCH_TERMS} architecture names", terms[MAX_ARCH_TERMS])
+    names = [arch_name(t) for t in terms]
+    cpu = names[0]
+    if ARCHITECTURES.get(cpu, None) is not None and ARCHITECTURES[cpu].kind != "cpu":
+        raise _Fault(f"{cpu} is an accelerator; the first architecture must be a CPU", terms[0])
+    seen = {cpu}
+    for tok, name in zip(terms[1:], names[1:], strict=True):
+        entry = ARCHITECTURES.get(name)
+        if entry is not None and entry.kind == "cpu":
+            raise _Fault(f"{name} is a CPU; only the first architecture may be a CPU", tok)
+        if name in seen:
+            raise _Fault(f"{name} appears twice", tok)
+        seen.add(name)
+    return cpu, tuple(sorted(names[1:]))
+
+
+def arch_name(tok: Tok) -> str:
+    """One ARCH token to its canonical name: lowercase, aliases resolved."""
+    name = tok.text.lower()
+    name = ARCH_ALIASES.get(name, name)
+    if "_" in name:
+        raise _Fault(f"unknown architecture {name!r} ('_' only appears in aliases)", tok)
+    if len(name) > MAX_ARCH_NAME:
+        raise _Fault(f"an architecture name is at most {MAX_ARCH_NAME} characters", tok)
+    return name
+
+
+def attribute(raw: RawAttribute) -> Capability:
+    """attribute: NAME ["=" value]  -- typed, checked against the registry (spec §7)."""
+    key = raw.key.text.lower()
+    if len(key) > 32:
+        raise _Fault("a capability name is at most 32 characters", raw.key)
+    try:
+        typ, value = typed_value(key, raw.kind, raw.value.text if raw.value else None)
+    except ValueFault as fault:
+        raise _Fault(fault.reason, raw.value if fault.at_value else raw.key) from None
+    cap = Capability(key, typ, value)
+    if len(str(cap)) > 62:  # its DNS label is one longer (spec §9.1)
+        raise _Fault("an attribute is at most 62 characters in canonical form", raw.key)
+    return cap
+
+
+def _capabilities(attrs: list[RawAttribute]) -> tuple[Capability, ...]:
+    if len(attrs) > MAX_ATTRIBUTES:
+        raise _Fault(f"at most {MAX_ATTRIBUTES} capability attributes", attrs[MAX_ATTRIBUTES].key)
+    caps = []
+    seen: set[str] = set()
+    for raw in attrs:
+        cap = attribute(raw)
+        if cap.key in seen:
+            raise _Fault(f"{cap.key} appears twice", raw.key)
+        seen.add(cap.key)
+        caps.append(cap)
+    caps.sort(key=lambda c: c.key)
+    return tuple(caps)
+
+
+# ------------------------------------------------------------------- parsing
+
+
+def _split(text: str, sep: str) -> list[Tok]:
+    toks, start = [], 0
+    for part in text.split(sep):
+        toks.append(Tok(part, start))
+        start += len(part) + 1
+    return toks
+
+
+def _fast(text: str) -> Identifier | None:
+    """The fast path: split on the separators, then memoised components.
+
+    A memo holds only texts that passed the component's expression (the
+    grammar's terminals, ASCII only) and the semantic rules, so a hit skips
+    both. Returns None when it cannot decide; the caller then takes the lark
+    path, which gives the same answer or the fault with its position.
+    """
+    if text[:5].lower() != _SCHEME:
+        return None
+    parts = text[5:].split("/")
+    if len(parts) == 4:
+        provider_text, region_text, arch_text, caps_text = parts
+    elif len(parts) == 3:
+        provider_text, region_text, arch_text = parts
+        caps_text = None
+    else:
+        return None
+    try:
+        provider = _provider_memo.get(provider_text)
+        if provider is None:
+            if not FAST_PROVIDER(provider_text):
+                return None
+            provider = _provider(_split(provider_text, "."))
+            _remember(_provider_memo, provider_text, provider)
+        region = _region_memo.get(region_text)
+        if region is None:
+            if not FAST_REGION(region_text):
+                return None
+            region = region_text.lower()
+            _remember(_region_memo, region_text, region)
+        arch = _arch_memo.get(arch_text)
+        if arch is None:
+            if not FAST_ARCH(arch_text):
+                return None
+            arch = _arch(_split(arch_text, "+"))
+            _remember(_arch_memo, arch_text, arch)
+        if caps_text is None:
+            return _make(provider, region, arch[0], arch[1], (), "")
+        caps = _caps_memo.get(caps_text)
+        if caps is None:
+            caps = _fast_capabilities(caps_text)
+            if caps is None:
+                return None
+            _remember(_caps_memo, caps_text, caps)
+        return _make(provider, region, arch[0], arch[1], caps[0], caps[1])
+    except _Fault:
+        return None
+
+
+def _fast_capabilities(caps_text: str) -> tuple[tuple[Capability, ...], str] | None:
+    found = []
+    for item in caps_text.split(";"):
+        entry = _attr_memo.get(item)
+        if entry is None:
+            if not FAST_ATTRIBUTE(item):
+                return None
+            key, eq, value = item.partition("=")
+            cap = attribute(
+                RawAttribute(Tok(key, 0), Tok(value, 0) if eq else None, _value_kind(value))
+            )
+            entry = (cap.key, str(cap), cap)
+            _remember(_attr_memo, item, entry)
+        found.append(entry)
+    found.sort()
+    if len({e[0] for e in found}) != len(found) or len(found) > MAX_ATTRIBUTES:
+        return None
+    return tuple([e[2] for e in found]), ";".join([e[1] for e in found])
+
+
+def _value_kind(value: str) -> str | None:
+    # FAST_ATTRIBUTE already matched one of the three value terminals.
+    if not value:
+        return None
+    if value[0].isalpha():
+        return "NAME"
+    return "QUANTITY" if value[-1].isalpha() else "INTEGER"
+
+
+def parse_slow(text: str) -> Identifier:
+    """Parse with the lark grammar only (the oracle); faults carry positions."""
+    raw = lark_identifier(text)
+    try:
+        caps = _capabilities(raw.attributes)
+        return _make(
+            _provider(raw.provider),
+            raw.region.text.lower(),
+            *_arch(raw.arch),
+            caps,
+            ";".join(map(str, caps)),
+        )
+    except _Fault as fault:
+        raise IdentifierError(fault.reason, text, fault.at.pos if fault.at else None) from None
+
+
+def parse(text: str) -> Identifier:
+    """Parse a UCID in any valid spelling and return it as an :class:`Identifier`.
+
+    Raises :class:`cid.IdentifierError` (a ``ValueError``) with the position of
+    the fault for anything that is not a valid identifier.
+    """
+    if not isinstance(text, str):
+        raise IdentifierError(f"an identifier is text, not {type(text).__name__}", repr(text))
+    if len(text) <= MAX_INPUT and text.isascii():
+        ident = _fast(text)
+        if ident is not None:
+            return ident
+    return parse_slow(text)
+
+
+def fault_to_error(fault: Exception, text: str) -> IdentifierError:
+    """Internal: turn a :class:`_Fault` raised for ``text`` into the public error."""
+    assert isinstance(fault, _Fault)
+    return IdentifierError(fault.reason, text, fault.at.pos if fault.at else None)
+
+
+Fault = _Fault
