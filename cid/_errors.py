@@ -51,9 +51,7 @@ class IdentifierError(CidError, ValueError):
 
 def _printable(text: str) -> str:
     # Control and format characters would move the caret or hide the fault.
-    return "".join(
-        ch if unicodedata.category(ch)[0] != "C" else f"\\u{ord(ch):04x}" for ch in text
-    )
+    return "".join(ch if unicodedata.category(ch)[0] != "C" else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def _width(text: str) -> int:

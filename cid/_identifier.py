@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final, NoReturn, TypeVar
+from functools import lru_cache
+from typing import Final, NoReturn
 
 import idna
 
@@ -22,8 +23,6 @@ from ._syntax import (
 )
 
 __all__ = ["MAX_ATTRIBUTES", "MAX_RELATIVE_DNS", "Identifier", "parse"]
-
-_T = TypeVar("_T")
 
 MAX_ATTRIBUTES: Final = 16
 MAX_ARCH_TERMS: Final = 8
@@ -175,31 +174,13 @@ def _make(
     # Every separator maps to one DNS separator; region, arch and each attribute
     # gain a leading underscore (spec §9.1), so the length is known from the text.
     if len(canonical) - len(_SCHEME) + 2 + len(caps) > MAX_RELATIVE_DNS:
-        raise _Fault(
-            f"the identifier's DNS name would exceed {MAX_RELATIVE_DNS} characters", None
-        )
+        raise _Fault(f"the identifier's DNS name would exceed {MAX_RELATIVE_DNS} characters", None)
     ident: Identifier = _new(Identifier)
     _store(ident, (canonical, provider, region, cpu, accs, caps))
     return ident
 
 
 # ---------------------------------------------------------------- components
-# Results are memoised by their input text: they depend on nothing else, and
-# real workloads repeat providers, architectures and attributes (spec §10 notes
-# that a cache changes no result). Faults are not memoised.
-
-_MEMO_LIMIT: Final = 4096
-_provider_memo: dict[str, str] = {}
-_arch_memo: dict[str, tuple[str, tuple[str, ...]]] = {}
-_region_memo: dict[str, str] = {}
-_attr_memo: dict[str, tuple[str, str, Capability]] = {}
-_caps_memo: dict[str, tuple[tuple[Capability, ...], str]] = {}
-
-
-def _remember(memo: dict[str, _T], key: str, value: _T) -> None:
-    if len(memo) >= _MEMO_LIMIT:
-        memo.clear()
-    memo[key] = value
 
 
 def _provider(labels: list[Tok]) -> str:
@@ -303,83 +284,86 @@ def _split(text: str, sep: str) -> list[Tok]:
     return toks
 
 
-def _fast(text: str) -> Identifier | None:
-    """The fast path: split on the separators, then memoised components.
+# The fast path's component functions are memoised by their input text: the
+# result depends on nothing else, real workloads repeat providers,
+# architectures and attributes, and lru_cache never stores a raised _Fault.
+# Each returns None when its expression (the grammar's terminals, ASCII only)
+# does not match, and the lark path then decides.
 
-    A memo holds only texts that passed the component's expression (the
-    grammar's terminals, ASCII only) and the semantic rules, so a hit skips
-    both. Returns None when it cannot decide; the caller then takes the lark
-    path, which gives the same answer or the fault with its position.
-    """
+
+@lru_cache(maxsize=4096)
+def _fast_provider(text: str) -> str | None:
+    return _provider(_split(text, ".")) if FAST_PROVIDER(text) else None
+
+
+@lru_cache(maxsize=1024)
+def _fast_region(text: str) -> str | None:
+    return text.lower() if FAST_REGION(text) else None
+
+
+@lru_cache(maxsize=1024)
+def _fast_arch(text: str) -> tuple[str, tuple[str, ...]] | None:
+    return _arch(_split(text, "+")) if FAST_ARCH(text) else None
+
+
+@lru_cache(maxsize=4096)
+def _fast_attribute(item: str) -> tuple[str, str, Capability] | None:
+    if not FAST_ATTRIBUTE(item):
+        return None
+    key, eq, value = item.partition("=")
+    if eq:
+        kind = "NAME" if value[0].isalpha() else "QUANTITY" if value[-1].isalpha() else "INTEGER"
+        cap = attribute(RawAttribute(Tok(key, 0), Tok(value, 0), kind))
+    else:
+        cap = attribute(RawAttribute(Tok(key, 0), None, None))
+    return cap.key, str(cap), cap
+
+
+# Capability sets vary more than any component: sized for a catalogue of ~10^4
+# distinct sets (a few MB when full).
+@lru_cache(maxsize=16384)
+def _fast_capabilities(text: str) -> tuple[tuple[Capability, ...], str] | None:
+    found = [_fast_attribute(item) for item in text.split(";")]
+    if None in found:
+        return None
+    entries: list[tuple[str, str, Capability]] = found  # type: ignore[assignment]
+    entries.sort()
+    if len({e[0] for e in entries}) != len(entries) or len(entries) > MAX_ATTRIBUTES:
+        return None  # the lark path reports the duplicate or the excess with its position
+    return tuple([e[2] for e in entries]), ";".join([e[1] for e in entries])
+
+
+FAST_MEMOS: Final = (_fast_provider, _fast_region, _fast_arch, _fast_attribute, _fast_capabilities)
+
+
+def _fast(text: str) -> Identifier | None:
+    """The fast path: split on the separators ("/" and ";" occur in no
+    terminal), then memoised components. Returns None when it cannot decide;
+    the caller then takes the lark path, which gives the same answer or the
+    fault with its position."""
     if text[:5].lower() != _SCHEME:
         return None
     parts = text[5:].split("/")
-    if len(parts) == 4:
-        provider_text, region_text, arch_text, caps_text = parts
-    elif len(parts) == 3:
-        provider_text, region_text, arch_text = parts
-        caps_text = None
-    else:
-        return None
     try:
-        provider = _provider_memo.get(provider_text)
-        if provider is None:
-            if not FAST_PROVIDER(provider_text):
-                return None
-            provider = _provider(_split(provider_text, "."))
-            _remember(_provider_memo, provider_text, provider)
-        region = _region_memo.get(region_text)
-        if region is None:
-            if not FAST_REGION(region_text):
-                return None
-            region = region_text.lower()
-            _remember(_region_memo, region_text, region)
-        arch = _arch_memo.get(arch_text)
-        if arch is None:
-            if not FAST_ARCH(arch_text):
-                return None
-            arch = _arch(_split(arch_text, "+"))
-            _remember(_arch_memo, arch_text, arch)
-        if caps_text is None:
-            return _make(provider, region, arch[0], arch[1], (), "")
-        caps = _caps_memo.get(caps_text)
-        if caps is None:
-            caps = _fast_capabilities(caps_text)
+        if len(parts) == 4:
+            caps = _fast_capabilities(parts[3])
             if caps is None:
                 return None
-            _remember(_caps_memo, caps_text, caps)
+        elif len(parts) == 3:
+            caps = _NO_CAPS
+        else:
+            return None
+        provider = _fast_provider(parts[0])
+        region = _fast_region(parts[1])
+        arch = _fast_arch(parts[2])
+        if provider is None or region is None or arch is None:
+            return None
         return _make(provider, region, arch[0], arch[1], caps[0], caps[1])
     except _Fault:
         return None
 
 
-def _fast_capabilities(caps_text: str) -> tuple[tuple[Capability, ...], str] | None:
-    found = []
-    for item in caps_text.split(";"):
-        entry = _attr_memo.get(item)
-        if entry is None:
-            if not FAST_ATTRIBUTE(item):
-                return None
-            key, eq, value = item.partition("=")
-            cap = attribute(
-                RawAttribute(Tok(key, 0), Tok(value, 0) if eq else None, _value_kind(value))
-            )
-            entry = (cap.key, str(cap), cap)
-            _remember(_attr_memo, item, entry)
-        found.append(entry)
-    found.sort()
-    if len({e[0] for e in found}) != len(found) or len(found) > MAX_ATTRIBUTES:
-        return None
-    return tuple([e[2] for e in found]), ";".join([e[1] for e in found])
-
-
-def _value_kind(value: str) -> str | None:
-    # FAST_ATTRIBUTE already matched one of the three value terminals.
-    if not value:
-        return None
-    if value[0].isalpha():
-        return "NAME"
-    return "QUANTITY" if value[-1].isalpha() else "INTEGER"
+_NO_CAPS: Final[tuple[tuple[Capability, ...], str]] = ((), "")
 
 
 def parse_slow(text: str) -> Identifier:

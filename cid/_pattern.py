@@ -84,9 +84,7 @@ class Pattern:
 
     def __str__(self) -> str:
         parts = [
-            "*"
-            if self.provider is None
-            else ("*." if self.provider_below else "") + self.provider,
+            "*" if self.provider is None else ("*." if self.provider_below else "") + self.provider,
             "*" if self.region is None else self.region + ("-*" if self.region_below else ""),
             "+".join((self.cpu or "*", *self.accelerators)),
             ";".join(map(str, self.constraints)),

@@ -209,9 +209,7 @@ def lark_pattern(text: str) -> RawPattern:
     for child in provider.children:
         if isinstance(child, lark.Tree):
             raw.provider = _tokens(child)
-    raw.provider_any = any(
-        isinstance(c, lark.Token) and c.type == "ANY" for c in provider.children
-    )
+    raw.provider_any = any(isinstance(c, lark.Token) and c.type == "ANY" for c in provider.children)
     if isinstance(region, lark.Tree):
         # region_pattern: ANY | REGION | REGION "-" ANY
         toks = [c for c in region.children if isinstance(c, lark.Token)]

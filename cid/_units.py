@@ -65,9 +65,7 @@ def quantity(text: str) -> tuple[str, int]:
     scaled = int(whole + fraction) * factor
     divisor = 10 ** len(fraction)
     if scaled % divisor:
-        raise ValueError(
-            f"{text} is not a whole number of {CANONICAL_UNIT[kind]}"
-        )
+        raise ValueError(f"{text} is not a whole number of {CANONICAL_UNIT[kind]}")
     value = scaled // divisor
     if value > MAX_VALUE:
         raise ValueError(f"{text} exceeds the largest value, {MAX_VALUE} {CANONICAL_UNIT[kind]}")

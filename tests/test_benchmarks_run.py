@@ -1,0 +1,40 @@
+"""The benchmarks run (tiny sizes): a broken benchmark is found here, not at measuring time.
+
+No timing is asserted; figures live in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).parent / "benchmarks"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_identifier_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _load("bench_identifier")
+    strings = bench.workload(300)
+    assert len(set(strings)) == 300
+    assert bench.main(["--n", "300", "--rounds", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["rates"]) == {
+        "cid.parse",
+        "cid.parse, memos cleared",
+        "urlsplit (uncached)",
+        "lark LALR",
+    }
+    assert result["ratio_to_anchor"]["urlsplit (uncached)"] == 1.0
