@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Final, NoReturn
@@ -28,6 +29,7 @@ MAX_ATTRIBUTES: Final = 16
 MAX_ARCH_TERMS: Final = 8
 MAX_PROVIDER_LABELS: Final = 8
 MAX_ARCH_NAME: Final = 32
+MAX_ARCH_TEXT: Final = 62
 #: Longest relative DNS name (presentation form, no trailing dot) of an identifier,
 #: so that any root suffix of up to 63 characters fits in 253 (spec §8).
 MAX_RELATIVE_DNS: Final = 189
@@ -206,11 +208,21 @@ def _provider(labels: list[Tok]) -> str:
             raise _Fault(f"invalid internationalised label: {exc}", tok) from None
         out.append(label)
     if any(not t.text.isascii() or t.text[2:4] == "--" for t in labels):
-        try:  # RFC 5893: the Bidi rule holds across all labels of the name
-            idna.encode(".".join(out), uts46=False)
-        except (idna.IDNAError, UnicodeError) as exc:
-            raise _Fault(f"invalid internationalised name: {exc}", labels[0]) from None
+        _bidi_domain(labels, out)
     return ".".join(out)
+
+
+def _bidi_domain(labels: list[Tok], alabels: list[str]) -> None:
+    """RFC 5893 section 2: in a name with any right-to-left label, every label
+    (ASCII ones too) must satisfy the Bidi rule."""
+    ulabels = [idna.ulabel(a) if a.startswith("xn--") else a for a in alabels]
+    if not any(unicodedata.bidirectional(ch) in ("R", "AL", "AN") for u in ulabels for ch in u):
+        return
+    for tok, ulabel in zip(labels, ulabels, strict=True):
+        try:
+            idna.check_bidi(ulabel, check_ltr=True)
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise _Fault(f"violates the Bidi rule of RFC 5893: {exc}", tok) from None
 
 
 def _arch(terms: list[Tok]) -> tuple[str, tuple[str, ...]]:
@@ -229,6 +241,11 @@ def _arch(terms: list[Tok]) -> tuple[str, tuple[str, ...]]:
         if name in seen:
             raise _Fault(f"{name} appears twice", tok)
         seen.add(name)
+    if sum(map(len, names)) + len(names) - 1 > MAX_ARCH_TEXT:
+        raise _Fault(
+            f"the architecture is at most {MAX_ARCH_TEXT} characters (its DNS label is one more)",
+            terms[0],
+        )
     return cpu, tuple(sorted(names[1:]))
 
 

@@ -120,6 +120,8 @@ class Pattern:
 
 def _constraint(raw: RawAttribute) -> Constraint:
     key = raw.key.text.lower()
+    if len(key) > 32:
+        raise Fault("a capability name is at most 32 characters", raw.key)
     if raw.op == "!":
         return Constraint(key, "absent")
     if raw.value is None:

@@ -81,6 +81,9 @@ def lark_parser() -> lark.Lark:
             lexer="contextual",
             start=["identifier", "pattern"],
             maybe_placeholders=True,
+            # Case-insensitive means ASCII only: without this, "ı" would match
+            # "i" in ucid: and the Kelvin sign "K" would match "k".
+            g_regex_flags=re.ASCII,
         )
     return _parser
 

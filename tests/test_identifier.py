@@ -51,6 +51,7 @@ CANONICAL = [
     ("ucid:中国移动.cn/cn-bj/aarch64", "ucid:xn--fiq02ib9d179b.cn/cn-bj/aarch64"),
     ("ucid:XN--FIQ02IB9D179B.cn/cn-bj/aarch64", "ucid:xn--fiq02ib9d179b.cn/cn-bj/aarch64"),
     ("ucid:bücher.de/de/x86-64", "ucid:xn--bcher-kva.de/de/x86-64"),
+    ("ucid:אב.ab/il/x86-64", "ucid:xn--4dbc.ab/il/x86-64"),
     ("ucid:Bücher.de/de/x86-64", "ucid:xn--bcher-kva.de/de/x86-64"),
     ("ucid:xn--Bcher-KVA.de/de/x86-64", "ucid:xn--bcher-kva.de/de/x86-64"),
 ]
@@ -137,6 +138,16 @@ INVALID = [
     ("ucid:acme/cn/x86-64/" + ";".join(f"k{i}" for i in range(17)), 74, "at most 16"),
     ("ucid:acme/cn/x86-64/ü=1", 20, "unexpected"),
     ("ucid:" + "a" * 600, 512, "longer than 512"),
+    # case-insensitive means ASCII only: no Unicode case folding anywhere
+    ("ucıd:a/cn/x86-64", 0, "expected 'ucid:'"),
+    ("ucid:a/ſc/x86-64", 7, "region code"),
+    ("ucid:a/cn/İx", 10, "architecture name"),
+    ("ucid:a/cn/x86-64/\u212a=1", 17, "expected a name"),
+    # the architecture's DNS label must fit 63 octets
+    ("ucid:a/cn/x86-64-v4+" + "+".join(c * 20 for c in "abc"), 10, "at most 62"),
+    # RFC 5893: a right-to-left name makes every label obey the Bidi rule
+    ("ucid:אב.1a/cn/x86-64", 8, "Bidi rule"),
+    ("ucid:xn--4dbc.1a/cn/x86-64", 14, "Bidi rule"),
 ]
 
 

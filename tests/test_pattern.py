@@ -118,6 +118,7 @@ INVALID = [
     ("ucid:*/*/*/acc~8", 14, "unexpected"),
     ("ucid:*/*/*/" + ";".join(f"k{i}" for i in range(33)), 11 + 3 * 10 + 4 * 22, "at most 32"),
     ("ucid:*/*/*/x=1;", 15, "unexpected end"),
+    ("ucid:*/*/*/" + "k" * 33, 11, "at most 32"),
 ]
 
 
