@@ -15,6 +15,25 @@ The normative texts are ``spec/identifier.md`` and ``spec/identifier.lark``.
 from __future__ import annotations
 
 from ._capability import Capability
+from ._cbor import ProfileError
+from ._descriptor import (
+    DEFAULT_SKEW,
+    MAX_DELEGATION_VALIDITY,
+    MAX_DESCRIPTOR_VALIDITY,
+    MAX_SIGNED,
+    MAX_SKEW,
+    TYP_ANCHOR,
+    TYP_DELEGATION,
+    TYP_DESCRIPTOR,
+    Delegation,
+    Descriptor,
+    Endpoint,
+    sign,
+    sign_rotation,
+    verify,
+    verify_delegation,
+    verify_rotation,
+)
 from ._errors import (
     CidError,
     CriticalExtensionError,
@@ -31,6 +50,7 @@ from ._errors import (
     ValidityError,
 )
 from ._identifier import Identifier, parse
+from ._keys import SigningKey, VerifyKey
 from ._pattern import Constraint, Pattern, parse_pattern
 from ._registry import satisfies
 
@@ -40,13 +60,24 @@ __version__ = "0.1.0"
 SCHEME_VERSION = 1
 
 __all__ = [
+    "DEFAULT_SKEW",
+    "MAX_DELEGATION_VALIDITY",
+    "MAX_DESCRIPTOR_VALIDITY",
+    "MAX_SIGNED",
+    "MAX_SKEW",
     "SCHEME_VERSION",
+    "TYP_ANCHOR",
+    "TYP_DELEGATION",
+    "TYP_DESCRIPTOR",
     "Capability",
     "CidError",
     "Constraint",
     "CriticalExtensionError",
+    "Delegation",
+    "Descriptor",
     "DescriptorError",
     "EncodingError",
+    "Endpoint",
     "ExpiredError",
     "Identifier",
     "IdentifierError",
@@ -54,14 +85,22 @@ __all__ = [
     "NotYetValidError",
     "OversizeError",
     "Pattern",
+    "ProfileError",
     "RollbackError",
     "SignatureError",
+    "SigningKey",
     "UnknownKeyError",
     "ValidityError",
+    "VerifyKey",
     "__version__",
     "parse",
     "parse_pattern",
     "satisfies",
+    "sign",
+    "sign_rotation",
+    "verify",
+    "verify_delegation",
+    "verify_rotation",
 ]
 
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, TextIO
 
-from . import __version__
+from . import __version__, _cli_descriptor
 from ._errors import CidError, IdentifierError
 from ._identifier import Identifier, parse
 from ._pattern import parse_pattern
@@ -199,12 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     for action in sub.choices.values():
         action.add_argument("--json", action="store_true", help="JSON lines for machines")
+
+    _cli_descriptor.add_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command in ("key", "descriptor"):
+        return _cli_descriptor.run(args, sys.stdout, sys.stderr)
     try:
         status: int = args.run(args, sys.stdout, sys.stderr)
     except CidError as exc:  # e.g. a bad --root

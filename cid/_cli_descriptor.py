@@ -1,0 +1,516 @@
+"""``cid key ...`` and ``cid descriptor ...``: keys and signed descriptors on the command line.
+
+This is a driver: it reads files and the clock, then calls the sans-IO core in
+``_descriptor`` with the time passed in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+from . import _cbor, _cose, _descriptor
+from ._descriptor import Delegation, Descriptor, Endpoint, sign, verify, verify_delegation
+from ._errors import (
+    CidError,
+    CriticalExtensionError,
+    DescriptorError,
+    EncodingError,
+    ExpiredError,
+    IdentifierError,
+    KeyFileError,
+    NotYetValidError,
+    OversizeError,
+    RollbackError,
+    SignatureError,
+    UnknownKeyError,
+)
+from ._identifier import parse
+from ._keys import SigningKey, VerifyKey
+
+__all__ = ["EXIT_CODES", "add_commands", "exit_code"]
+
+#: Exit status for each failure, most specific class first (README, `cid --help`).
+EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
+    (SignatureError, 10, "bad signature"),
+    (UnknownKeyError, 11, "unknown key id"),
+    (ExpiredError, 12, "expired"),
+    (NotYetValidError, 13, "not yet valid"),
+    (RollbackError, 14, "rollback: lower version than one seen"),
+    (CriticalExtensionError, 15, "unknown critical extension"),
+    (OversizeError, 16, "oversize"),
+    (EncodingError, 65, "bad encoding"),
+    (IdentifierError, 65, "invalid identifier"),
+    (DescriptorError, 17, "not trusted"),
+    (KeyFileError, 78, "unusable key file"),
+    (FileNotFoundError, 66, "no such file"),
+    (OSError, 74, "input/output error"),
+)
+
+
+def exit_code(exc: BaseException) -> int:
+    for cls, code, _ in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return 1
+
+
+# ------------------------------------------------------------------- helpers
+
+_DURATION: Final = re.compile(r"([0-9]+)([smhd]?)")
+_SECONDS: Final = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> int:
+    m = _DURATION.fullmatch(text.strip())
+    if m is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 3600, 90m, 12h, 7d")
+    return int(m.group(1)) * _SECONDS[m.group(2)]
+
+
+def _time(text: str) -> int:
+    """Seconds since the epoch, or an ISO 8601 date-time with a zone (``2026-11-24T08:00Z``)."""
+    if text.isdigit():
+        return int(text)
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not epoch seconds or ISO 8601") from None
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, such as Z")
+    return int(when.timestamp())
+
+
+def _iso(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _now(args: argparse.Namespace) -> int:
+    # The driver reads the clock once; the core only ever sees this number.
+    return int(args.now) if args.now is not None else int(dt.datetime.now(dt.UTC).timestamp())
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Temporary file in the same folder, fsync, rename: never a torn output file."""
+    folder = path.parent
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dirfd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dirfd)
+    finally:
+        os.close(dirfd)
+
+
+def _read_record(path: str) -> bytes:
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    stripped = data.strip()
+    # Accept base64 too, as `cid descriptor sign --base64` prints it.
+    if stripped and stripped[:1] != b"\xd2" and re.fullmatch(rb"[A-Za-z0-9+/=_-]+", stripped):
+        try:
+            return base64.urlsafe_b64decode(stripped + b"=" * (-len(stripped) % 4))
+        except ValueError:
+            pass
+    return data
+
+
+def _kid(kid: object) -> str:
+    return kid.hex() if isinstance(kid, bytes) else repr(kid)
+
+
+def _load_verify_keys(paths: Sequence[str]) -> list[VerifyKey]:
+    keys = []
+    for path in paths:
+        text = Path(path).read_text("ascii", errors="replace")
+        if "PRIVATE KEY" in text:
+            keys.append(SigningKey.load(path).verify_key)
+        else:
+            keys.append(VerifyKey.load(path))
+    return keys
+
+
+# ------------------------------------------------------------ descriptor JSON
+
+
+def _endpoint(obj: Any) -> Endpoint:
+    if not isinstance(obj, dict):
+        raise EncodingError(f"an endpoint is a JSON object, not {type(obj).__name__}")
+    known = {"transport", "protocol", "host", "port", "priority", "weight", "alpn", "region"}
+    if unknown := set(obj) - known:
+        raise EncodingError(f"unknown endpoint fields: {', '.join(sorted(unknown))}")
+    fields = dict(obj)
+    if "alpn" in fields:
+        fields["alpn"] = tuple(fields["alpn"])
+    try:
+        return Endpoint(**fields)
+    except TypeError as exc:
+        raise EncodingError(f"endpoint: {exc}") from None
+
+
+def descriptor_from_json(spec: Any, now: int, valid_for: int) -> Descriptor:
+    """Build a :class:`Descriptor` from the JSON ``cid descriptor sign`` reads.
+
+    Missing times default to ``now`` (iat, nbf) and ``nbf + valid_for`` (exp);
+    missing capabilities default to the subject's own attributes.
+    """
+    if not isinstance(spec, dict):
+        raise EncodingError("a descriptor specification is a JSON object")
+    known = {
+        "issuer",
+        "subject",
+        "version",
+        "issued_at",
+        "not_before",
+        "expires",
+        "endpoints",
+        "capabilities",
+        "ext",
+        "crit",
+    }
+    if unknown := set(spec) - known:
+        raise EncodingError(f"unknown descriptor fields: {', '.join(sorted(unknown))}")
+    for name in ("issuer", "subject", "version", "endpoints"):
+        if name not in spec:
+            raise EncodingError(f"the descriptor specification needs {name!r}")
+    subject = str(parse(str(spec["subject"])))  # canonicalise what people write
+    issued_at: Any = spec.get("issued_at", now)
+    not_before: Any = spec.get("not_before", issued_at)
+    expires: Any = spec.get("expires")
+    if expires is None:
+        if type(not_before) is not int:
+            raise EncodingError(f"not_before must be an integer, not {not_before!r}")
+        expires = not_before + valid_for
+    caps = spec.get("capabilities")
+    if caps is None:
+        caps = [str(c) for c in parse(subject).capabilities]
+    try:
+        return Descriptor(
+            issuer=spec["issuer"],
+            subject=subject,
+            version=spec["version"],
+            issued_at=issued_at,
+            not_before=not_before,
+            expires=expires,
+            endpoints=tuple(_endpoint(e) for e in spec["endpoints"] or ()),
+            capabilities=tuple(caps),
+            ext=spec.get("ext") or {},
+            crit=tuple(spec.get("crit") or ()),
+        )
+    except TypeError as exc:
+        raise EncodingError(f"descriptor: {exc}") from None
+
+
+def descriptor_json(rec: Descriptor) -> dict[str, Any]:
+    return {
+        "issuer": rec.issuer,
+        "subject": rec.subject,
+        "version": rec.version,
+        "issued_at": rec.issued_at,
+        "not_before": rec.not_before,
+        "expires": rec.expires,
+        "endpoints": [
+            {
+                k: v
+                for k, v in {
+                    "transport": e.transport,
+                    "protocol": e.protocol,
+                    "host": e.host,
+                    "port": e.port,
+                    "priority": e.priority,
+                    "weight": e.weight,
+                    "alpn": list(e.alpn) or None,
+                    "region": e.region,
+                }.items()
+                if v is not None
+            }
+            for e in rec.endpoints
+        ],
+        "capabilities": list(rec.capabilities),
+        "ext": _jsonable(dict(rec.ext)),
+        "crit": list(rec.crit),
+    }
+
+
+def delegation_json(rec: Delegation) -> dict[str, Any]:
+    return {
+        "parent": rec.parent,
+        "child": rec.child,
+        "keys": [_kid(k.kid) for k in rec.keys],
+        "version": rec.version,
+        "issued_at": rec.issued_at,
+        "not_before": rec.not_before,
+        "expires": rec.expires,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"bytes": value.hex()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _human(rec: Descriptor | Delegation, kid: bytes | None, verified: bool) -> str:
+    rows: list[tuple[str, str]] = [
+        ("status", "VERIFIED" if verified else "NOT VERIFIED (signature not checked)"),
+    ]
+    if kid is not None:
+        rows.append(("key id", _kid(kid)))
+    if isinstance(rec, Descriptor):
+        rows += [("issuer", rec.issuer), ("subject", rec.subject), ("version", str(rec.version))]
+    else:
+        rows += [("parent", rec.parent), ("child", rec.child), ("version", str(rec.version))]
+        rows += [("key", _kid(k.kid)) for k in rec.keys]
+    rows += [
+        ("issued at", _iso(rec.issued_at)),
+        ("valid", f"{_iso(rec.not_before)} .. {_iso(rec.expires)}"),
+    ]
+    if isinstance(rec, Descriptor):
+        for i, e in enumerate(rec.endpoints):
+            where = f"{e.transport}/{e.protocol} {e.host} port {e.port}"
+            extra = f"priority {e.priority} weight {e.weight}"
+            if e.alpn:
+                extra += f" alpn {','.join(e.alpn)}"
+            if e.region:
+                extra += f" region {e.region}"
+            rows.append(("endpoints" if i == 0 else "", f"{where}  ({extra})"))
+        for i, cap in enumerate(rec.capabilities):
+            rows.append(("capabilities" if i == 0 else "", cap))
+        if rec.crit:
+            rows.append(("critical ext", ", ".join(rec.crit)))
+    return "\n".join(f"{k:<13} {v}".rstrip() for k, v in rows)
+
+
+def inspect(data: bytes) -> tuple[dict[Any, Any], Descriptor | Delegation]:
+    """Decode a signed record WITHOUT verifying it: (protected header, record)."""
+    msg = _cose.decode_sign1(data, max_size=_descriptor.MAX_SIGNED)
+    header = _cbor.decode(msg.protected, max_size=len(msg.protected))
+    if not isinstance(header, dict):
+        raise EncodingError("the protected header must be a map")
+    typ = header.get(_cose.HEADER_TYP)
+    if typ == _descriptor.TYP_DESCRIPTOR:
+        return header, _descriptor._descriptor(msg.payload)
+    if typ in (_descriptor.TYP_DELEGATION, _descriptor.TYP_ANCHOR):
+        return header, _descriptor._delegation(msg.payload)
+    raise EncodingError(f"unknown typ {typ!r}")
+
+
+# ------------------------------------------------------------------ commands
+
+
+def _cmd_key_gen(args: argparse.Namespace, out: TextIO) -> int:
+    key = SigningKey.generate()
+    path = Path(args.path)
+    key.save(path, overwrite=args.force)
+    key.verify_key.save(path.with_name(path.name + ".pub"), overwrite=args.force)
+    if args.json:
+        print(
+            json.dumps({"private": str(path), "public": f"{path}.pub", "kid": _kid(key.kid)}),
+            file=out,
+        )
+    else:
+        print(
+            f"private key  {path}  (mode 0600)\npublic key   {path}.pub\nkey id       "
+            f"{_kid(key.kid)}",
+            file=out,
+        )
+    return 0
+
+
+def _cmd_key_show(args: argparse.Namespace, out: TextIO) -> int:
+    (key,) = _load_verify_keys([args.path])
+    if args.json:
+        print(json.dumps({"kid": _kid(key.kid), "public": bytes(key).hex()}), file=out)
+    else:
+        print(f"key id       {_kid(key.kid)}\npublic key   {bytes(key).hex()}", file=out)
+    return 0
+
+
+def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
+    text = sys.stdin.read() if args.spec == "-" else Path(args.spec).read_text("utf-8")
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EncodingError(f"{args.spec}: not JSON: {exc}") from None
+    rec = descriptor_from_json(spec, _now(args), args.valid_for)
+    signed = sign(rec, SigningKey.load(args.key))
+    if args.output:
+        _write_atomic(Path(args.output), signed)
+        print(
+            f"signed {rec.subject} version {rec.version}: {len(signed)} bytes -> {args.output}",
+            file=out,
+        )
+    else:
+        print(base64.urlsafe_b64encode(signed).decode("ascii").rstrip("="), file=out)
+    return 0
+
+
+_DELEGATION_TYP: Final = _descriptor.TYP_DELEGATION.encode("ascii")
+
+
+def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
+    data = _read_record(args.record)
+    keys = _load_verify_keys(args.key)
+    now = _now(args)
+    seen: dict[str, Any] = {}
+    for path in args.seen or ():
+        _, old = inspect(_read_record(path))  # local state, trusted as accepted before
+        seen[old.subject if isinstance(old, Descriptor) else old.child] = old
+    rec: Descriptor | Delegation
+    if _DELEGATION_TYP in data[:120]:  # the typ is in the protected header, near the start
+        rec = verify_delegation(
+            data, keys, now=now, seen_versions=seen, skew=args.skew, issuer=args.issuer
+        )
+    else:  # verify() is the judge of everything else, tampered records included
+        rec = verify(
+            data,
+            keys,
+            now=now,
+            seen_versions=seen,
+            skew=args.skew,
+            issuer=args.issuer,
+            extensions=args.extension or (),
+        )
+    header, _ = inspect(data)
+    kid = header.get(_cose.HEADER_KID)
+    if args.json:
+        body = descriptor_json(rec) if isinstance(rec, Descriptor) else delegation_json(rec)
+        print(json.dumps({"verified": True, "kid": _kid(kid), "now": now, **body}), file=out)
+    else:
+        print(_human(rec, kid, verified=True), file=out)
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
+    data = _read_record(args.record)
+    header, rec = inspect(data)
+    kid = header.get(_cose.HEADER_KID)
+    if args.json:
+        body = descriptor_json(rec) if isinstance(rec, Descriptor) else delegation_json(rec)
+        print(
+            json.dumps(
+                {
+                    "verified": False,
+                    "header": {
+                        "alg": header.get(_cose.HEADER_ALG),
+                        "kid": _kid(kid),
+                        "typ": header.get(_cose.HEADER_TYP),
+                    },
+                    "size": len(data),
+                    **body,
+                },
+                ensure_ascii=False,
+            ),
+            file=out,
+        )
+    else:
+        print(_human(rec, kid, verified=False), file=out)
+    return 0
+
+
+def add_commands(commands: Any) -> None:
+    """Add ``key`` and ``descriptor`` to the ``cid`` command's subparsers."""
+    key = commands.add_parser("key", help="Ed25519 signing keys")
+    sub = key.add_subparsers(dest="key_command", required=True, metavar="SUBCOMMAND")
+    p = sub.add_parser("gen", help="generate a key pair: PATH (private, mode 0600), PATH.pub")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--force", action="store_true", help="replace existing files")
+    p.set_defaults(run=_cmd_key_gen)
+    p = sub.add_parser("show", help="key id (RFC 9679 thumbprint) and public key")
+    p.add_argument("path", metavar="PATH", help="a private or public key file")
+    p.set_defaults(run=_cmd_key_show)
+    for parser in sub.choices.values():
+        parser.add_argument("--json", action="store_true", help="JSON for machines")
+
+    desc = commands.add_parser(
+        "descriptor",
+        help="signed descriptors",
+        epilog="Exit status: " + ", ".join(f"{c} {m}" for _, c, m in EXIT_CODES) + ".",
+    )
+    sub = desc.add_subparsers(dest="descriptor_command", required=True, metavar="SUBCOMMAND")
+    p = sub.add_parser("sign", help="sign a descriptor described in JSON")
+    p.add_argument("spec", metavar="SPEC.json", help="'-' reads standard input")
+    p.add_argument("--key", required=True, help="private key file")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="write the signed record here (atomically); without it, print it in base64url",
+    )
+    p.add_argument(
+        "--valid-for",
+        type=_duration,
+        default=86400,
+        help="when SPEC has no expires: validity after not_before (default 1d)",
+    )
+    p.set_defaults(run=_cmd_sign)
+    p = sub.add_parser("verify", help="verify a signed descriptor or delegation record")
+    p.add_argument("record", metavar="RECORD", help="binary or base64; '-' reads stdin")
+    p.add_argument(
+        "--key",
+        action="append",
+        required=True,
+        help="trusted key file (repeatable); selected by key id, never tried in turn",
+    )
+    p.add_argument(
+        "--skew",
+        type=int,
+        default=_descriptor.DEFAULT_SKEW,
+        help=f"clock skew allowed in seconds (default {_descriptor.DEFAULT_SKEW})",
+    )
+    p.add_argument("--issuer", help="require this issuing zone")
+    p.add_argument(
+        "--seen",
+        action="append",
+        metavar="RECORD",
+        help="a record accepted earlier: lower versions are a rollback",
+    )
+    p.add_argument(
+        "--extension",
+        action="append",
+        metavar="NAME",
+        help="a critical extension this verifier understands",
+    )
+    p.set_defaults(run=_cmd_verify)
+    p = sub.add_parser("show", help="decode and show a record WITHOUT verifying it")
+    p.add_argument("record", metavar="RECORD", help="binary or base64; '-' reads stdin")
+    p.set_defaults(run=_cmd_show)
+    for name, parser in sub.choices.items():
+        parser.add_argument("--json", action="store_true", help="JSON for machines")
+        if name in ("sign", "verify"):
+            parser.add_argument(
+                "--now",
+                type=_time,
+                default=None,
+                help="the time to judge validity at (default: the clock)",
+            )
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run a key or descriptor command, turning each failure into its exit status."""
+    try:
+        status: int = args.run(args, out)
+    except (CidError, OSError) as exc:
+        what = next((m for cls, _, m in EXIT_CODES if isinstance(exc, cls)), "error")
+        print(f"cid: {what}: {exc}", file=err)
+        return exit_code(exc)
+    return status
