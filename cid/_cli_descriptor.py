@@ -10,16 +10,16 @@ import argparse
 import base64
 import datetime as dt
 import json
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
 
 from . import _cbor, _cose, _descriptor
-from ._descriptor import Delegation, Descriptor, Endpoint, sign, verify, verify_delegation
+from ._atomic import write_atomic
+from ._descriptor import Delegation, Descriptor, sign, verify, verify_delegation
+from ._descriptor_json import delegation_json, descriptor_from_json, descriptor_json
 from ._errors import (
     CidError,
     CriticalExtensionError,
@@ -34,7 +34,6 @@ from ._errors import (
     SignatureError,
     UnknownKeyError,
 )
-from ._identifier import parse
 from ._keys import SigningKey, VerifyKey
 
 __all__ = ["EXIT_CODES", "add_commands", "exit_code"]
@@ -99,26 +98,6 @@ def _now(args: argparse.Namespace) -> int:
     return int(args.now) if args.now is not None else int(dt.datetime.now(dt.UTC).timestamp())
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temporary file in the same folder, fsync, rename: never a torn output file."""
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dirfd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dirfd)
-    finally:
-        os.close(dirfd)
-
-
 def _read_record(path: str) -> bytes:
     data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     stripped = data.strip()
@@ -144,130 +123,6 @@ def _load_verify_keys(paths: Sequence[str]) -> list[VerifyKey]:
         else:
             keys.append(VerifyKey.load(path))
     return keys
-
-
-# ------------------------------------------------------------ descriptor JSON
-
-
-def _endpoint(obj: Any) -> Endpoint:
-    if not isinstance(obj, dict):
-        raise EncodingError(f"an endpoint is a JSON object, not {type(obj).__name__}")
-    known = {"transport", "protocol", "host", "port", "priority", "weight", "alpn", "region"}
-    if unknown := set(obj) - known:
-        raise EncodingError(f"unknown endpoint fields: {', '.join(sorted(unknown))}")
-    fields = dict(obj)
-    if "alpn" in fields:
-        fields["alpn"] = tuple(fields["alpn"])
-    try:
-        return Endpoint(**fields)
-    except TypeError as exc:
-        raise EncodingError(f"endpoint: {exc}") from None
-
-
-def descriptor_from_json(spec: Any, now: int, valid_for: int) -> Descriptor:
-    """Build a :class:`Descriptor` from the JSON ``cid descriptor sign`` reads.
-
-    Missing times default to ``now`` (iat, nbf) and ``nbf + valid_for`` (exp);
-    missing capabilities default to the subject's own attributes.
-    """
-    if not isinstance(spec, dict):
-        raise EncodingError("a descriptor specification is a JSON object")
-    known = {
-        "issuer",
-        "subject",
-        "version",
-        "issued_at",
-        "not_before",
-        "expires",
-        "endpoints",
-        "capabilities",
-        "ext",
-        "crit",
-    }
-    if unknown := set(spec) - known:
-        raise EncodingError(f"unknown descriptor fields: {', '.join(sorted(unknown))}")
-    for name in ("issuer", "subject", "version", "endpoints"):
-        if name not in spec:
-            raise EncodingError(f"the descriptor specification needs {name!r}")
-    subject = str(parse(str(spec["subject"])))  # canonicalise what people write
-    issued_at: Any = spec.get("issued_at", now)
-    not_before: Any = spec.get("not_before", issued_at)
-    expires: Any = spec.get("expires")
-    if expires is None:
-        if type(not_before) is not int:
-            raise EncodingError(f"not_before must be an integer, not {not_before!r}")
-        expires = not_before + valid_for
-    caps = spec.get("capabilities")
-    if caps is None:
-        caps = [str(c) for c in parse(subject).capabilities]
-    try:
-        return Descriptor(
-            issuer=spec["issuer"],
-            subject=subject,
-            version=spec["version"],
-            issued_at=issued_at,
-            not_before=not_before,
-            expires=expires,
-            endpoints=tuple(_endpoint(e) for e in spec["endpoints"] or ()),
-            capabilities=tuple(caps),
-            ext=spec.get("ext") or {},
-            crit=tuple(spec.get("crit") or ()),
-        )
-    except TypeError as exc:
-        raise EncodingError(f"descriptor: {exc}") from None
-
-
-def descriptor_json(rec: Descriptor) -> dict[str, Any]:
-    return {
-        "issuer": rec.issuer,
-        "subject": rec.subject,
-        "version": rec.version,
-        "issued_at": rec.issued_at,
-        "not_before": rec.not_before,
-        "expires": rec.expires,
-        "endpoints": [
-            {
-                k: v
-                for k, v in {
-                    "transport": e.transport,
-                    "protocol": e.protocol,
-                    "host": e.host,
-                    "port": e.port,
-                    "priority": e.priority,
-                    "weight": e.weight,
-                    "alpn": list(e.alpn) or None,
-                    "region": e.region,
-                }.items()
-                if v is not None
-            }
-            for e in rec.endpoints
-        ],
-        "capabilities": list(rec.capabilities),
-        "ext": _jsonable(dict(rec.ext)),
-        "crit": list(rec.crit),
-    }
-
-
-def delegation_json(rec: Delegation) -> dict[str, Any]:
-    return {
-        "parent": rec.parent,
-        "child": rec.child,
-        "keys": [_kid(k.kid) for k in rec.keys],
-        "version": rec.version,
-        "issued_at": rec.issued_at,
-        "not_before": rec.not_before,
-        "expires": rec.expires,
-    }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"bytes": value.hex()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def _human(rec: Descriptor | Delegation, kid: bytes | None, verified: bool) -> str:
@@ -355,7 +210,7 @@ def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     rec = descriptor_from_json(spec, _now(args), args.valid_for)
     signed = sign(rec, SigningKey.load(args.key))
     if args.output:
-        _write_atomic(Path(args.output), signed)
+        write_atomic(Path(args.output), signed)
         print(
             f"signed {rec.subject} version {rec.version}: {len(signed)} bytes -> {args.output}",
             file=out,

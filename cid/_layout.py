@@ -1,0 +1,48 @@
+"""Where things live in DNS (spec/resolution.md part 1): record types and owner names.
+
+Names starting with two underscores can never be identifier labels (those are
+provider labels, which start with a letter or digit, or "_" followed by one),
+so the hierarchy's own records cannot collide with any identifier.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import dns.name
+import dns.rdatatype
+
+__all__ = [
+    "DELEGATION_LABEL",
+    "ENUM_LABEL",
+    "TXT_TAG",
+    "TYPE_DELEGATION",
+    "TYPE_DESCRIPTOR",
+    "UDP_PAYLOAD",
+    "delegation_owner",
+    "enum_owner",
+]
+
+#: Private-use RR types (RFC 6895 §3.1: 65280-65534) carrying signed records as raw bytes.
+TYPE_DESCRIPTOR: Final = dns.rdatatype.RdataType.make(65280)
+TYPE_DELEGATION: Final = dns.rdatatype.RdataType.make(65281)
+#: First TXT string of the base64 fallback copy of a descriptor.
+TXT_TAG: Final = b"ucid1"
+#: Reserved labels.
+ENUM_LABEL: Final = b"__enum"
+DELEGATION_LABEL: Final = b"__deleg"
+#: Every answer fits this UDP payload (EDNS(0), RFC 6891; DNS flag day 2020) or sets TC.
+UDP_PAYLOAD: Final = 1232
+
+
+def delegation_owner(child: dns.name.Name, parent: dns.name.Name) -> dns.name.Name:
+    """``<child labels relative to parent>.__deleg.<parent>``: in the parent zone, beside
+    the cut but not at it, because a parent may hold only NS and glue at a cut
+    (RFC 1034 §4.2.1), so a server would answer a query there with a referral."""
+    relative = child.relativize(parent)
+    return relative.concatenate(dns.name.Name((DELEGATION_LABEL,)).concatenate(parent))
+
+
+def enum_owner(node: dns.name.Name) -> dns.name.Name:
+    """``__enum.<node>``: PTR records naming the nodes directly below ``node``."""
+    return dns.name.Name((ENUM_LABEL, *node.labels))

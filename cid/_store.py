@@ -1,0 +1,402 @@
+"""The on-disk registry (spec/resolution.md §7): a folder operators keep in version control.
+
+::
+
+    registry.json                      {"format": "ucid-registry", "version": 1, "root": ...}
+    anchor.json                        the trust anchor (root zone, keys, servers); built
+    zones/<zone>/zone.json             settings: parent, name servers, TTLs, validity
+    zones/<zone>/keys/<kid>.key|.pub   the zone's Ed25519 keys (private ones mode 0600)
+    zones/<zone>/sources/*.json        descriptors to sign, as ``cid descriptor sign`` reads
+    zones/<zone>/descriptors/*.cose    signed descriptors; built, or added signed
+    zones/<zone>/delegations/*.cose    what this zone signed for each child zone; built
+
+Every write is atomic (``_atomic``). Loading verifies every signed file with
+its zone's keys and reports each bad file with its path and reason; a bad
+file is never served.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Final
+
+import dns.zone
+
+from ._atomic import write_atomic
+from ._descriptor import Delegation, Descriptor, encode_payload, sign, verify, verify_delegation
+from ._descriptor_json import descriptor_from_json
+from ._errors import CidError
+from ._identifier import parse
+from ._keys import SigningKey, VerifyKey
+from ._zone import NameServer, SignedDelegation, SignedDescriptor, ZoneSettings, assemble
+
+__all__ = ["Problem", "Registry", "RegistryError", "ZoneConfig"]
+
+FORMAT: Final = "ucid-registry"
+DEFAULT_VALID_FOR: Final = 7 * 86400
+DEFAULT_DELEGATION_VALID_FOR: Final = 90 * 86400
+
+
+class RegistryError(CidError):
+    """A registry that cannot be used at all (the message names the file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a registry: the file and the reason."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneConfig:
+    settings: ZoneSettings
+    parent: str | None
+    keys: tuple[str, ...]  # active key ids (hex); the first signs
+    valid_for: int = DEFAULT_VALID_FOR
+    delegation_valid_for: int = DEFAULT_DELEGATION_VALID_FOR
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RegistryError(f"{path}: unreadable: {exc}") from None
+
+
+def _write_json(path: Path, data: Any) -> None:
+    write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def _zone_config(path: Path) -> ZoneConfig:
+    data = _read_json(path)
+    try:
+        settings = ZoneSettings(
+            name=data["name"],
+            nameservers=tuple(
+                NameServer(ns["name"], tuple(ns.get("addresses", ()))) for ns in data["nameservers"]
+            ),
+            ttl=int(data.get("ttl", 3600)),
+            negative_ttl=int(data.get("negative_ttl", 300)),
+            contact=data.get("contact", ""),
+        )
+        return ZoneConfig(
+            settings=settings,
+            parent=data.get("parent"),
+            keys=tuple(data.get("keys", ())),
+            valid_for=int(data.get("valid_for", DEFAULT_VALID_FOR)),
+            delegation_valid_for=int(
+                data.get("delegation_valid_for", DEFAULT_DELEGATION_VALID_FOR)
+            ),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RegistryError(f"{path}: invalid zone settings: {exc!r}") from None
+
+
+def _config_json(cfg: ZoneConfig) -> dict[str, Any]:
+    s = cfg.settings
+    return {
+        "name": s.name,
+        "parent": cfg.parent,
+        "nameservers": [{"name": ns.name, "addresses": list(ns.addresses)} for ns in s.nameservers],
+        "keys": list(cfg.keys),
+        "ttl": s.ttl,
+        "negative_ttl": s.negative_ttl,
+        "valid_for": cfg.valid_for,
+        "delegation_valid_for": cfg.delegation_valid_for,
+    }
+
+
+@dataclass
+class Registry:
+    """A registry folder, loaded. Methods that write keep every file atomic."""
+
+    path: Path
+    root: str
+    zones: dict[str, ZoneConfig] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ creating
+
+    @classmethod
+    def create(cls, path: Path | str, root: str) -> Registry:
+        path = Path(path)
+        (path / "zones").mkdir(parents=True, exist_ok=True)
+        if (path / "registry.json").exists():
+            raise RegistryError(f"{path / 'registry.json'}: a registry exists already")
+        _write_json(path / "registry.json", {"format": FORMAT, "version": 1, "root": root})
+        return cls(path, root)
+
+    def add_zone(
+        self,
+        name: str,
+        parent: str | None,
+        nameservers: Iterable[NameServer],
+        **options: int,
+    ) -> ZoneConfig:
+        """Add a zone with a new signing key; ``parent`` None makes it the root zone."""
+        if name in self.zones:
+            raise RegistryError(f"zone {name} exists already")
+        if parent is None and name != self.root:
+            raise RegistryError(f"only the root zone {self.root} has no parent")
+        if parent is not None and parent not in self.zones:
+            raise RegistryError(f"parent zone {parent} of {name} is not in the registry")
+        folder = self._folder(name)
+        for sub in ("keys", "sources", "descriptors", "delegations"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        key = SigningKey.generate()
+        kid = key.kid.hex()
+        key.save(folder / "keys" / f"{kid}.key")
+        key.verify_key.save(folder / "keys" / f"{kid}.pub")
+        cfg = ZoneConfig(ZoneSettings(name, tuple(nameservers)), parent, (kid,), **options)
+        _write_json(folder / "zone.json", _config_json(cfg))
+        self.zones[name] = cfg
+        return cfg
+
+    def add_source(self, zone: str, name: str, spec: dict[str, Any]) -> Path:
+        path = self._folder(zone) / "sources" / f"{name}.json"
+        _write_json(path, {"issuer": zone, **spec})
+        return path
+
+    # ------------------------------------------------------------- loading
+
+    @classmethod
+    def load(cls, path: Path | str) -> Registry:
+        path = Path(path)
+        meta = _read_json(path / "registry.json")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != 1:
+            raise RegistryError(f"{path / 'registry.json'}: not a version 1 {FORMAT}")
+        reg = cls(path, str(meta["root"]))
+        folders = sorted((path / "zones").glob("*/zone.json")) if (path / "zones").is_dir() else []
+        for zone_json in folders:
+            cfg = _zone_config(zone_json)
+            if zone_json.parent.name != cfg.name:
+                raise RegistryError(f"{zone_json}: names zone {cfg.name}, not its folder's")
+            reg.zones[cfg.name] = cfg
+        if reg.root not in reg.zones:
+            raise RegistryError(f"{path}: the root zone {reg.root} has no zones/{reg.root}/")
+        for cfg in reg.zones.values():
+            if cfg.parent is not None and cfg.parent not in reg.zones:
+                raise RegistryError(f"zone {cfg.name}: parent {cfg.parent} is not in the registry")
+        return reg
+
+    def _folder(self, zone: str) -> Path:
+        return self.path / "zones" / zone
+
+    def signing_key(self, zone: str) -> SigningKey:
+        cfg = self.zones[zone]
+        if not cfg.keys:
+            raise RegistryError(f"zone {zone}: no active key in zone.json")
+        return SigningKey.load(self._folder(zone) / "keys" / f"{cfg.keys[0]}.key")
+
+    def verify_keys(self, zone: str) -> list[VerifyKey]:
+        folder = self._folder(zone) / "keys"
+        return [VerifyKey.load(folder / f"{kid}.pub") for kid in self.zones[zone].keys]
+
+    def children(self, zone: str) -> list[ZoneConfig]:
+        return [c for c in self.zones.values() if c.parent == zone]
+
+    def top_down(self) -> list[ZoneConfig]:
+        return sorted(self.zones.values(), key=lambda c: (c.name.count("."), c.name))
+
+    # --------------------------------------------------------------- build
+
+    def build(self, *, now: int) -> list[Path]:
+        """Sign every source and every delegation that needs it; return the files written.
+
+        A record is re-signed when its content changed or less than half its
+        validity is left, with a version above the last one published.
+        """
+        written: list[Path] = []
+        for cfg in self.top_down():
+            key = self.signing_key(cfg.name)
+            keys = self.verify_keys(cfg.name)
+            folder = self._folder(cfg.name)
+            for source in sorted((folder / "sources").glob("*.json")):
+                spec = _read_json(source)
+                try:
+                    rec = descriptor_from_json(spec, now, cfg.valid_for)
+                except CidError as exc:
+                    raise RegistryError(f"{source}: {exc}") from None
+                out = folder / "descriptors" / f"{_file_name(rec.subject)}.cose"
+                old = _old_record(out, keys, now, verify)
+                new = _next(rec, old, now, cfg.valid_for, "version" in spec)
+                if new is not None:
+                    write_atomic(out, sign(new, key))
+                    written.append(out)
+            for child in self.children(cfg.name):
+                drec = Delegation(
+                    parent=cfg.name,
+                    child=child.name,
+                    keys=tuple(self.verify_keys(child.name)),
+                    version=1,
+                    issued_at=now,
+                    not_before=now,
+                    expires=now + cfg.delegation_valid_for,
+                )
+                out = folder / "delegations" / f"{child.name}.cose"
+                dold = _old_record(out, keys, now, verify_delegation)
+                dnew = _next(drec, dold, now, cfg.delegation_valid_for, False)
+                if dnew is not None:
+                    write_atomic(out, sign(dnew, key))
+                    written.append(out)
+        anchor = self.anchor()
+        if _read_optional(self.path / "anchor.json") != anchor:
+            _write_json(self.path / "anchor.json", anchor)
+            written.append(self.path / "anchor.json")
+        return written
+
+    def anchor(self) -> dict[str, Any]:
+        """The trust anchor a resolver starts from: the root zone's keys and servers."""
+        cfg = self.zones[self.root]
+        return {
+            "zone": self.root,
+            "keys": [bytes(k).hex() for k in self.verify_keys(self.root)],
+            "servers": [
+                {"name": ns.name, "addresses": list(ns.addresses)}
+                for ns in cfg.settings.nameservers
+            ],
+        }
+
+    # ------------------------------------------------------------- publish
+
+    def signed_records(
+        self, zone: str, *, now: int
+    ) -> tuple[list[SignedDescriptor], list[SignedDelegation], list[Problem]]:
+        """Every signed record of ``zone`` that verifies at ``now``, and a problem for each
+        file that does not (it is left out: never served)."""
+        cfg = self.zones[zone]
+        folder = self._folder(zone)
+        keys = self.verify_keys(zone)
+        problems: list[Problem] = []
+        descriptors: list[SignedDescriptor] = []
+        seen: dict[str, Path] = {}
+        for path in sorted((folder / "descriptors").glob("*.cose")):
+            try:
+                data = path.read_bytes()
+                rec = verify(data, keys, now=now, issuer=zone)
+            except (CidError, OSError) as exc:
+                problems.append(Problem(str(path), f"{type(exc).__name__}: {exc}"))
+                continue
+            if path.name != f"{_file_name(rec.subject)}.cose":
+                problems.append(Problem(str(path), f"holds {rec.subject}; its file name differs"))
+                continue
+            if rec.subject in seen:  # pragma: no cover - the file name is unique per subject
+                problems.append(Problem(str(path), f"{rec.subject} also in {seen[rec.subject]}"))
+                continue
+            seen[rec.subject] = path
+            descriptors.append(SignedDescriptor(data, rec))
+        delegations: list[SignedDelegation] = []
+        for child in self.children(zone):
+            path = folder / "delegations" / f"{child.name}.cose"
+            try:
+                data = path.read_bytes()
+                drec = verify_delegation(data, keys, now=now, issuer=zone)
+            except (CidError, OSError) as exc:
+                problems.append(Problem(str(path), f"{type(exc).__name__}: {exc}"))
+                continue
+            if drec.child != child.name:
+                problems.append(Problem(str(path), f"delegates {drec.child}, not {child.name}"))
+                continue
+            delegations.append(SignedDelegation(data, drec, child.settings.nameservers))
+        del cfg
+        return descriptors, delegations, problems
+
+    def assemble(self, zone: str, *, now: int) -> tuple[dns.zone.Zone, list[Problem]]:
+        descriptors, delegations, problems = self.signed_records(zone, now=now)
+        try:
+            built = assemble(
+                self.zones[zone].settings, descriptors, delegations, root=self.root, now=now
+            )
+        except CidError as exc:
+            raise RegistryError(f"{self._folder(zone)}: {exc}") from None
+        return built, problems
+
+    def check(self, *, now: int) -> list[Problem]:
+        """Every problem in the registry, each with its file."""
+        problems: list[Problem] = []
+        for cfg in self.top_down():
+            try:
+                self.verify_keys(cfg.name)
+                _, found = self.assemble(cfg.name, now=now)
+            except CidError as exc:
+                problems.append(Problem(str(self._folder(cfg.name)), str(exc)))
+                continue
+            problems += found
+            for source in sorted((self._folder(cfg.name) / "sources").glob("*.json")):
+                try:
+                    descriptor_from_json(_read_json(source), now, cfg.valid_for)
+                except CidError as exc:
+                    problems.append(Problem(str(source), str(exc)))
+        return problems
+
+
+def _file_name(subject: str) -> str:
+    # The identifier's DNS name without a root: at most 189 characters (identifier spec §8).
+    return parse(subject).to_dns_name("").rstrip(".")
+
+
+def _read_optional(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _old_record(path: Path, keys: list[VerifyKey], now: int, check: Any) -> Any:
+    """The record last published at ``path`` if it still verifies (times aside)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return check(data, keys, now=now, skew=0)
+    except CidError:
+        return _unverified_version(data)
+
+
+def _unverified_version(data: bytes) -> Any:
+    # An expired or unreadable old record: keep only its version, so that a new
+    # one is signed above it (rollback protection holds across rebuilds).
+    from ._cli_descriptor import inspect  # noqa: PLC0415 - avoid an import cycle
+
+    try:
+        return inspect(data)[1]
+    except CidError:
+        return None
+
+
+def _next(
+    rec: Descriptor | Delegation,
+    old: Descriptor | Delegation | None,
+    now: int,
+    valid_for: int,
+    explicit_version: bool,
+) -> Descriptor | Delegation | None:
+    if old is None:
+        return rec
+    same = encode_payload(
+        replace(
+            rec,
+            version=old.version,
+            issued_at=old.issued_at,
+            not_before=old.not_before,
+            expires=old.expires,
+        )
+    ) == encode_payload(old)
+    if same and old.expires - now > valid_for // 2 and old.not_before <= now:
+        return None  # unchanged and fresh: keep the published bytes
+    version = max(old.version + 1, rec.version if explicit_version else 0)
+    return replace(rec, version=version)

@@ -1,0 +1,241 @@
+"""Zone assembly (sans-IO): signed records in, DNS records out (spec/resolution.md §3-§6).
+
+Everything here takes its inputs (zone settings, signed descriptors and
+delegation records, and the time ``now``) and returns a dnspython zone; the
+on-disk registry (``_store``) and the servers are drivers around it.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.NS
+import dns.rdtypes.ANY.PTR
+import dns.rdtypes.ANY.SOA
+import dns.rdtypes.ANY.TXT
+import dns.rdtypes.IN.A
+import dns.rdtypes.IN.AAAA
+import dns.zone
+
+from ._descriptor import Delegation, Descriptor, Endpoint
+from ._errors import CidError
+from ._identifier import parse
+from ._layout import TXT_TAG, TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
+
+__all__ = [
+    "NameServer",
+    "SignedDelegation",
+    "SignedDescriptor",
+    "ZoneError",
+    "ZoneSettings",
+    "assemble",
+    "zone_text",
+]
+
+IN: Final = dns.rdataclass.IN
+_TXT_CHUNK: Final = 255
+
+
+class ZoneError(CidError):
+    """A zone that cannot be assembled as configured; the message says what and where."""
+
+
+@dataclass(frozen=True, slots=True)
+class NameServer:
+    """An authoritative server of a zone: its name and (for glue) its addresses."""
+
+    name: str
+    addresses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneSettings:
+    """What an operator configures for one zone (``zone.json`` in the registry)."""
+
+    name: str
+    nameservers: tuple[NameServer, ...]
+    ttl: int = 3600
+    negative_ttl: int = 300
+    contact: str = ""  # SOA RNAME as a mailbox name; default hostmaster.<zone>
+    refresh: int = 3600
+    retry: int = 600
+    expire: int = 14 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class SignedDescriptor:
+    """A descriptor as published: its signed bytes and what they say (already verified)."""
+
+    data: bytes
+    record: Descriptor
+
+
+@dataclass(frozen=True, slots=True)
+class SignedDelegation:
+    """A delegation this zone signed for a child, with the child's servers (for NS and glue)."""
+
+    data: bytes
+    record: Delegation
+    nameservers: tuple[NameServer, ...] = field(default=())
+
+
+def _absolute(text: str) -> dns.name.Name:
+    return dns.name.from_text(text.rstrip(".") + ".")
+
+
+def _rdata(rdtype: dns.rdatatype.RdataType, text: str) -> dns.rdata.Rdata:
+    return dns.rdata.from_text(IN, rdtype, text)
+
+
+def _add(zone: dns.zone.Zone, owner: dns.name.Name, rdata: dns.rdata.Rdata, ttl: int) -> None:
+    node = zone.find_node(owner, create=True)
+    node.find_rdataset(IN, rdata.rdtype, create=True).add(rdata, ttl)
+
+
+def _glue(zone: dns.zone.Zone, servers: Sequence[NameServer], ttl: int) -> None:
+    for ns in servers:
+        name = _absolute(ns.name)
+        if not name.is_subdomain(zone.origin):  # type: ignore[arg-type]
+            continue  # out of zone: its own zone publishes its addresses
+        for address in ns.addresses:
+            ip = ipaddress.ip_address(address)
+            rdtype = dns.rdatatype.A if ip.version == 4 else dns.rdatatype.AAAA
+            _add(zone, name, _rdata(rdtype, str(ip)), ttl)
+
+
+def svcb_text(endpoint: Endpoint) -> str:
+    """The SVCB rdata (RFC 9460 ServiceMode) that mirrors one endpoint for plain DNS clients.
+
+    SVCB has no weight and no transport: the descriptor stays the authority.
+    """
+    try:
+        ip = ipaddress.ip_address(endpoint.host)
+    except ValueError:
+        target, hint = endpoint.host.rstrip(".") + ".", ""
+    else:  # an address: the owner is the target, and the address a hint (RFC 9460 §7.3)
+        target = "."
+        hint = f" ipv{ip.version}hint={ip}"
+    alpn = f' alpn="{",".join(endpoint.alpn)}"' if endpoint.alpn else ""
+    return f"{endpoint.priority} {target}{alpn} port={endpoint.port}{hint}"
+
+
+def txt_strings(data: bytes) -> list[bytes]:
+    """The TXT fallback copy of a signed record: a tag, then base64 in 255-octet strings."""
+    encoded = base64.b64encode(data)
+    return [TXT_TAG] + [encoded[i : i + _TXT_CHUNK] for i in range(0, len(encoded), _TXT_CHUNK)]
+
+
+def _ttl(settings: ZoneSettings, expires: int, now: int) -> int:
+    # A record's TTL never outlives what it carries (spec §5).
+    return max(0, min(settings.ttl, expires - now))
+
+
+def assemble(
+    settings: ZoneSettings,
+    descriptors: Iterable[SignedDescriptor],
+    delegations: Iterable[SignedDelegation],
+    *,
+    root: str,
+    now: int,
+) -> dns.zone.Zone:
+    """Build the zone at time ``now``; identifiers are named under the suffix ``root``.
+
+    Expired records are left out, never served. Raises :class:`ZoneError`.
+    """
+    origin = _absolute(settings.name)
+    zone = dns.zone.Zone(origin)
+    if not settings.nameservers:
+        raise ZoneError(f"zone {settings.name}: at least one name server is needed")
+    ns_names = [_absolute(ns.name) for ns in settings.nameservers]
+    contact = settings.contact or f"hostmaster.{settings.name}"
+    soa = (
+        f"{ns_names[0]} {_absolute(contact)} {now & 0xFFFFFFFF} {settings.refresh} "
+        f"{settings.retry} {settings.expire} {settings.negative_ttl}"
+    )
+    _add(zone, origin, _rdata(dns.rdatatype.SOA, soa), settings.ttl)
+    for name in ns_names:
+        _add(zone, origin, _rdata(dns.rdatatype.NS, name.to_text()), settings.ttl)
+    _glue(zone, settings.nameservers, settings.ttl)
+
+    children: dict[dns.name.Name, set[dns.name.Name]] = {}
+    cuts: list[dns.name.Name] = []
+    for deleg in delegations:
+        drec = deleg.record
+        child = _absolute(drec.child)
+        if drec.parent.rstrip(".") != settings.name.rstrip(".") or not (
+            child.is_subdomain(origin) and child != origin
+        ):
+            raise ZoneError(f"zone {settings.name}: delegation for {drec.child} is not for a child")
+        if drec.expires <= now:
+            continue
+        if not deleg.nameservers:
+            raise ZoneError(f"zone {settings.name}: child {drec.child} has no name servers")
+        cuts.append(child)
+        ttl = _ttl(settings, drec.expires, now)
+        for ns in deleg.nameservers:
+            _add(zone, child, _rdata(dns.rdatatype.NS, _absolute(ns.name).to_text()), ttl)
+        _glue(zone, deleg.nameservers, ttl)
+        _add(zone, delegation_owner(child, origin), _generic(TYPE_DELEGATION, deleg.data), ttl)
+
+    for desc in descriptors:
+        rec = desc.record
+        ident = parse(rec.subject)
+        owner = _absolute(ident.to_dns_name(root))
+        if not owner.is_subdomain(origin) or any(owner.is_subdomain(c) for c in cuts):
+            raise ZoneError(
+                f"zone {settings.name}: {rec.subject} is named {owner}, outside the zone"
+            )
+        if rec.issuer.rstrip(".") != settings.name.rstrip("."):
+            raise ZoneError(f"zone {settings.name}: {rec.subject} is issued by {rec.issuer}")
+        if rec.expires <= now:
+            continue
+        ttl = _ttl(settings, rec.expires, now)
+        _add(zone, owner, _generic(TYPE_DESCRIPTOR, desc.data), ttl)
+        for endpoint in rec.endpoints:
+            _add(zone, owner, _rdata(dns.rdatatype.SVCB, svcb_text(endpoint)), ttl)
+        txt = dns.rdtypes.ANY.TXT.TXT(IN, dns.rdatatype.TXT, txt_strings(desc.data))
+        _add(zone, owner, txt, ttl)
+        # The identifier's path in the UCID tree: owner -> arch node -> region node -> ...
+        arch_node = dns.name.Name(owner.labels[len(ident.capabilities) :])
+        _tree(children, [owner, *_ancestors(arch_node, origin)])
+    for child in cuts:
+        _tree(children, [child, *_ancestors(child.parent(), origin)])
+    for node, below in children.items():
+        if any(node.is_subdomain(c) for c in cuts):
+            continue
+        for child in sorted(below):
+            _add(zone, enum_owner(node), _rdata(dns.rdatatype.PTR, child.to_text()), settings.ttl)
+    return zone
+
+
+def _ancestors(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:
+    """``name`` and its ancestors down to (and including) ``origin``."""
+    out = [name]
+    while out[-1] != origin:
+        out.append(out[-1].parent())
+    return out
+
+
+def _tree(children: dict[dns.name.Name, set[dns.name.Name]], path: list[dns.name.Name]) -> None:
+    for child, parent in itertools.pairwise(path):
+        children.setdefault(parent, set()).add(child)
+
+
+def _generic(rdtype: dns.rdatatype.RdataType, data: bytes) -> dns.rdata.Rdata:
+    return dns.rdata.from_wire(IN, rdtype, data, 0, len(data))
+
+
+def zone_text(zone: dns.zone.Zone) -> str:
+    """RFC 1035 master file text, absolute names, private types in RFC 3597 syntax."""
+    out = zone.to_text(relativize=False, want_origin=True)
+    assert isinstance(out, str)
+    return out

@@ -1,0 +1,189 @@
+"""The on-disk registry and zone assembly (spec/resolution.md §3-§7)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import stat
+from pathlib import Path
+
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.zone
+import pytest
+
+import cid
+from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
+from cid._store import Registry, RegistryError
+from cid._zone import NameServer, zone_text
+
+NOW = 1_795_000_000
+ROOT = "ucid.example"
+PROVIDER = "acme.east.ucid.example"
+GPU = "ucid:acme.east/cn-gd/x86-64-v4+sm90/acc=8;acc-model=h800"
+ARM = "ucid:acme.east/cn-bj/neoverse-v2/cpu=64"
+
+
+def endpoint(host: str = "gw.acme.example", port: int = 443) -> dict[str, object]:
+    return {"transport": "tcp", "protocol": "https", "host": host, "port": port, "alpn": ["h2"]}
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    reg = Registry.create(tmp_path / "reg", ROOT)
+    reg.add_zone(ROOT, None, [NameServer(f"ns1.{ROOT}", ("127.0.0.2",))])
+    reg.add_zone(f"east.{ROOT}", ROOT, [NameServer(f"ns1.east.{ROOT}", ("127.0.0.3",))])
+    reg.add_zone(PROVIDER, f"east.{ROOT}", [NameServer(f"ns1.{PROVIDER}", ("127.0.0.4",))])
+    reg.add_zone(f"_cn-bj.{PROVIDER}", PROVIDER, [NameServer(f"ns._cn-bj.{PROVIDER}", ("::1",))])
+    reg.add_source(PROVIDER, "gpu", {"subject": GPU, "version": 1, "endpoints": [endpoint()]})
+    reg.add_source(
+        f"_cn-bj.{PROVIDER}",
+        "arm",
+        {"subject": ARM, "version": 1, "endpoints": [endpoint("10.1.2.3", 8443)]},
+    )
+    reg.build(now=NOW)
+    return Registry.load(reg.path)
+
+
+def owner(text: str) -> dns.name.Name:
+    return dns.name.from_text(cid.parse(text).to_dns_name(ROOT))
+
+
+def test_build_is_idempotent_and_resigns_changes(registry: Registry) -> None:
+    assert registry.build(now=NOW + 60) == []
+    src = registry.path / "zones" / PROVIDER / "sources" / "gpu.json"
+    spec = json.loads(src.read_text())
+    spec["endpoints"].append(endpoint("gw2.acme.example"))
+    src.write_text(json.dumps(spec))
+    written = registry.build(now=NOW + 120)
+    assert [p.name for p in written] == [
+        "_acc_8._acc-model_h800._x86-64-v4_sm90._cn-gd.acme.east.cose"
+    ]
+    rec = cid.verify(written[0].read_bytes(), registry.verify_keys(PROVIDER), now=NOW + 120)
+    assert rec.version == 2 and len(rec.endpoints) == 2
+    # half the validity gone: re-signed with a higher version, same content
+    later = NOW + 120 + 4 * 86400
+    assert any(p.name.startswith("_acc_8") for p in registry.build(now=later))
+
+
+def test_keys_and_anchor(registry: Registry) -> None:
+    for key in (registry.path / "zones").glob("*/keys/*.key"):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    anchor = json.loads((registry.path / "anchor.json").read_text())
+    assert anchor["zone"] == ROOT
+    assert anchor["keys"] == [bytes(k).hex() for k in registry.verify_keys(ROOT)]
+    assert anchor["servers"] == [{"name": f"ns1.{ROOT}", "addresses": ["127.0.0.2"]}]
+
+
+def test_provider_zone_records(registry: Registry) -> None:
+    zone, problems = registry.assemble(PROVIDER, now=NOW)
+    assert problems == []
+    name = owner(GPU)
+    node = zone.get_node(name)
+    assert node is not None
+    desc = node.get_rdataset(dns.rdataclass.IN, TYPE_DESCRIPTOR)
+    assert desc is not None and len(desc) == 1
+    data = desc[0].data
+    assert cid.verify(data, registry.verify_keys(PROVIDER), now=NOW).subject == str(cid.parse(GPU))
+    assert desc.ttl <= 3600
+    svcb = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.SVCB)
+    assert svcb is not None and svcb[0].to_text() == '1 gw.acme.example. alpn="h2" port="443"'
+    txt = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.TXT)
+    assert txt is not None
+    strings = txt[0].strings
+    assert strings[0] == b"ucid1" and base64.b64decode(b"".join(strings[1:])) == data
+    # the region zone is delegated: NS + glue at the cut, the record beside it
+    cut = dns.name.from_text(f"_cn-bj.{PROVIDER}.")
+    ns = zone.get_rdataset(cut, "NS")
+    assert ns is not None and ns[0].to_text() == f"ns._cn-bj.{PROVIDER}."
+    glue = zone.get_rdataset(f"ns._cn-bj.{PROVIDER}.", "AAAA")
+    assert glue is not None and glue[0].to_text() == "::1"
+    deleg = zone.get_rdataset(delegation_owner(cut, zone.origin), TYPE_DELEGATION)  # type: ignore[arg-type]
+    assert deleg is not None
+    drec = cid.verify_delegation(deleg[0].data, registry.verify_keys(PROVIDER), now=NOW)
+    assert drec.child == f"_cn-bj.{PROVIDER}"
+    assert [bytes(k) for k in drec.keys] == [
+        bytes(k) for k in registry.verify_keys(f"_cn-bj.{PROVIDER}")
+    ]
+
+    # enumeration: apex -> region nodes -> arch nodes -> identifiers
+    def ptrs(node_name: dns.name.Name) -> list[str]:
+        rds = zone.get_rdataset(enum_owner(node_name), "PTR")
+        return sorted(r.to_text() for r in rds) if rds else []
+
+    apex = dns.name.from_text(PROVIDER + ".")
+    assert ptrs(apex) == [f"_cn-bj.{PROVIDER}.", f"_cn-gd.{PROVIDER}."]
+    region = dns.name.from_text(f"_cn-gd.{PROVIDER}.")
+    assert ptrs(region) == [f"_x86-64-v4_sm90._cn-gd.{PROVIDER}."]
+    assert ptrs(dns.name.from_text(f"_x86-64-v4_sm90._cn-gd.{PROVIDER}.")) == [name.to_text()]
+
+
+def test_region_zone_uses_ip_hints(registry: Registry) -> None:
+    zone, problems = registry.assemble(f"_cn-bj.{PROVIDER}", now=NOW)
+    assert problems == []
+    svcb = zone.get_rdataset(owner(ARM), "SVCB")
+    assert svcb is not None and svcb[0].to_text() == '1 . alpn="h2" port="8443" ipv4hint="10.1.2.3"'
+
+
+def test_ttl_never_outlives_the_descriptor(registry: Registry) -> None:
+    expires = cid.verify(
+        next((registry.path / "zones" / PROVIDER / "descriptors").glob("*.cose")).read_bytes(),
+        registry.verify_keys(PROVIDER),
+        now=NOW,
+    ).expires
+    zone, _ = registry.assemble(PROVIDER, now=expires - 100)
+    rds = zone.get_rdataset(owner(GPU), TYPE_DESCRIPTOR)
+    assert rds is not None and rds.ttl == 100
+    zone, problems = registry.assemble(PROVIDER, now=expires + 1)
+    assert zone.get_node(owner(GPU)) is None  # expired: never served
+    assert problems == []  # within the clock skew: left out, not yet an error
+    zone, problems = registry.assemble(PROVIDER, now=expires + 301)
+    assert zone.get_node(owner(GPU)) is None
+    assert any("expired" in p.reason for p in problems)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "other-key", "rename"])
+def test_bad_files_are_reported_and_never_served(
+    registry: Registry, damage: str, tmp_path: Path
+) -> None:
+    folder = registry.path / "zones" / PROVIDER / "descriptors"
+    path = next(folder.glob("*.cose"))
+    data = path.read_bytes()
+    if damage == "flip":
+        path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    elif damage == "truncate":
+        path.write_bytes(data[:50])
+    elif damage == "garbage":
+        path.write_bytes(b"\x00" * 40)
+    elif damage == "other-key":
+        other = cid.SigningKey.generate()
+        rec = cid.verify(data, registry.verify_keys(PROVIDER), now=NOW)
+        path.write_bytes(cid.sign(rec, other))
+    else:
+        path.rename(folder / "elsewhere.cose")
+        path = folder / "elsewhere.cose"
+    problems = registry.check(now=NOW)
+    assert [p.path for p in problems] == [str(path)]
+    zone, _ = registry.assemble(PROVIDER, now=NOW)
+    assert zone.get_node(owner(GPU)) is None
+
+
+def test_zone_text_loads_back(registry: Registry) -> None:
+    for name in registry.zones:
+        zone, _ = registry.assemble(name, now=NOW)
+        text = zone_text(zone)
+        again = dns.zone.from_text(text, origin=zone.origin, relativize=False)
+        assert {n.derelativize(zone.origin) for n in zone.nodes} == set(again.nodes)  # type: ignore[arg-type]
+
+
+def test_registry_errors(tmp_path: Path, registry: Registry) -> None:
+    with pytest.raises(RegistryError, match="missing"):
+        Registry.load(tmp_path / "nothing")
+    with pytest.raises(RegistryError, match="exists already"):
+        Registry.create(registry.path, ROOT)
+    (registry.path / "registry.json").write_text("{")
+    with pytest.raises(RegistryError, match="unreadable"):
+        Registry.load(registry.path)
+    with pytest.raises(RegistryError, match="parent"):
+        registry.add_zone("x.other", "nowhere", [])
