@@ -23,6 +23,7 @@ __all__ = [
     "Value",
     "check",
     "decode",
+    "decode_at",
     "encode",
     "encode_head",
     "encode_ordered",
@@ -99,6 +100,19 @@ def decode(data: bytes, *, max_size: int, max_depth: int = MAX_DEPTH, start: int
     if end != len(data):
         raise ProfileError("trailing", f"{len(data) - end} bytes after the data item", end)
     return value
+
+
+def decode_at(data: bytes, start: int, max_depth: int) -> tuple[Value, int]:
+    """Decode the one data item that starts at ``data[start]``; return it and
+    the offset just after it, where more bytes may follow.
+
+    For a reader that has checked what comes before ``start`` itself; the size
+    limit is the caller's. Raises as :func:`decode` does.
+    """
+    try:
+        return _item(data, start, max_depth)
+    except IndexError:
+        raise ProfileError("ill-formed", "the input ends inside a data item", len(data)) from None
 
 
 def _text(data: bytes, pos: int, p: int, end: int) -> str:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, TextIO
 
-from . import __version__, _cli_descriptor
+from . import __version__, _cli_descriptor, _cli_zone
 from ._errors import CidError, IdentifierError
 from ._identifier import Identifier, parse
 from ._pattern import parse_pattern
@@ -201,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("--json", action="store_true", help="JSON lines for machines")
 
     _cli_descriptor.add_commands(commands)
+    _cli_zone.add_commands(commands)
     return parser
 
 
@@ -209,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("key", "descriptor"):
         return _cli_descriptor.run(args, sys.stdout, sys.stderr)
+    if args.command in ("zone", "serve", "demo"):
+        return _cli_zone.run(args, sys.stdout, sys.stderr)
     try:
         status: int = args.run(args, sys.stdout, sys.stderr)
     except CidError as exc:  # e.g. a bad --root

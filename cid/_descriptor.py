@@ -7,15 +7,16 @@ a file or the network.
 
 from __future__ import annotations
 
-import ipaddress
 import re
+import socket
+import struct
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, NoReturn, TypeAlias, TypeVar, cast
 
 import cbor2
 
-from ._cbor import Value, check, decode, encode_head, encode_ordered, freeze
+from ._cbor import MAX_DEPTH, Value, check, decode, decode_at, encode_head, encode_ordered, freeze
 from ._cose import (
     ALG_ED25519,
     ALG_EDDSA,
@@ -114,14 +115,22 @@ MAX_EXT: Final = 16
 MAX_EXT_KEY: Final = 64
 TRANSPORTS: Final = frozenset({"udp", "tcp", "quic"})
 
-_LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-# §6.3: a zone is a lowercase LDH DNS name of 1 to 253 characters, no trailing dot.
+# Zone labels are LDH, or a UCID region or architecture label ("_" first, spec §9).
+_LABEL: Final = r"(?:[a-z0-9]|_[a-z0-9])(?:[a-z0-9_-]{0,61}[a-z0-9])?"
+# §6.3: a zone is a lowercase DNS name of 1 to 253 characters, no trailing dot.
 _ZONE: Final = re.compile(rf"{_LABEL}(?:\.{_LABEL})*").fullmatch
+# A host name is LDH only (RFC 1123 §2.1): no underscore labels.
+_HOST_LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOSTNAME: Final = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*").fullmatch
 _PROTOCOL_RE: Final = re.compile(r"[a-z][a-z0-9+.-]{0,31}").fullmatch
 # The identifier grammar's REGION, in its canonical lowercase spelling.
 _REGION_RE: Final = re.compile(r"[a-z]{2}(?:-[a-z0-9]{1,8}){0,3}").fullmatch
 _ALPN_RE: Final = re.compile(r"[\x21-\x7e]{1,255}").fullmatch
 _DIGITS_DOTS: Final = re.compile(r"[0-9.]+").fullmatch
+# An IPv4 address exactly as ipaddress.IPv4Address would print it: four decimal
+# octets 0-255, without leading zeros.
+_OCTET: Final = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_CANONICAL: Final = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}").fullmatch
 
 # Texts that passed a check, and decoded payloads, by their exact text or bytes.
 # Each depends on nothing but its key, so a hit changes no result (as in the
@@ -196,28 +205,46 @@ def _host(value: object) -> str:
     if text in _good_hosts:
         return text
     if ":" in text:
-        try:
-            canonical = _rfc5952(int(ipaddress.IPv6Address(text))) if "%" not in text else None
-        except ValueError:
-            canonical = None
-        if canonical != text:
+        if _ipv6_text(text) != text:
             raise _fail(f"host {text!r} is not an IPv6 address in RFC 5952 §4 form")
         _remember(_good_hosts, text, None)
         return text
     if _DIGITS_DOTS(text):
-        try:
-            canonical = str(ipaddress.IPv4Address(text))
-        except ValueError:
-            canonical = None
-        if canonical != text:
+        if not _IPV4_CANONICAL(text):
             raise _fail(f"host {text!r} is not an IPv4 address in dotted-decimal form")
         _remember(_good_hosts, text, None)
         return text
-    _zone(text, "host")
+    if len(text) > 253 or not _HOSTNAME(text):
+        raise _fail(f"host {text!r} is not a lowercase host name without a trailing dot")
     if text.rsplit(".", 1)[-1].isdigit():  # RFC 1123 §2.1: a top label is not all digits
         raise _fail(f"host {text!r} ends in an all-numeric label")
     _remember(_good_hosts, text, None)
     return text
+
+
+def _ipv6_text(text: str) -> str | None:
+    """The RFC 5952 form of the IPv6 address ``text`` spells, or None if it spells none.
+
+    ``text`` is in that form exactly when the result equals it; a canonical
+    form is read the same way by every IPv6 parser, so libc's fast one will do.
+    """
+    try:
+        packed = socket.inet_pton(socket.AF_INET6, text)
+    except (OSError, ValueError):  # ValueError: NUL or non-ASCII characters
+        return None
+    # "%x" writes each group in lowercase without leading zeros, so ":0:" is
+    # exactly a zero group; the longest run (the first, on a tie; at least
+    # two groups) becomes "::".
+    full = _GROUPS % struct.unpack(">8H", packed)
+    for run in _ZERO_RUNS:
+        at = full.find(run)
+        if at >= 0:
+            return full[1:at] + "::" + full[at + len(run) : -1]
+    return full[1:-1]
+
+
+_GROUPS: Final = ":%x:%x:%x:%x:%x:%x:%x:%x:"
+_ZERO_RUNS: Final = tuple(":0" * n + ":" for n in range(8, 1, -1))
 
 
 def _rfc5952(address: int) -> str:
@@ -582,6 +609,245 @@ def _delegation(payload: bytes) -> Delegation:
     )
 
 
+# ------------------------------------------------------ payload fast path
+# A descriptor payload read straight from its bytes, for the common case: the
+# only key orders §6.1 and §6.2 allow, every head in its deterministic form
+# (§3.2.1), every text ASCII. Anything else makes the reader decline, and
+# _descriptor (the strict decoder, then the value checks) decides and says
+# why. So the reader need not explain; it must only never accept what that
+# path rejects, and build an equal Descriptor (tests/property checks both on
+# mutated payloads). It skips no rule: each value is checked as __post_init__
+# checks it, before the objects are built without running it again.
+#
+# The fixed parts are read by regular expressions over the bytes. Each text
+# is captured with its head and its length compared with the head; since
+# every text's character class excludes the key byte that follows it, the
+# match is the one way to read the bytes, and equal lengths make it the
+# decoder's way.
+
+
+class _Decline(Exception):
+    """Internal: the fast reader leaves this payload to the full decoder."""
+
+
+# What a declining reader may raise: its own signal, a read past the end, a
+# non-ASCII text, and a failed value check.
+_DECLINE: Final = (_Decline, IndexError, UnicodeDecodeError, EncodingError, OversizeError)
+
+# Minimal heads (§3.2.1) only. A text head: 1 to 23 (one byte), 24 to 255
+# (0x78 and one byte) or 256 to 767 (0x79 and two bytes) bytes follow.
+_TEXT_HEAD: Final = rb"([\x61-\x77]|\x78[\x18-\xff]|\x79[\x01\x02][\x00-\xff])"
+# An unsigned integer below 2^16, and one below 2^64.
+_U16: Final = rb"([\x00-\x17]|\x18[\x18-\xff]|\x19[\x01-\xff][\x00-\xff])"
+_U64: Final = (
+    rb"([\x00-\x17]|\x18[\x18-\xff]|\x19[\x01-\xff][\x00-\xff]"
+    rb"|\x1a(?!\x00\x00)[\x00-\xff]{4}|\x1b(?!\x00{4})[\x00-\xff]{8})"
+)
+# §6.1 up to the endpoints' array head: a map of 7 to 10 claims {1: iss,
+# 2: sub, 4: exp, 5: nbf, 6: iat, 8: version, 9: [1 to 16 endpoints ...
+_CLAIMS_HEAD: Final = re.compile(
+    rb"([\xa7-\xaa])\x01" + _TEXT_HEAD + rb"([a-z0-9.\-]+)\x02" + _TEXT_HEAD + rb"([\x21-\x7e]+)"
+    rb"\x04" + _U64 + rb"\x05" + _U64 + rb"\x06" + _U64 + rb"\x08" + _U64 + rb"\x09([\x81-\x90])"
+).match
+# §6.2: a map of 6 to 8 entries {0: transport, 1: protocol, 2: host, 3: port,
+# ?4: [alpn ...], 5: priority, 6: weight, ?7: region}. The alpn texts are
+# printable, so they are captured together, up to key 5, and split below.
+_ENDPOINT: Final = re.compile(
+    rb"([\xa6-\xa8])\x00(\x63udp|\x63tcp|\x64quic)"
+    rb"\x01([\x61-\x77])([a-z][a-z0-9+.\-]*)"
+    rb"\x02" + _TEXT_HEAD + rb"([0-9a-z.:\-]+)"
+    rb"\x03" + _U16 + rb"(?:\x04([\x81-\x88])([\x21-\x7e]+))?"
+    rb"\x05" + _U16 + rb"\x06" + _U16 + rb"(?:\x07([\x62-\x77])([a-z][a-z0-9\-]+))?"
+).match
+_TRANSPORT_TEXT: Final = {b"\x63udp": "udp", b"\x63tcp": "tcp", b"\x64quic": "quic"}
+
+
+def _text_length(head: bytes) -> int:
+    """The length a text head (from _TEXT_HEAD) declares."""
+    return int.from_bytes(head[1:], "big") if len(head) > 1 else head[0] - 0x60
+
+
+def _uint_of(raw: bytes) -> int:
+    """The value of an unsigned integer (from _U16 or _U64)."""
+    return int.from_bytes(raw[1:], "big") if len(raw) > 1 else raw[0]
+
+
+def _rd_text(d: bytes, p: int) -> tuple[str, int]:
+    """An ASCII text string in deterministic encoding at ``d[p]``, and its end."""
+    b = d[p]
+    if 0x60 <= b < 0x78:
+        p += 1
+        end = p + b - 0x60
+    elif b == 0x78 and d[p + 1] >= 24:
+        end = p + 2 + d[p + 1]
+        p += 2
+    elif b == 0x79 and d[p + 1]:  # a 3-byte head holds 256 or more
+        end = p + 3 + (d[p + 1] << 8 | d[p + 2])
+        p += 3
+    else:
+        raise _Decline
+    if end > len(d):
+        raise _Decline
+    return d[p:end].decode("ascii"), end
+
+
+def _rd_texts(d: bytes, p: int) -> tuple[tuple[str, ...], int]:
+    """A non-empty array of fewer than 24 ASCII texts at ``d[p]``, and its end."""
+    count = d[p] - 0x80
+    if not 0 < count < 24:
+        raise _Decline
+    p += 1
+    out = []
+    for _ in range(count):
+        text, p = _rd_text(d, p)
+        out.append(text)
+    return tuple(out), p
+
+
+def _split_alpn(count: int, raw: bytes) -> tuple[str, ...]:
+    """§6.2 alpn: ``count`` (1 to 8) distinct texts of 1 to 23 printable
+    characters, encoded one after another in ``raw``."""
+    out = []
+    p = 0
+    for _ in range(count):
+        end = p + raw[p] - 0x5F
+        if not p + 1 < end < p + 25:  # 1 to 23 characters: the head is "a" to "w"
+            raise _Decline
+        out.append(raw[p + 1 : end].decode("ascii"))
+        p = end
+    if p != len(raw) or len(set(out)) != count:
+        raise _Decline
+    return tuple(out)
+
+
+_new = object.__new__
+_set = object.__setattr__
+# The slots' own setters: a frozen dataclass refuses setattr.
+_EP_SET: Final = tuple(
+    getattr(Endpoint, name).__set__
+    for name in ("transport", "protocol", "host", "port", "priority", "weight", "alpn", "region")
+)
+
+
+def _rd_endpoint(d: bytes, p: int) -> tuple[Endpoint, int]:
+    """One endpoint (§6.2), checked as Endpoint.__post_init__ checks it."""
+    m = _ENDPOINT(d, p)
+    if m is None:
+        raise _Decline
+    (size, transport, proto_head, proto, host_head, host, port, alpn_head, alpn_raw,
+     priority, weight, region_head, region_raw) = m.groups()  # fmt: skip
+    if (
+        size[0] - 0xA6 != (alpn_head is not None) + (region_head is not None)
+        or proto_head[0] - 0x60 != len(proto)
+        or _text_length(host_head) != len(host)
+    ):
+        raise _Decline
+    alpn: tuple[str, ...] = ()
+    if alpn_head is not None:
+        alpn = _split_alpn(alpn_head[0] - 0x80, alpn_raw)
+    region = None
+    if region_raw is not None:
+        if region_head[0] - 0x60 != len(region_raw):
+            raise _Decline
+        region = region_raw.decode("ascii")
+        if not _REGION_RE(region):
+            raise _Decline
+    host_text = _host(host.decode("ascii"))
+    port_value = _uint_of(port)
+    priority_value = _uint_of(priority)
+    if not port_value or not priority_value:
+        raise _Decline
+    ep = _new(Endpoint)
+    st, sp, sh, so, sr, sw, sa, sg = _EP_SET
+    st(ep, _TRANSPORT_TEXT[transport])
+    sp(ep, proto.decode("ascii"))
+    sh(ep, host_text)
+    so(ep, port_value)
+    sr(ep, priority_value)
+    sw(ep, _uint_of(weight))
+    sa(ep, alpn)
+    sg(ep, region)
+    return ep, m.end()
+
+
+def _read_descriptor(d: bytes) -> Descriptor:
+    """A descriptor payload (§6.1), checked as Descriptor.__post_init__ checks
+    it. Raises one of _DECLINE when it does not accept."""
+    m = _CLAIMS_HEAD(d)
+    if m is None:
+        raise _Decline
+    size, iss_head, iss, sub_head, sub, exp, nbf, iat, version, count = m.groups()
+    if _text_length(iss_head) != len(iss) or _text_length(sub_head) != len(sub):
+        raise _Decline
+    issuer = iss.decode("ascii")
+    subject = sub.decode("ascii")
+    expires = _uint_of(exp)
+    not_before = _uint_of(nbf)
+    issued_at = _uint_of(iat)
+    if (
+        len(issuer) > 253
+        or not _ZONE(issuer)
+        or not not_before < expires
+        or expires - not_before > MAX_DESCRIPTOR_VALIDITY
+        or not issued_at < expires
+    ):
+        raise _Decline
+    _subject(subject)
+    p = m.end()
+    endpoints = []
+    seen = set()
+    for _ in range(count[0] - 0x80):
+        ep, p = _rd_endpoint(d, p)
+        endpoints.append(ep)
+        seen.add((ep.transport, ep.protocol, ep.host, ep.port))
+    if len(seen) != len(endpoints):
+        raise _Decline
+    caps: tuple[str, ...] = ()
+    crit: tuple[str, ...] = ()
+    ext: Value = None
+    last = _ENDPOINTS
+    for _ in range(size[0] - 0xA7):  # the optional claims, in key order
+        key = d[p]
+        if not last < key <= _CRIT:
+            raise _Decline
+        last = key
+        if key == _EXT:
+            # The claims map is depth 1 of MAX_DEPTH (§3.3.2), as in decode().
+            ext, p = decode_at(d, p + 1, MAX_DEPTH - 1)
+            if type(ext) is not dict or not ext:
+                raise _Decline
+        elif key == _CAPABILITIES:
+            caps, p = _rd_texts(d, p + 1)
+        else:
+            crit, p = _rd_texts(d, p + 1)
+    if p != len(d):
+        raise _Decline
+    if caps:
+        _capabilities(caps, subject)
+    desc = _new(Descriptor)
+    _set(desc, "issuer", issuer)
+    _set(desc, "subject", subject)
+    _set(desc, "version", _uint_of(version))
+    _set(desc, "issued_at", issued_at)
+    _set(desc, "not_before", not_before)
+    _set(desc, "expires", expires)
+    _set(desc, "endpoints", tuple(endpoints))
+    _set(desc, "capabilities", caps)
+    _set(desc, "ext", _empty_ext() if ext is None else ext)
+    _set(desc, "crit", crit)
+    if ext is not None or crit:
+        desc._check_ext()  # checks ext and crit, and freezes ext
+    return desc
+
+
+def _fast_descriptor(payload: bytes) -> Descriptor | None:
+    """The payload's Descriptor by the fast reader, or None when it declines."""
+    try:
+        return _read_descriptor(payload)
+    except _DECLINE:
+        return None
+
+
 # ----------------------------------------------------------------- signing
 
 
@@ -779,7 +1045,7 @@ def verify(
     payload, _ = _open(data, keys, TYP_DESCRIPTOR)
     desc = _descriptors.get(payload)
     if desc is None:  # decoded only after the signature verified
-        desc = _descriptor(payload)
+        desc = _fast_descriptor(payload) or _descriptor(payload)
         _remember(_descriptors, payload, desc)
     if issuer is not None and desc.issuer != issuer:
         raise DescriptorError(f"iss is {desc.issuer!r}, expected {issuer!r}")

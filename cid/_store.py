@@ -144,9 +144,11 @@ class Registry:
         name: str,
         parent: str | None,
         nameservers: Iterable[NameServer],
+        key: SigningKey | None = None,
         **options: int,
     ) -> ZoneConfig:
-        """Add a zone with a new signing key; ``parent`` None makes it the root zone."""
+        """Add a zone with a signing key (a new one unless given); ``parent`` None makes it
+        the root zone."""
         if name in self.zones:
             raise RegistryError(f"zone {name} exists already")
         if parent is None and name != self.root:
@@ -156,7 +158,7 @@ class Registry:
         folder = self._folder(name)
         for sub in ("keys", "sources", "descriptors", "delegations"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
-        key = SigningKey.generate()
+        key = key or SigningKey.generate()
         kid = key.kid.hex()
         key.save(folder / "keys" / f"{kid}.key")
         key.verify_key.save(folder / "keys" / f"{kid}.pub")

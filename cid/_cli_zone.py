@@ -1,0 +1,219 @@
+"""``cid zone build|export|check``, ``cid serve`` and ``cid demo init|serve``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+import dns.exception
+import dns.zone
+
+from ._atomic import write_atomic
+from ._demo import DEMO_ROOT, write_demo
+from ._errors import CidError
+from ._server import parse_listen, serve_registry
+from ._store import Registry
+from ._zone import zone_text
+
+__all__ = ["add_commands", "run"]
+
+
+def _now(args: argparse.Namespace) -> int:
+    return int(args.now) if getattr(args, "now", None) is not None else int(time.time())
+
+
+def _cmd_build(args: argparse.Namespace, out: TextIO) -> int:
+    registry = Registry.load(args.registry)
+    written = registry.build(now=_now(args))
+    for path in written:
+        print(f"signed  {path.relative_to(registry.path)}", file=out)
+    print(f"{len(written)} file(s) written", file=out)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    registry = Registry.load(args.registry)
+    names = args.zone or sorted(registry.zones)
+    if len(names) > 1 and not args.output:
+        print("cid: several zones: give -o DIRECTORY", file=sys.stderr)
+        return 2
+    status = 0
+    for name in names:
+        if name not in registry.zones:
+            print(f"cid: no zone {name} in the registry", file=sys.stderr)
+            return 65
+        zone, problems = registry.assemble(name, now=_now(args))
+        for problem in problems:
+            print(f"cid: left out: {problem}", file=sys.stderr)
+            status = 1
+        text = zone_text(zone)
+        if args.output is None:
+            out.write(text)
+            continue
+        target = Path(args.output)
+        if len(names) > 1 or target.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            target = target / f"{name}.zone"
+        write_atomic(target, text.encode("utf-8"))
+        print(f"wrote {target}", file=out)
+    return status
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    path = Path(args.path)
+    if path.is_file():
+        problems = _check_zone_file(path, args.origin)
+    else:
+        problems = [str(p) for p in Registry.load(path).check(now=_now(args))]
+    for problem in problems:
+        print(problem, file=out)
+    print(f"{len(problems)} problem(s)", file=out)
+    return 1 if problems else 0
+
+
+def _check_zone_file(path: Path, origin: str | None) -> list[str]:
+    from ._cli_descriptor import inspect  # noqa: PLC0415 - only this command needs it
+    from ._layout import TYPE_DESCRIPTOR  # noqa: PLC0415
+
+    try:
+        zone = dns.zone.from_file(str(path), origin=origin, relativize=False)
+    except dns.exception.SyntaxError as exc:
+        return [f"{path}: {exc}"]
+    except (dns.exception.DNSException, OSError, UnicodeError) as exc:
+        return [f"{path}: {type(exc).__name__}: {exc}"]
+    problems = []
+    for name, node in zone.nodes.items():
+        rds = node.get_rdataset(dns.rdataclass.IN, TYPE_DESCRIPTOR)
+        if rds is None:
+            continue
+        for rdata in rds:
+            try:
+                _, rec = inspect(rdata.data)
+                from ._descriptor import Descriptor  # noqa: PLC0415
+
+                if not isinstance(rec, Descriptor):
+                    raise CidError("not a descriptor")
+                from ._identifier import parse  # noqa: PLC0415
+
+                owner = parse(rec.subject).to_dns_name("")
+                if not name.to_text().startswith(owner):
+                    raise CidError(f"holds {rec.subject}, whose name is not {name}")
+            except CidError as exc:
+                problems.append(f"{path}: {name} TYPE65280: {exc}")
+    return problems
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+        stream=sys.stderr,
+    )
+
+
+def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    _configure_logging(args)
+    listen = [parse_listen(x) for x in args.listen or ["127.0.0.1:5353"]]
+
+    def ready(bound: list[tuple[str, int]]) -> None:
+        for host, port in bound:
+            print(f"serving {args.registry} on {host} port {port}", file=out, flush=True)
+
+    asyncio.run(
+        serve_registry(
+            Path(args.registry),
+            listen,
+            zones=args.zone or (),
+            reload_interval=args.reload_interval,
+            ready=ready,
+        )
+    )
+    return 0
+
+
+def _cmd_demo_init(args: argparse.Namespace, out: TextIO) -> int:
+    registry = write_demo(Path(args.path), now=_now(args), address=args.address)
+    print(f"wrote the demo registry ({len(registry.zones)} zones) to {registry.path}", file=out)
+    return 0
+
+
+def _cmd_demo_serve(args: argparse.Namespace, out: TextIO) -> int:
+    _configure_logging(args)
+    with tempfile.TemporaryDirectory(prefix="ucid-demo-") as tmp:
+        host, port = parse_listen(args.listen)
+        path = Path(args.path) if args.path else Path(tmp) / "registry"
+        if not (path / "registry.json").exists():
+            write_demo(path, now=int(time.time()), address=host)
+
+        def ready(bound: list[tuple[str, int]]) -> None:
+            h, p = bound[0]
+            print(
+                f"demo hierarchy under {DEMO_ROOT} on {h} port {p}; try:\n"
+                f"  dig @{h} -p {p} +norec __enum.{DEMO_ROOT} PTR",
+                file=out,
+                flush=True,
+            )
+
+        asyncio.run(serve_registry(path, [(host, port)], reload_interval=2.0, ready=ready))
+    return 0
+
+
+def add_commands(commands: Any) -> None:
+    zone = commands.add_parser("zone", help="the registry and its zones")
+    sub = zone.add_subparsers(dest="zone_command", required=True, metavar="SUBCOMMAND")
+    p = sub.add_parser("build", help="sign sources and delegations that need it")
+    p.add_argument("registry", metavar="REGISTRY")
+    p.set_defaults(run=_cmd_build)
+    p = sub.add_parser("export", help="write RFC 1035 zone files")
+    p.add_argument("registry", metavar="REGISTRY")
+    p.add_argument("--zone", action="append", help="only this zone (repeatable)")
+    p.add_argument("-o", "--output", help="file, or folder for several zones (default stdout)")
+    p.set_defaults(run=_cmd_export)
+    p = sub.add_parser("check", help="check a registry or a zone file; report every problem")
+    p.add_argument("path", metavar="REGISTRY|ZONEFILE")
+    p.add_argument("--origin", help="the zone file's origin, if it has no $ORIGIN")
+    p.set_defaults(run=_cmd_check)
+    for parser in sub.choices.values():
+        parser.add_argument("--now", type=int, default=None, help="judge validity at this time")
+
+    p = commands.add_parser("serve", help="serve a registry over DNS (UDP and TCP)")
+    p.add_argument("registry", metavar="REGISTRY")
+    p.add_argument(
+        "--listen",
+        action="append",
+        metavar="ADDR:PORT",
+        help="address and port (repeatable; default 127.0.0.1:5353)",
+    )
+    p.add_argument("--zone", action="append", help="serve only this zone (repeatable)")
+    p.add_argument("--reload-interval", type=float, default=2.0, metavar="SECONDS")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(run=_cmd_serve)
+
+    demo = commands.add_parser("demo", help="the bundled demo hierarchy")
+    sub = demo.add_subparsers(dest="demo_command", required=True, metavar="SUBCOMMAND")
+    p = sub.add_parser("init", help="write the demo registry to a folder")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--address", default="127.0.0.1", help="address of every name server")
+    p.add_argument("--now", type=int, default=None)
+    p.set_defaults(run=_cmd_demo_init)
+    p = sub.add_parser("serve", help="serve the demo hierarchy on loopback")
+    p.add_argument("--listen", default="127.0.0.1:5353", metavar="ADDR:PORT")
+    p.add_argument("--path", help="use (or create) the demo registry here")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(run=_cmd_demo_serve)
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        status: int = args.run(args, out)
+    except (CidError, OSError) as exc:
+        print(f"cid: {exc}", file=err)
+        return 65 if isinstance(exc, CidError) else 74
+    return status

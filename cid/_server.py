@@ -1,0 +1,188 @@
+"""``cid serve``: the asyncio driver around :class:`Authority` (UDP and TCP).
+
+A thin loop: sockets in, ``Authority.answer`` (sans-IO), sockets out. It also
+watches the registry and swaps in freshly assembled zones when it changes,
+without dropping queries, and stops cleanly on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Final, cast
+
+import dns.zone
+
+from ._authority import Authority
+from ._store import Registry
+
+__all__ = ["DnsServer", "parse_listen", "registry_zones", "serve_registry"]
+
+log = logging.getLogger("cid.serve")
+
+_TCP_IDLE: Final = 10.0  # seconds a TCP client may stay silent (half-open connections)
+_TCP_MAX_CLIENTS: Final = 256
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``127.0.0.1:5353``, ``[::1]:5353`` or ``5353`` (loopback)."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = "127.0.0.1", text
+    host = host.strip("[]") or "127.0.0.1"
+    return host, int(port)
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, authority: Callable[[], Authority]) -> None:
+        self._authority = authority
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            response = self._authority().answer(data, tcp=False)
+        except Exception:  # the server never stops answering
+            log.exception("query from %s:%s failed", *addr[:2])
+            return
+        if response is not None and self.transport is not None:
+            self.transport.sendto(response, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("udp error: %s", exc)
+
+
+class DnsServer:
+    """Serve an :class:`Authority` on UDP and TCP at each address in ``listen``."""
+
+    def __init__(self, authority: Authority, listen: Sequence[tuple[str, int]]) -> None:
+        self.authority = authority
+        self.listen = list(listen)
+        self._udp: list[asyncio.DatagramTransport] = []
+        self._tcp: list[asyncio.Server] = []
+        self._clients = asyncio.Semaphore(_TCP_MAX_CLIENTS)
+        self.bound: list[tuple[str, int]] = []
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        for host, want in self.listen:
+            # TCP first, so that port 0 picks one port for both.
+            server = await asyncio.start_server(self._tcp_client, host, want)
+            port = server.sockets[0].getsockname()[1]
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Udp(lambda: self.authority), local_addr=(host, port)
+            )
+            self._tcp.append(server)
+            self._udp.append(transport)
+            self.bound.append((host, port))
+            log.info("listening on %s port %d (udp, tcp)", host, port)
+
+    async def stop(self) -> None:
+        for transport in self._udp:
+            transport.close()
+        for server in self._tcp:
+            server.close()
+        for server in self._tcp:
+            await server.wait_closed()
+        log.info("stopped")
+
+    async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._clients.locked():
+            writer.close()  # too many clients: drop the newest
+            return
+        async with self._clients:
+            try:
+                while True:
+                    head = await asyncio.wait_for(reader.readexactly(2), _TCP_IDLE)
+                    data = await asyncio.wait_for(
+                        reader.readexactly(int.from_bytes(head)), _TCP_IDLE
+                    )
+                    response = self.authority.answer(data, tcp=True)
+                    if response is None:
+                        break
+                    writer.write(len(response).to_bytes(2) + response)
+                    await writer.drain()
+            except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+                pass
+            except Exception:
+                log.exception("tcp client failed")
+            finally:
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await writer.wait_closed()
+
+
+def registry_zones(registry_path: Path, now: int, only: Iterable[str] = ()) -> list[dns.zone.Zone]:
+    """Assemble the zones of a registry at ``now``, logging each file left out and why."""
+    registry = Registry.load(registry_path)
+    names = list(only) or list(registry.zones)
+    zones = []
+    for name in names:
+        zone, problems = registry.assemble(name, now=now)
+        for problem in problems:
+            log.warning("not served: %s", problem)
+        zones.append(zone)
+    return zones
+
+
+def _fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
+    return tuple(
+        sorted(
+            (str(p), p.stat().st_mtime_ns, p.stat().st_size)
+            for p in path.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
+    )
+
+
+async def serve_registry(
+    registry_path: Path,
+    listen: Sequence[tuple[str, int]],
+    *,
+    zones: Iterable[str] = (),
+    reload_interval: float = 2.0,
+    ready: Callable[[list[tuple[str, int]]], None] | None = None,
+) -> None:
+    """Serve a registry until SIGTERM/SIGINT; reassemble when its files change."""
+    only = list(zones)
+    fingerprint = _fingerprint(registry_path)
+    authority = Authority(registry_zones(registry_path, int(time.time()), only))
+    server = DnsServer(authority, listen)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready(server.bound)
+    log.info("serving %s", ", ".join(str(o) for o in authority.origins))
+    last_build = time.time()
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), reload_interval)
+            if stop.is_set():
+                break
+            current = _fingerprint(registry_path)
+            # Reassemble when files change, and hourly, so that TTLs keep
+            # shrinking towards each record's expiry and expired ones go.
+            if current != fingerprint or time.time() - last_build > 3600:
+                try:
+                    built = await loop.run_in_executor(
+                        None, registry_zones, registry_path, int(time.time()), only
+                    )
+                except Exception as exc:
+                    log.error("registry not reloaded, still serving the last good one: %s", exc)
+                else:
+                    authority.load(built)
+                    log.info("reloaded %s", registry_path)
+                fingerprint, last_build = current, time.time()
+    finally:
+        await server.stop()

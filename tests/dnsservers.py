@@ -1,0 +1,540 @@
+"""Real authoritative DNS servers (Knot, NSD) for tests, on loopback high ports.
+
+The helpers here start an unmodified ``knotd`` or ``nsd`` from the Debian
+packages, pointed at zone files that a test wrote, and wait until the server
+answers.  Everything a server writes (configuration, journal, PID file, logs)
+goes to a private temporary directory that is removed on exit; the zone files
+themselves are only read, never rewritten.
+
+Typical use::
+
+    from dnsservers import KnotServer, TsigKey
+
+    key = TsigKey.random()
+    with KnotServer({"acme.ucid.example.": zone_path}, tsig=key, allow_update=True) as srv:
+        dns.query.udp(query, srv.address, port=srv.port, timeout=2)
+
+A missing binary skips the test, or fails it when ``CID_REQUIRE_REAL_DNS`` is
+set to anything but ``""`` or ``"0"`` (see :func:`require_binary`), so that a CI
+job that installs the servers cannot silently lose these tests.
+
+``tests/`` has no ``__init__.py``: pytest's default ``prepend`` import mode puts
+the directory of each test file on ``sys.path``, so ``import dnsservers`` works
+from ``tests/*.py`` without any configuration.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import ClassVar, Self
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.tsig
+import pytest
+
+__all__ = [
+    "REQUIRE_ENV",
+    "DnsServer",
+    "KnotServer",
+    "NsdServer",
+    "ServerStartError",
+    "TsigKey",
+    "dig",
+    "free_port",
+    "kdig",
+    "require_binary",
+]
+
+#: Environment variable that turns "binary not installed" from a skip into a failure.
+REQUIRE_ENV = "CID_REQUIRE_REAL_DNS"
+
+#: Directories searched after ``$PATH``: ``knotd`` and ``nsd`` live in /usr/sbin,
+#: which is not on an unprivileged user's ``PATH`` on Debian.
+_SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+#: How long :meth:`DnsServer.start` waits for every zone to answer.
+START_TIMEOUT = 10.0
+
+#: How long a CLI helper (``dig``, ``kdig``, ``nsd-checkconf``) may run.
+CLI_TIMEOUT = 10.0
+
+
+class ServerStartError(RuntimeError):
+    """A server died, rejected its configuration, or never answered; the message has its log."""
+
+
+# ---------------------------------------------------------------------------
+# Binaries and ports
+# ---------------------------------------------------------------------------
+
+
+def _required() -> bool:
+    return os.environ.get(REQUIRE_ENV, "") not in ("", "0")
+
+
+def require_binary(name: str) -> str:
+    """Return the absolute path of the executable ``name``, or skip/fail the test.
+
+    ``$PATH`` is searched first, then the sbin directories.  When the binary is
+    absent the current test is skipped with ``"<name> not installed"``, unless
+    ``CID_REQUIRE_REAL_DNS`` is set (non-empty and not ``"0"``), in which case it
+    fails.
+    """
+    search = os.pathsep.join([os.environ.get("PATH", os.defpath), *_SBIN_DIRS])
+    found = shutil.which(name, path=search)
+    if found is not None:
+        return found
+    if _required():
+        pytest.fail(f"{name} not installed (required because {REQUIRE_ENV} is set)")
+    pytest.skip(f"{name} not installed")
+
+
+def free_port(address: str = "127.0.0.1") -> int:
+    """Return a port on ``address`` that was free for both UDP and TCP a moment ago.
+
+    The kernel picks a free TCP port; the same number is then bound over UDP.
+    Like every such helper it is racy (another process may take the port before
+    the server binds it); :class:`DnsServer` retries with a fresh port when a
+    server started on an automatic port dies at start-up.
+    """
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind((address, 0))
+            port: int = tcp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind((address, port))
+                except OSError:
+                    continue
+                return port
+    raise OSError(f"no port free for both UDP and TCP on {address}")
+
+
+def _run_cli(binary: str, args: Sequence[str], timeout: float) -> str:
+    exe = require_binary(binary)
+    try:
+        done = subprocess.run(
+            [exe, *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"{binary} {' '.join(args)} timed out after {timeout} s") from e
+    if done.returncode != 0:
+        raise AssertionError(
+            f"{binary} {' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}"
+        )
+    return done.stdout
+
+
+def dig(args: Sequence[str], timeout: float = CLI_TIMEOUT) -> str:
+    """Run ``dig ARGS`` and return its stdout; raise ``AssertionError`` on a non-zero exit.
+
+    Pass ``@127.0.0.1``, ``-p PORT`` and ``+tries=1 +time=2`` yourself.
+    """
+    return _run_cli("dig", args, timeout)
+
+
+def kdig(args: Sequence[str], timeout: float = CLI_TIMEOUT) -> str:
+    """Run Knot's ``kdig ARGS`` and return its stdout; raise ``AssertionError`` on failure."""
+    return _run_cli("kdig", args, timeout)
+
+
+# ---------------------------------------------------------------------------
+# TSIG
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TsigKey:
+    """A TSIG key (RFC 8945) shared by a server's configuration and dnspython.
+
+    ``name`` is a domain name (a trailing dot is optional); ``algorithm`` is the
+    name both Knot and dnspython accept (``hmac-sha256``, ``hmac-sha512``...).
+    """
+
+    name: str
+    secret_b64: str
+    algorithm: str = "hmac-sha256"
+
+    @classmethod
+    def random(cls, name: str = "cid-test-key.", algorithm: str = "hmac-sha256") -> TsigKey:
+        """A key with a fresh 256-bit secret."""
+        return cls(name, base64.b64encode(secrets.token_bytes(32)).decode("ascii"), algorithm)
+
+    @property
+    def dns_name(self) -> dns.name.Name:
+        """The key name as an absolute dnspython name."""
+        return dns.name.from_text(self.name)
+
+    def dnspython_key(self) -> dns.tsig.Key:
+        """The key as a ``dns.tsig.Key``."""
+        return dns.tsig.Key(self.dns_name, self.secret_b64, self.algorithm)
+
+    def dnspython_keyring(self) -> dict[dns.name.Name, dns.tsig.Key]:
+        """A one-key keyring for ``keyring=`` arguments (``dns.update``, ``Message.use_tsig``)."""
+        return {self.dns_name: self.dnspython_key()}
+
+
+# ---------------------------------------------------------------------------
+# Servers
+# ---------------------------------------------------------------------------
+
+
+def _abs_name(zone: str) -> str:
+    return dns.name.from_text(zone).to_text()
+
+
+class DnsServer:
+    """A DNS server subprocess in a private temporary directory; use as a context manager.
+
+    Subclasses write the configuration (:meth:`_configure`) and give the
+    command line (:meth:`_command`).  :meth:`start` launches the server and
+    returns once each zone's SOA is answered authoritatively over UDP;
+    :meth:`stop` sends SIGTERM, then SIGKILL, and removes the directory.
+    """
+
+    binary: ClassVar[str]
+    #: Log lines meaning a zone will never load, so waiting longer is pointless.
+    fatal_log_markers: ClassVar[tuple[str, ...]] = ()
+    _PORT_ATTEMPTS: ClassVar[int] = 3
+
+    def __init__(
+        self, zones: Mapping[str, Path], address: str = "127.0.0.1", port: int | None = None
+    ) -> None:
+        if not zones:
+            raise ValueError("a server needs at least one zone")
+        self.zones: dict[str, Path] = {
+            _abs_name(name): Path(path).resolve() for name, path in zones.items()
+        }
+        self.address = address
+        self._fixed_port = port
+        self.port: int = port if port is not None else 0
+        self.workdir: Path | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._exe = ""
+
+    # -- subclass hooks ---------------------------------------------------
+
+    def _configure(self, workdir: Path) -> Path:
+        """Write the configuration under ``workdir``; return its absolute path."""
+        raise NotImplementedError
+
+    def _command(self, config: Path) -> list[str]:
+        raise NotImplementedError
+
+    def _log_files(self) -> list[Path]:
+        """Log files, besides stderr, that :meth:`stderr_text` should include."""
+        return []
+
+    # -- life cycle -------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start the server and wait (at most ``START_TIMEOUT`` s) until every zone answers."""
+        if self._proc is not None:
+            raise RuntimeError("server already started")
+        self._exe = require_binary(self.binary)
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"cid-{self.binary}-"))
+        attempts = 1 if self._fixed_port is not None else self._PORT_ATTEMPTS
+        for attempt in range(attempts):
+            if self._fixed_port is None:
+                self.port = free_port(self.address)
+            try:
+                self._start_once()
+            except ServerStartError:
+                died = self._proc is not None and self._proc.poll() is not None
+                self._terminate()
+                # An automatic port may have been taken between free_port() and bind().
+                if died and attempt + 1 < attempts:
+                    continue
+                self._cleanup()
+                raise
+            return
+
+    def _start_once(self) -> None:
+        assert self.workdir is not None
+        config = self._configure(self.workdir)
+        stderr = (self.workdir / "stderr.log").open("wb")
+        with stderr:
+            self._proc = subprocess.Popen(
+                self._command(config),
+                stdin=subprocess.DEVNULL,
+                stdout=stderr,
+                stderr=stderr,
+                cwd=self.workdir,
+                start_new_session=True,
+            )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        pending = list(self.zones)
+        last = "no answer"
+        while pending:
+            if self._proc.poll() is not None:
+                raise ServerStartError(
+                    f"{self.binary} exited with status {self._proc.returncode} during start-up"
+                    f"\n{self.stderr_text()}"
+                )
+            if time.monotonic() > deadline:
+                raise ServerStartError(
+                    f"{self.binary} on {self.address}@{self.port} did not answer SOA for "
+                    f"{pending[0]} within {START_TIMEOUT} s (last: {last})\n{self.stderr_text()}"
+                )
+            zone = pending[0]
+            query = dns.message.make_query(zone, dns.rdatatype.SOA)
+            try:
+                reply = dns.query.udp(query, self.address, port=self.port, timeout=0.2)
+            except (dns.exception.Timeout, OSError) as e:
+                last = repr(e)
+                time.sleep(0.05)
+                continue
+            if (
+                reply.rcode() == dns.rcode.NOERROR
+                and reply.flags & dns.flags.AA
+                and any(rrset.rdtype == dns.rdatatype.SOA for rrset in reply.answer)
+            ):
+                pending.pop(0)
+            else:
+                last = f"rcode {dns.rcode.to_text(reply.rcode())}"
+                log = self.stderr_text()
+                if any(marker in log for marker in self.fatal_log_markers):
+                    raise ServerStartError(
+                        f"{self.binary} failed to load a zone (SOA {zone}: {last})\n{log}"
+                    )
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s) and remove its directory."""
+        self._terminate()
+        self._cleanup()
+
+    def _terminate(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            # The server runs in its own session: kill its children (NSD forks) too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+    def _cleanup(self) -> None:
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    # -- inspection -------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def stderr_text(self) -> str:
+        """What the server wrote to stderr/stdout, followed by its log files."""
+        if self.workdir is None:
+            return ""
+        parts = []
+        for path in [self.workdir / "stderr.log", *self._log_files()]:
+            with contextlib.suppress(OSError):
+                text = path.read_text(errors="replace")
+                if text:
+                    parts.append(text)
+        return "\n".join(parts)
+
+
+def _q(value: str | Path) -> str:
+    """Quote a configuration string (both servers accept double-quoted strings)."""
+    text = str(value)
+    if '"' in text or "\n" in text:
+        raise ValueError(f"cannot quote {text!r} for a server configuration")
+    return f'"{text}"'
+
+
+class KnotServer(DnsServer):
+    """``knotd`` serving ``zones`` (name -> zone file) in the foreground.
+
+    The configuration keeps every path absolute (knotd resolves relative ones
+    against its compiled-in storage, not the configuration's directory).  Zone
+    files are loaded as they are and never written back (``zonefile-sync: -1``):
+    changes from dynamic updates live in the journal in the temporary directory
+    and are served from memory.
+
+    With ``tsig`` the key is configured; with ``allow_update`` as well, an ACL
+    allows RFC 2136 UPDATE signed with that key and nothing else (unsigned or
+    wrongly signed updates are refused).
+    """
+
+    binary = "knotd"
+    # knotd keeps running when a zone fails to load; it answers SERVFAIL for it.
+    fatal_log_markers = ("zone event 'load' failed", "failed to load zone")
+
+    def __init__(
+        self,
+        zones: Mapping[str, Path],
+        address: str = "127.0.0.1",
+        port: int | None = None,
+        tsig: TsigKey | None = None,
+        allow_update: bool = False,
+    ) -> None:
+        if allow_update and tsig is None:
+            raise ValueError("allow_update needs a TSIG key")
+        super().__init__(zones, address, port)
+        self.tsig = tsig
+        self.allow_update = allow_update
+
+    def _configure(self, workdir: Path) -> Path:
+        storage = workdir / "storage"
+        storage.mkdir(exist_ok=True)
+        lines = [
+            "server:",
+            f"    rundir: {_q(workdir)}",
+            f"    pidfile: {_q(workdir / 'knot.pid')}",
+            f"    listen: {self.address}@{self.port}",
+            "    udp-workers: 1",
+            "    tcp-workers: 1",
+            "    background-workers: 1",
+            "",
+            "control:",
+            f"    listen: {_q(workdir / 'knot.sock')}",
+            "",
+            "log:",
+            "  - target: stderr",
+            "    any: info",
+            "",
+            "database:",
+            f"    storage: {_q(storage)}",
+            "",
+        ]
+        acl = ""
+        if self.tsig is not None:
+            lines += [
+                "key:",
+                f"  - id: {self.tsig.dns_name.to_text()}",
+                f"    algorithm: {self.tsig.algorithm}",
+                f"    secret: {self.tsig.secret_b64}",
+                "",
+            ]
+            if self.allow_update:
+                acl = "cid_update"
+                lines += [
+                    "acl:",
+                    f"  - id: {acl}",
+                    f"    key: {self.tsig.dns_name.to_text()}",
+                    "    action: update",
+                    "",
+                ]
+        lines.append("zone:")
+        for name, path in self.zones.items():
+            lines += [
+                f"  - domain: {_q(name)}",
+                f"    file: {_q(path)}",
+                f"    storage: {_q(storage)}",
+                "    zonefile-load: whole",
+                "    zonefile-sync: -1",
+                "    journal-content: changes",
+                "    semantic-checks: on",
+            ]
+            if acl:
+                lines.append(f"    acl: {acl}")
+        config = workdir / "knot.conf"
+        config.write_text("\n".join(lines) + "\n")
+        return config
+
+    def _command(self, config: Path) -> list[str]:
+        return [self._exe, "-c", str(config.resolve())]
+
+
+class NsdServer(DnsServer):
+    """``nsd -d`` (foreground) serving ``zones`` (name -> zone file).
+
+    Response rate limiting, on by default in Debian's build (200 answers per
+    second per /24, after which NSD drops or truncates answers), is turned off.
+    There is no database, no chroot, no privilege drop and no remote control;
+    the configuration is checked with ``nsd-checkconf`` and each zone file with
+    ``nsd-checkzone`` before the server starts, so their messages surface.
+    """
+
+    binary = "nsd"
+
+    def _log_files(self) -> list[Path]:
+        return [] if self.workdir is None else [self.workdir / "nsd.log"]
+
+    def _configure(self, workdir: Path) -> Path:
+        lines = [
+            "server:",
+            f"    ip-address: {self.address}@{self.port}",
+            f"    port: {self.port}",
+            "    do-ip4: yes",
+            "    do-ip6: no",
+            "    server-count: 1",
+            "    reuseport: no",
+            '    username: ""',
+            '    chroot: ""',
+            f"    zonesdir: {_q(workdir)}",
+            '    database: ""',
+            f"    pidfile: {_q(workdir / 'nsd.pid')}",
+            f"    xfrdfile: {_q(workdir / 'xfrd.state')}",
+            f"    xfrdir: {_q(workdir)}",
+            f"    zonelistfile: {_q(workdir / 'zone.list')}",
+            f"    logfile: {_q(workdir / 'nsd.log')}",
+            "    verbosity: 2",
+            "    rrl-ratelimit: 0",
+            "    rrl-whitelist-ratelimit: 0",
+            "",
+            "remote-control:",
+            "    control-enable: no",
+            "",
+        ]
+        for name, path in self.zones.items():
+            lines += ["zone:", f"    name: {_q(name)}", f"    zonefile: {_q(path)}", ""]
+        config = workdir / "nsd.conf"
+        config.write_text("\n".join(lines))
+        self._check(["nsd-checkconf", str(config)], "configuration")
+        for name, path in self.zones.items():
+            self._check(["nsd-checkzone", name, str(path)], f"zone {name}")
+        return config
+
+    def _check(self, argv: list[str], what: str) -> None:
+        exe = require_binary(argv[0])
+        done = subprocess.run(
+            [exe, *argv[1:]], capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False
+        )
+        if done.returncode != 0:
+            raise ServerStartError(f"{argv[0]} rejected the {what}:\n{done.stdout}{done.stderr}")
+
+    def _command(self, config: Path) -> list[str]:
+        return [self._exe, "-d", "-c", str(config.resolve())]

@@ -1,0 +1,227 @@
+"""The answering core of ``cid serve`` (sans-IO): a table of questions and answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dns.edns
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import cid
+from cid._authority import Authority
+from cid._demo import DEMO_ROOT, write_demo
+from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR
+from cid._store import Registry
+
+NOW = 1_795_000_000
+GH = (
+    "ucid:acme.hpc/de-by/neoverse-v2+sm90/acc=4;acc-model=gh200;acc-mem=96GiB;ic=nvlink4;mem=480GiB"
+)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    return write_demo(tmp_path_factory.mktemp("demo") / "registry", now=NOW)
+
+
+@pytest.fixture(scope="module")
+def authority(demo: Registry) -> Authority:
+    return Authority([demo.assemble(z, now=NOW)[0] for z in demo.zones])
+
+
+def ask(
+    auth: Authority,
+    name: str,
+    rdtype: object = "A",
+    *,
+    edns: int = 0,
+    payload: int = 1232,
+    tcp: bool = False,
+    rdclass: object = "IN",
+) -> dns.message.Message:
+    query = dns.message.make_query(name, rdtype, rdclass, use_edns=edns, payload=payload)  # type: ignore[arg-type]
+    wire = auth.answer(query.to_wire(), tcp=tcp)
+    assert wire is not None
+    response = dns.message.from_wire(wire)
+    assert response.id == query.id
+    return response
+
+
+def gh_name() -> str:
+    return cid.parse(GH).to_dns_name(DEMO_ROOT)
+
+
+# name, type, rcode, authoritative, answer types, authority types
+TABLE = [
+    (gh_name(), TYPE_DESCRIPTOR, "NOERROR", True, [TYPE_DESCRIPTOR], []),
+    (gh_name(), "SVCB", "NOERROR", True, [dns.rdatatype.SVCB], []),
+    (gh_name(), "TXT", "NOERROR", True, [dns.rdatatype.TXT], []),
+    (gh_name(), "A", "NOERROR", True, [], [dns.rdatatype.SOA]),  # NODATA
+    (gh_name(), "ANY", "NOERROR", True, "one", []),  # RFC 8482
+    ("_de-by.acme.hpc.ucid.example.", "A", "NOERROR", True, [], [dns.rdatatype.SOA]),  # ENT
+    ("nothing.acme.hpc.ucid.example.", "A", "NXDOMAIN", True, [], [dns.rdatatype.SOA]),
+    ("__enum.ucid.example.", "PTR", "NOERROR", True, [dns.rdatatype.PTR], []),
+    ("ucid.example.", "SOA", "NOERROR", True, [dns.rdatatype.SOA], []),
+    ("ucid.example.", "NS", "NOERROR", True, [dns.rdatatype.NS], []),
+    ("UCID.Example.", "SOA", "NOERROR", True, [dns.rdatatype.SOA], []),
+    ("example.com.", "A", "REFUSED", False, [], []),
+    (".", "NS", "REFUSED", False, [], []),
+]
+
+
+@pytest.mark.parametrize(("name", "rdtype", "rcode", "aa", "answer", "authority_types"), TABLE)
+def test_answers(
+    authority: Authority,
+    name: str,
+    rdtype: object,
+    rcode: str,
+    aa: bool,
+    answer: object,
+    authority_types: list[int],
+) -> None:
+    for edns in (0, -1):
+        r = ask(authority, name, rdtype, edns=edns)
+        if r.flags & dns.flags.TC:  # over 512 octets without EDNS: truncated, TCP will do
+            assert edns == -1 and r.answer == []
+            continue
+        assert dns.rcode.to_text(r.rcode()) == rcode
+        assert bool(r.flags & dns.flags.AA) is aa
+        assert not r.flags & dns.flags.RA
+        if answer == "one":
+            assert len(r.answer) == 1
+        else:
+            assert [rr.rdtype for rr in r.answer] == answer
+        assert [rr.rdtype for rr in r.authority] == authority_types
+        assert (r.edns >= 0) is (edns >= 0)
+
+
+def test_negative_answers_carry_the_soa_minimum(authority: Authority) -> None:
+    r = ask(authority, "nothing.acme.hpc.ucid.example.")
+    soa = r.authority[0]
+    assert soa.ttl == min(3600, soa[0].minimum) == 300
+
+
+def test_referral_at_a_zone_cut(authority: Authority) -> None:
+    # The root zone delegates hpc.ucid.example, but the authority also holds
+    # hpc's zone: ask the parent's servers through a name only the parent knows.
+    parent_only = Authority([authority._zones[dns.name.from_text("ucid.example.")].zone])
+    r = ask(parent_only, gh_name(), TYPE_DESCRIPTOR)
+    assert r.rcode() == dns.rcode.NOERROR
+    assert not r.flags & dns.flags.AA
+    assert r.answer == []
+    assert [rr.name.to_text() for rr in r.authority] == ["hpc.ucid.example."]
+    assert r.authority[0].rdtype == dns.rdatatype.NS
+    glue = [rr for rr in r.additional if rr.rdtype == dns.rdatatype.A]
+    assert glue and glue[0].name.to_text() == "ns1.hpc.ucid.example."
+    deleg = [rr for rr in r.additional if rr.rdtype == TYPE_DELEGATION]
+    assert deleg and deleg[0].name.to_text() == "hpc.__deleg.ucid.example."
+
+
+def test_truncation_without_edns_and_full_answer_over_tcp(authority: Authority) -> None:
+    r = ask(authority, gh_name(), "TXT", edns=-1)
+    assert r.flags & dns.flags.TC
+    r = ask(authority, gh_name(), "TXT", edns=-1, tcp=True)
+    assert not r.flags & dns.flags.TC and r.answer
+    r = ask(authority, gh_name(), "TXT", edns=0, payload=4096)
+    assert not r.flags & dns.flags.TC and r.answer  # fits 1232
+
+
+@pytest.mark.parametrize("payload", [0, 100, 512, 1232, 4096, 65535])
+def test_every_udp_answer_fits(authority: Authority, payload: int) -> None:
+    for name, rdtype, *_ in TABLE:
+        q = dns.message.make_query(name, rdtype, use_edns=0, payload=payload)  # type: ignore[arg-type]
+        wire = authority.answer(q.to_wire())
+        assert wire is not None and len(wire) <= max(512, min(payload, 1232))
+
+
+def test_cached_answers_take_the_query_id_case_and_rd(authority: Authority) -> None:
+    first = dns.message.make_query(gh_name(), "SVCB", use_edns=0)
+    a = authority.answer(first.to_wire())
+    mixed = gh_name().upper()
+    second = dns.message.make_query(mixed, "SVCB", use_edns=0)
+    second.flags &= ~dns.flags.RD
+    b = authority.answer(second.to_wire())
+    assert a is not None and b is not None
+    r = dns.message.from_wire(b)
+    assert r.id == second.id and r.question[0].name.to_text() == mixed
+    assert not r.flags & dns.flags.RD
+    assert dns.message.from_wire(a).flags & dns.flags.RD
+    assert r.answer == dns.message.from_wire(a).answer
+
+
+def test_reload_drops_cached_answers(demo: Registry) -> None:
+    auth = Authority([demo.assemble(z, now=NOW)[0] for z in demo.zones])
+    assert ask(auth, gh_name(), "SVCB").answer
+    auth.load([demo.assemble(z, now=NOW)[0] for z in demo.zones if not z.startswith("acme")])
+    r = ask(auth, gh_name(), "SVCB")
+    assert r.answer == [] and not r.flags & dns.flags.AA  # now a referral from hpc
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        (b"", None),
+        (b"\x12\x34", None),
+        (b"\x12\x34\x01\x00\x00\x01", None),  # short header: dropped
+        (b"\x12\x34\x81\x80" + b"\x00" * 8, None),  # a response: never answered
+        (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05ab", "FORMERR"),
+    ],
+)
+def test_malformed(authority: Authority, wire: bytes, expected: str | None) -> None:
+    out = authority.answer(wire)
+    if expected is None:
+        assert out is None
+    else:
+        assert out is not None and out[:2] == wire[:2]
+        assert dns.rcode.to_text(dns.rcode.Rcode(out[3] & 0x0F)) == expected
+
+
+def test_other_opcodes_classes_and_versions(authority: Authority) -> None:
+    q = dns.message.make_query("ucid.example.", "SOA")
+    q.set_opcode(dns.opcode.STATUS)
+    out = authority.answer(q.to_wire())
+    assert out is not None and dns.message.from_wire(out).rcode() == dns.rcode.NOTIMP
+    r = ask(authority, "ucid.example.", "SOA", rdclass="CH")
+    assert r.rcode() == dns.rcode.REFUSED
+    q = dns.message.make_query("ucid.example.", "SOA", use_edns=1)
+    out = authority.answer(q.to_wire())
+    assert out is not None and dns.message.from_wire(out).rcode() == dns.rcode.BADVERS
+
+
+@given(st.binary(max_size=600))
+def test_no_packet_breaks_it(data: bytes) -> None:
+    auth = _shared()
+    out = auth.answer(data)
+    assert out is None or (len(out) >= 12 and out[:2] == data[:2])
+    auth.answer(data, tcp=True)
+
+
+@given(st.integers(0, 60), st.integers(0, 255), st.integers(1, 3))
+def test_mutated_queries_never_break_it(at: int, value: int, count: int) -> None:
+    auth = _shared()
+    wire = bytearray(dns.message.make_query(gh_name(), "SVCB", use_edns=0).to_wire())
+    for i in range(count):
+        wire[(at + 7 * i) % len(wire)] = value
+    out = auth.answer(bytes(wire))
+    assert out is None or out[:2] == bytes(wire[:2])
+
+
+_AUTH: list[Authority] = []
+
+
+def _shared() -> Authority:
+    if not _AUTH:
+        import tempfile  # noqa: PLC0415
+
+        reg = write_demo(Path(tempfile.mkdtemp()) / "r", now=NOW)
+        _AUTH.append(Authority([reg.assemble(z, now=NOW)[0] for z in reg.zones]))
+    return _AUTH[0]
