@@ -619,11 +619,11 @@ def _delegation(payload: bytes) -> Delegation:
 # mutated payloads). It skips no rule: each value is checked as __post_init__
 # checks it, before the objects are built without running it again.
 #
-# The fixed parts are read by regular expressions over the bytes. Each text
-# is captured with its head and its length compared with the head; since
-# every text's character class excludes the key byte that follows it, the
-# match is the one way to read the bytes, and equal lengths make it the
-# decoder's way.
+# The fixed parts are matched by regular expressions over the bytes. Each
+# text is captured with its head, and its length compared with the head's;
+# since every text's character class excludes the byte that follows it (the
+# next key), the match is the only way to read the bytes, and equal lengths
+# make it the decoder's way.
 
 
 class _Decline(Exception):
@@ -638,28 +638,36 @@ _DECLINE: Final = (_Decline, IndexError, UnicodeDecodeError, EncodingError, Over
 # (0x78 and one byte) or 256 to 767 (0x79 and two bytes) bytes follow.
 _TEXT_HEAD: Final = rb"([\x61-\x77]|\x78[\x18-\xff]|\x79[\x01\x02][\x00-\xff])"
 # An unsigned integer below 2^16, and one below 2^64.
-_U16: Final = rb"([\x00-\x17]|\x18[\x18-\xff]|\x19[\x01-\xff][\x00-\xff])"
+_U16: Final = rb"(?:[\x00-\x17]|\x18[\x18-\xff]|\x19[\x01-\xff][\x00-\xff])"
 _U64: Final = (
     rb"([\x00-\x17]|\x18[\x18-\xff]|\x19[\x01-\xff][\x00-\xff]"
     rb"|\x1a(?!\x00\x00)[\x00-\xff]{4}|\x1b(?!\x00{4})[\x00-\xff]{8})"
 )
+# The value of a matched unsigned integer, whatever its head: the bytes as
+# one big-endian number, masked by their count.
+_UINT_MASK: Final = (0, 0xFF, 0xFF, 0xFFFF, 0, 0xFFFFFFFF, 0, 0, 0, _UINT64_MAX)
 # §6.1 up to the endpoints' array head: a map of 7 to 10 claims {1: iss,
 # 2: sub, 4: exp, 5: nbf, 6: iat, 8: version, 9: [1 to 16 endpoints ...
 _CLAIMS_HEAD: Final = re.compile(
-    rb"([\xa7-\xaa])\x01" + _TEXT_HEAD + rb"([a-z0-9.\-]+)\x02" + _TEXT_HEAD + rb"([\x21-\x7e]+)"
+    rb"([\xa7-\xaa])\x01" + _TEXT_HEAD + rb"([a-z0-9_.\-]+)\x02" + _TEXT_HEAD + rb"([\x21-\x7e]+)"
     rb"\x04" + _U64 + rb"\x05" + _U64 + rb"\x06" + _U64 + rb"\x08" + _U64 + rb"\x09([\x81-\x90])"
 ).match
 # §6.2: a map of 6 to 8 entries {0: transport, 1: protocol, 2: host, 3: port,
-# ?4: [alpn ...], 5: priority, 6: weight, ?7: region}. The alpn texts are
-# printable, so they are captured together, up to key 5, and split below.
+# ?4: [alpn ...], 5: priority, 6: weight, ?7: region}, captured as: the size,
+# transport and protocol, host (head, text), port, alpn (its texts are
+# printable, so they run up to key 5), and priority, weight and region.
 _ENDPOINT: Final = re.compile(
-    rb"([\xa6-\xa8])\x00(\x63udp|\x63tcp|\x64quic)"
-    rb"\x01([\x61-\x77])([a-z][a-z0-9+.\-]*)"
-    rb"\x02" + _TEXT_HEAD + rb"([0-9a-z.:\-]+)"
-    rb"\x03" + _U16 + rb"(?:\x04([\x81-\x88])([\x21-\x7e]+))?"
-    rb"\x05" + _U16 + rb"\x06" + _U16 + rb"(?:\x07([\x62-\x77])([a-z][a-z0-9\-]+))?"
+    rb"([\xa6-\xa8])(\x00(?:\x63udp|\x63tcp|\x64quic)\x01[\x61-\x77][a-z][a-z0-9+.\-]*)"
+    rb"\x02" + _TEXT_HEAD + rb"([0-9a-z.:\-]+)\x03(" + _U16 + rb")"
+    rb"(?:\x04([\x81-\x88][\x21-\x7e]+))?"
+    rb"(\x05" + _U16 + rb"\x06" + _U16 + rb"(?:\x07[\x62-\x77][a-z][a-z0-9\-]+)?)"
 ).match
-_TRANSPORT_TEXT: Final = {b"\x63udp": "udp", b"\x63tcp": "tcp", b"\x64quic": "quic"}
+
+# The parts of an endpoint that repeat across descriptors, by their bytes, to
+# their checked values (as the identifier parser memoises its components).
+_ep_heads: dict[bytes, tuple[str, str]] = {}
+_ep_alpns: dict[bytes, tuple[str, ...]] = {}
+_ep_tails: dict[bytes, tuple[int, int, str | None]] = {}
 
 
 def _text_length(head: bytes) -> int:
@@ -667,9 +675,57 @@ def _text_length(head: bytes) -> int:
     return int.from_bytes(head[1:], "big") if len(head) > 1 else head[0] - 0x60
 
 
-def _uint_of(raw: bytes) -> int:
-    """The value of an unsigned integer (from _U16 or _U64)."""
-    return int.from_bytes(raw[1:], "big") if len(raw) > 1 else raw[0]
+def _ep_head(raw: bytes) -> tuple[str, str]:
+    """Transport and protocol, from their bytes as _ENDPOINT matched them."""
+    cut = raw[1] - 0x5E  # key 1, after the transport ("udp", "tcp" or "quic")
+    protocol = raw[cut + 2 :].decode("ascii")
+    if raw[cut + 1] - 0x60 != len(protocol):
+        raise _Decline
+    # The pattern allows only these transports, and protocols of 1 to 23
+    # characters in the class of _PROTOCOL_RE.
+    value = (raw[2:cut].decode("ascii"), protocol)
+    _remember(_ep_heads, raw, value)
+    return value
+
+
+def _ep_alpn(raw: bytes) -> tuple[str, ...]:
+    """§6.2 alpn, from its bytes as _ENDPOINT matched them: 1 to 8 distinct
+    texts of 1 to 23 printable characters."""
+    out = []
+    p = 1
+    for _ in range(raw[0] - 0x80):
+        end = p + raw[p] - 0x5F
+        if not p + 1 < end < p + 25:  # 1 to 23 characters: the head is "a" to "w"
+            raise _Decline
+        out.append(raw[p + 1 : end].decode("ascii"))
+        p = end
+    value = tuple(out)
+    if p != len(raw) or len(set(value)) != len(value):
+        raise _Decline
+    _remember(_ep_alpns, raw, value)
+    return value
+
+
+def _ep_tail(raw: bytes) -> tuple[int, int, str | None]:
+    """Priority, weight and region, from their bytes as _ENDPOINT matched them."""
+    values = []
+    p = 1
+    for _ in range(2):  # each integer's head gives its size; key 6 between them
+        b = raw[p]
+        size = 1 if b < 0x18 else 2 if b == 0x18 else 3
+        values.append(int.from_bytes(raw[p : p + size], "big") & _UINT_MASK[size])
+        p += size + 1
+    priority, weight = values
+    region = None
+    if p < len(raw):
+        region = raw[p + 1 :].decode("ascii")
+        if raw[p] - 0x60 != len(region) or not _REGION_RE(region):
+            raise _Decline
+    if not priority:
+        raise _Decline
+    value = (priority, weight, region)
+    _remember(_ep_tails, raw, value)
+    return value
 
 
 def _rd_text(d: bytes, p: int) -> tuple[str, int]:
@@ -704,70 +760,66 @@ def _rd_texts(d: bytes, p: int) -> tuple[tuple[str, ...], int]:
     return tuple(out), p
 
 
-def _split_alpn(count: int, raw: bytes) -> tuple[str, ...]:
-    """§6.2 alpn: ``count`` (1 to 8) distinct texts of 1 to 23 printable
-    characters, encoded one after another in ``raw``."""
-    out = []
-    p = 0
-    for _ in range(count):
-        end = p + raw[p] - 0x5F
-        if not p + 1 < end < p + 25:  # 1 to 23 characters: the head is "a" to "w"
-            raise _Decline
-        out.append(raw[p + 1 : end].decode("ascii"))
-        p = end
-    if p != len(raw) or len(set(out)) != count:
-        raise _Decline
-    return tuple(out)
-
-
 _new = object.__new__
-_set = object.__setattr__
 # The slots' own setters: a frozen dataclass refuses setattr.
 _EP_SET: Final = tuple(
     getattr(Endpoint, name).__set__
-    for name in ("transport", "protocol", "host", "port", "priority", "weight", "alpn", "region")
+    for name in ("transport", "protocol", "host", "port", "alpn", "priority", "weight", "region")
+)
+_DESC_SET: Final = tuple(
+    getattr(Descriptor, name).__set__
+    for name in (
+        "issuer",
+        "subject",
+        "version",
+        "issued_at",
+        "not_before",
+        "expires",
+        "endpoints",
+        "capabilities",
+        "ext",
+        "crit",
+    )
 )
 
 
-def _rd_endpoint(d: bytes, p: int) -> tuple[Endpoint, int]:
-    """One endpoint (§6.2), checked as Endpoint.__post_init__ checks it."""
-    m = _ENDPOINT(d, p)
-    if m is None:
-        raise _Decline
-    (size, transport, proto_head, proto, host_head, host, port, alpn_head, alpn_raw,
-     priority, weight, region_head, region_raw) = m.groups()  # fmt: skip
-    if (
-        size[0] - 0xA6 != (alpn_head is not None) + (region_head is not None)
-        or proto_head[0] - 0x60 != len(proto)
-        or _text_length(host_head) != len(host)
-    ):
-        raise _Decline
-    alpn: tuple[str, ...] = ()
-    if alpn_head is not None:
-        alpn = _split_alpn(alpn_head[0] - 0x80, alpn_raw)
-    region = None
-    if region_raw is not None:
-        if region_head[0] - 0x60 != len(region_raw):
+def _read_endpoints(d: bytes, p: int, count: int) -> tuple[tuple[Endpoint, ...], int]:
+    """``count`` endpoints (§6.2) from ``d[p]``, each checked as
+    Endpoint.__post_init__ checks it, none twice (§6.2.4); and their end."""
+    endpoints = []
+    seen = set()
+    st, sp, sh, so, sa, sr, sw, sg = _EP_SET
+    for _ in range(count):
+        m = _ENDPOINT(d, p)
+        if m is None:
             raise _Decline
-        region = region_raw.decode("ascii")
-        if not _REGION_RE(region):
+        size, head, host_head, host, port, alpn_raw, tail = m.groups()
+        transport, protocol = _ep_heads.get(head) or _ep_head(head)
+        priority, weight, region = _ep_tails.get(tail) or _ep_tail(tail)
+        alpn = () if alpn_raw is None else _ep_alpns.get(alpn_raw) or _ep_alpn(alpn_raw)
+        if (
+            size[0] - 0xA6 != (alpn_raw is not None) + (region is not None)
+            or _text_length(host_head) != len(host)
+        ):
             raise _Decline
-    host_text = _host(host.decode("ascii"))
-    port_value = _uint_of(port)
-    priority_value = _uint_of(priority)
-    if not port_value or not priority_value:
-        raise _Decline
-    ep = _new(Endpoint)
-    st, sp, sh, so, sr, sw, sa, sg = _EP_SET
-    st(ep, _TRANSPORT_TEXT[transport])
-    sp(ep, proto.decode("ascii"))
-    sh(ep, host_text)
-    so(ep, port_value)
-    sr(ep, priority_value)
-    sw(ep, _uint_of(weight))
-    sa(ep, alpn)
-    sg(ep, region)
-    return ep, m.end()
+        host_text = _host(host.decode("ascii"))
+        port_value = int.from_bytes(port, "big") & _UINT_MASK[len(port)]
+        ident = (head, host_text, port_value)  # the bytes of head stand for its two texts
+        if not port_value or ident in seen:
+            raise _Decline
+        seen.add(ident)
+        ep = _new(Endpoint)
+        st(ep, transport)
+        sp(ep, protocol)
+        sh(ep, host_text)
+        so(ep, port_value)
+        sa(ep, alpn)
+        sr(ep, priority)
+        sw(ep, weight)
+        sg(ep, region)
+        endpoints.append(ep)
+        p = m.end()
+    return tuple(endpoints), p
 
 
 def _read_descriptor(d: bytes) -> Descriptor:
@@ -781,27 +833,19 @@ def _read_descriptor(d: bytes) -> Descriptor:
         raise _Decline
     issuer = iss.decode("ascii")
     subject = sub.decode("ascii")
-    expires = _uint_of(exp)
-    not_before = _uint_of(nbf)
-    issued_at = _uint_of(iat)
+    expires = int.from_bytes(exp, "big") & _UINT_MASK[len(exp)]
+    not_before = int.from_bytes(nbf, "big") & _UINT_MASK[len(nbf)]
+    issued_at = int.from_bytes(iat, "big") & _UINT_MASK[len(iat)]
     if (
-        len(issuer) > 253
-        or not _ZONE(issuer)
-        or not not_before < expires
+        not not_before < expires
         or expires - not_before > MAX_DESCRIPTOR_VALIDITY
         or not issued_at < expires
+        or len(issuer) > 253
+        or not _ZONE(issuer)
     ):
         raise _Decline
     _subject(subject)
-    p = m.end()
-    endpoints = []
-    seen = set()
-    for _ in range(count[0] - 0x80):
-        ep, p = _rd_endpoint(d, p)
-        endpoints.append(ep)
-        seen.add((ep.transport, ep.protocol, ep.host, ep.port))
-    if len(seen) != len(endpoints):
-        raise _Decline
+    endpoints, p = _read_endpoints(d, m.end(), count[0] - 0x80)
     caps: tuple[str, ...] = ()
     crit: tuple[str, ...] = ()
     ext: Value = None
@@ -825,16 +869,17 @@ def _read_descriptor(d: bytes) -> Descriptor:
     if caps:
         _capabilities(caps, subject)
     desc = _new(Descriptor)
-    _set(desc, "issuer", issuer)
-    _set(desc, "subject", subject)
-    _set(desc, "version", _uint_of(version))
-    _set(desc, "issued_at", issued_at)
-    _set(desc, "not_before", not_before)
-    _set(desc, "expires", expires)
-    _set(desc, "endpoints", tuple(endpoints))
-    _set(desc, "capabilities", caps)
-    _set(desc, "ext", _empty_ext() if ext is None else ext)
-    _set(desc, "crit", crit)
+    s_iss, s_sub, s_version, s_iat, s_nbf, s_exp, s_eps, s_caps, s_ext, s_crit = _DESC_SET
+    s_iss(desc, issuer)
+    s_sub(desc, subject)
+    s_version(desc, int.from_bytes(version, "big") & _UINT_MASK[len(version)])
+    s_iat(desc, issued_at)
+    s_nbf(desc, not_before)
+    s_exp(desc, expires)
+    s_eps(desc, endpoints)
+    s_caps(desc, caps)
+    s_ext(desc, _empty_ext() if ext is None else ext)
+    s_crit(desc, crit)
     if ext is not None or crit:
         desc._check_ext()  # checks ext and crit, and freezes ext
     return desc

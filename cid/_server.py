@@ -111,6 +111,10 @@ class DnsServer:
                     await writer.drain()
             except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                 pass
+            except asyncio.CancelledError:
+                # Shutting down: end quietly (Python 3.11's stream callback would
+                # otherwise log the cancellation as an error).
+                pass
             except Exception:
                 log.exception("tcp client failed")
             finally:
