@@ -17,6 +17,7 @@ import dns.zone
 from ._atomic import write_atomic
 from ._demo import DEMO_ROOT, write_demo
 from ._errors import CidError
+from ._push import parse_tsig, push
 from ._server import parse_listen, serve_registry
 from ._store import Registry
 from ._zone import zone_text
@@ -75,6 +76,25 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         print(problem, file=out)
     print(f"{len(problems)} problem(s)", file=out)
     return 1 if problems else 0
+
+
+def _cmd_push(args: argparse.Namespace, out: TextIO) -> int:
+    registry = Registry.load(args.registry)
+    if args.zone not in registry.zones:
+        print(f"cid: no zone {args.zone} in the registry", file=sys.stderr)
+        return 65
+    zone, problems = registry.assemble(args.zone, now=_now(args))
+    for problem in problems:
+        print(f"cid: left out: {problem}", file=sys.stderr)
+    host, port = parse_listen(args.server)
+    key = parse_tsig(args.tsig) if args.tsig else None
+    result = push(zone, host, port, key=key, timeout=args.timeout)
+    print(
+        f"pushed {args.zone} to {host} port {port}: {result.updated} name(s) updated, "
+        f"{result.removed} removed, {result.messages} UPDATE message(s)",
+        file=out,
+    )
+    return 0
 
 
 def _check_zone_file(path: Path, origin: str | None) -> list[str]:
@@ -180,6 +200,13 @@ def add_commands(commands: Any) -> None:
     p.add_argument("path", metavar="REGISTRY|ZONEFILE")
     p.add_argument("--origin", help="the zone file's origin, if it has no $ORIGIN")
     p.set_defaults(run=_cmd_check)
+    p = sub.add_parser("push", help="update a running primary (RFC 2136 UPDATE with TSIG)")
+    p.add_argument("registry", metavar="REGISTRY")
+    p.add_argument("--zone", required=True)
+    p.add_argument("--server", required=True, metavar="ADDR:PORT")
+    p.add_argument("--tsig", metavar="[ALG:]NAME:SECRET", help="TSIG key, as dig -y")
+    p.add_argument("--timeout", type=float, default=5.0)
+    p.set_defaults(run=_cmd_push)
     for parser in sub.choices.values():
         parser.add_argument("--now", type=int, default=None, help="judge validity at this time")
 
