@@ -102,10 +102,11 @@ def push(
         if sets:
             desired[name] = sets
     keep = set(desired)
-    for name in desired:  # empty non-terminals above a kept name are not "removed"
-        while name != origin:
-            name = name.parent()
-            keep.add(name)
+    for owner in desired:  # empty non-terminals above a kept name are not "removed"
+        above = owner
+        while above != origin:
+            above = above.parent()
+            keep.add(above)
     stale = published_names(origin, server, port, timeout) - keep
     changes: list[tuple[dns.name.Name, dict[dns.rdatatype.RdataType, dns.rdataset.Rdataset]]]
     changes = sorted(desired.items()) + [(name, {}) for name in sorted(stale)]
