@@ -38,3 +38,15 @@ def test_identifier_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
         "lark LALR",
     }
     assert result["ratio_to_anchor"]["urlsplit (uncached)"] == 1.0
+
+
+def test_descriptor_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(BENCH))
+    bench = _load("bench_descriptor")
+    assert bench.main(["--n", "20", "--rounds", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["ratios"]) == {
+        "verify new / nacl verify",
+        "verify again / nacl verify",
+        "sign / nacl sign",
+    }
