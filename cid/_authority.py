@@ -174,7 +174,7 @@ class Authority:
                     g = _rrset(target, glue)
                     response.additional.append(g)
         # The signed delegation rides along, saving a UCID resolver one query;
-        # other resolvers ignore it (spec/resolution.md §4.3).
+        # other resolvers ignore it (spec/resolution.md §8.2).
         owner = delegation_owner(cut, zone.origin)
         deleg = zone.zone.get_rdataset(owner, TYPE_DELEGATION)
         if deleg is not None:

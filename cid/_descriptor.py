@@ -131,6 +131,11 @@ _DIGITS_DOTS: Final = re.compile(r"[0-9.]+").fullmatch
 # octets 0-255, without leading zeros.
 _OCTET: Final = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4_CANONICAL: Final = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}").fullmatch
+# The hosts that _host accepts without an IPv6 address, in one expression: a
+# host name whose last label is not all digits, or a canonical IPv4 address.
+_HOST_NAME_OR_IPV4: Final = re.compile(
+    rf"(?:{_HOST_LABEL}\.)*(?![0-9]+\Z){_HOST_LABEL}|{_OCTET}(?:\.{_OCTET}){{3}}"
+).fullmatch
 
 # Texts that passed a check, and decoded payloads, by their exact text or bytes.
 # Each depends on nothing but its key, so a hit changes no result (as in the
@@ -138,6 +143,7 @@ _IPV4_CANONICAL: Final = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}").fullmatch
 # bytes keys: 1 == True would let a memo confuse types.
 _MEMO_LIMIT: Final = 4096
 _good_hosts: dict[str, None] = {}
+_good_zones: dict[str, None] = {}
 _good_subjects: dict[str, None] = {}
 _good_caps: dict[tuple[str, str], None] = {}
 _descriptors: dict[bytes, Descriptor] = {}
@@ -203,6 +209,9 @@ def _host(value: object) -> str:
     """§6.2.2 host: a DNS name (§6.3), or an IPv4 or IPv6 address in canonical text."""
     text = _text(value, "host")
     if text in _good_hosts:
+        return text
+    if len(text) <= 253 and _HOST_NAME_OR_IPV4(text):  # the checks below, at once
+        _remember(_good_hosts, text, None)
         return text
     if ":" in text:
         if _ipv6_text(text) != text:
@@ -653,12 +662,13 @@ _CLAIMS_HEAD: Final = re.compile(
     rb"\x04" + _U64 + rb"\x05" + _U64 + rb"\x06" + _U64 + rb"\x08" + _U64 + rb"\x09([\x81-\x90])"
 ).match
 # §6.2: a map of 6 to 8 entries {0: transport, 1: protocol, 2: host, 3: port,
-# ?4: [alpn ...], 5: priority, 6: weight, ?7: region}, captured as: the size,
-# transport and protocol, host (head, text), port, alpn (its texts are
-# printable, so they run up to key 5), and priority, weight and region.
+# ?4: [alpn ...], 5: priority, 6: weight, ?7: region}, captured as: the size;
+# the bytes from transport to port (which identify the endpoint, §6.2.4), and
+# in them transport and protocol, host (head, text) and port; alpn (its texts
+# are printable, so they run up to key 5); and priority, weight and region.
 _ENDPOINT: Final = re.compile(
-    rb"([\xa6-\xa8])(\x00(?:\x63udp|\x63tcp|\x64quic)\x01[\x61-\x77][a-z][a-z0-9+.\-]*)"
-    rb"\x02" + _TEXT_HEAD + rb"([0-9a-z.:\-]+)\x03(" + _U16 + rb")"
+    rb"([\xa6-\xa8])((\x00(?:\x63udp|\x63tcp|\x64quic)\x01[\x61-\x77][a-z][a-z0-9+.\-]*)"
+    rb"\x02" + _TEXT_HEAD + rb"([0-9a-z.:\-]+)\x03(" + _U16 + rb"))"
     rb"(?:\x04([\x81-\x88][\x21-\x7e]+))?"
     rb"(\x05" + _U16 + rb"\x06" + _U16 + rb"(?:\x07[\x62-\x77][a-z][a-z0-9\-]+)?)"
 ).match
@@ -668,11 +678,6 @@ _ENDPOINT: Final = re.compile(
 _ep_heads: dict[bytes, tuple[str, str]] = {}
 _ep_alpns: dict[bytes, tuple[str, ...]] = {}
 _ep_tails: dict[bytes, tuple[int, int, str | None]] = {}
-
-
-def _text_length(head: bytes) -> int:
-    """The length a text head (from _TEXT_HEAD) declares."""
-    return int.from_bytes(head[1:], "big") if len(head) > 1 else head[0] - 0x60
 
 
 def _ep_head(raw: bytes) -> tuple[str, str]:
@@ -793,21 +798,23 @@ def _read_endpoints(d: bytes, p: int, count: int) -> tuple[tuple[Endpoint, ...],
         m = _ENDPOINT(d, p)
         if m is None:
             raise _Decline
-        size, head, host_head, host, port, alpn_raw, tail = m.groups()
+        size, ident, head, host_head, host, port, alpn_raw, tail = m.groups()
         transport, protocol = _ep_heads.get(head) or _ep_head(head)
         priority, weight, region = _ep_tails.get(tail) or _ep_tail(tail)
         alpn = () if alpn_raw is None else _ep_alpns.get(alpn_raw) or _ep_alpn(alpn_raw)
+        port_value = int.from_bytes(port, "big") & _UINT_MASK[len(port)]
+        host_length = (
+            int.from_bytes(host_head[1:], "big") if len(host_head) > 1 else host_head[0] - 0x60
+        )
         if (
             size[0] - 0xA6 != (alpn_raw is not None) + (region is not None)
-            or _text_length(host_head) != len(host)
+            or host_length != len(host)
+            or not port_value
+            or ident in seen  # deterministic bytes: equal exactly when the values are
         ):
             raise _Decline
-        host_text = _host(host.decode("ascii"))
-        port_value = int.from_bytes(port, "big") & _UINT_MASK[len(port)]
-        ident = (head, host_text, port_value)  # the bytes of head stand for its two texts
-        if not port_value or ident in seen:
-            raise _Decline
         seen.add(ident)
+        host_text = _host(host.decode("ascii"))
         ep = _new(Endpoint)
         st(ep, transport)
         sp(ep, protocol)
@@ -829,7 +836,10 @@ def _read_descriptor(d: bytes) -> Descriptor:
     if m is None:
         raise _Decline
     size, iss_head, iss, sub_head, sub, exp, nbf, iat, version, count = m.groups()
-    if _text_length(iss_head) != len(iss) or _text_length(sub_head) != len(sub):
+    # Each text's length as its head declares it (after 0x78 or 0x79 in a longer head).
+    iss_length = int.from_bytes(iss_head[1:], "big") if len(iss_head) > 1 else iss_head[0] - 0x60
+    sub_length = int.from_bytes(sub_head[1:], "big") if len(sub_head) > 1 else sub_head[0] - 0x60
+    if iss_length != len(iss) or sub_length != len(sub):
         raise _Decline
     issuer = iss.decode("ascii")
     subject = sub.decode("ascii")
@@ -840,10 +850,11 @@ def _read_descriptor(d: bytes) -> Descriptor:
         not not_before < expires
         or expires - not_before > MAX_DESCRIPTOR_VALIDITY
         or not issued_at < expires
-        or len(issuer) > 253
-        or not _ZONE(issuer)
     ):
         raise _Decline
+    if issuer not in _good_zones:
+        _zone(issuer, "iss")
+        _remember(_good_zones, issuer, None)
     _subject(subject)
     endpoints, p = _read_endpoints(d, m.end(), count[0] - 0x80)
     caps: tuple[str, ...] = ()

@@ -43,6 +43,9 @@ __all__ = [
 
 IN: Final = dns.rdataclass.IN
 _TXT_CHUNK: Final = 255
+#: Largest signed record given a TXT copy: its base64 (4/3 larger) answer must
+#: fit 1232 octets with the longest owner name (spec/resolution.md §6).
+MAX_TXT_COPY: Final = 696
 
 
 class ZoneError(CidError):
@@ -112,20 +115,28 @@ def _glue(zone: dns.zone.Zone, servers: Sequence[NameServer], ttl: int) -> None:
             _add(zone, name, _rdata(rdtype, str(ip)), ttl)
 
 
-def svcb_text(endpoint: Endpoint) -> str:
+def svcb_rdata(endpoint: Endpoint) -> dns.rdata.Rdata:
     """The SVCB rdata (RFC 9460 ServiceMode) that mirrors one endpoint for plain DNS clients.
 
-    SVCB has no weight and no transport: the descriptor stays the authority.
+    Built in wire form, so that any ALPN the descriptor allows (printable
+    ASCII, commas and quotes included) needs no presentation escaping. SVCB
+    has no weight and no transport: the descriptor stays the authority.
     """
+    params: list[tuple[int, bytes]] = []
+    if endpoint.alpn:  # key 1: alpn, length-prefixed ids
+        params.append((1, b"".join(bytes((len(a),)) + a.encode("ascii") for a in endpoint.alpn)))
+    params.append((3, endpoint.port.to_bytes(2)))  # key 3: port
     try:
         ip = ipaddress.ip_address(endpoint.host)
     except ValueError:
-        target, hint = endpoint.host.rstrip(".") + ".", ""
-    else:  # an address: the owner is the target, and the address a hint (RFC 9460 §7.3)
-        target = "."
-        hint = f" ipv{ip.version}hint={ip}"
-    alpn = f' alpn="{",".join(endpoint.alpn)}"' if endpoint.alpn else ""
-    return f"{endpoint.priority} {target}{alpn} port={endpoint.port}{hint}"
+        target = _absolute(endpoint.host)
+    else:  # an address: the owner is the target, the address a hint (RFC 9460 §7.3)
+        target = dns.name.root
+        params.append((4 if ip.version == 4 else 6, ip.packed))  # ipv4hint / ipv6hint
+    wire = endpoint.priority.to_bytes(2) + target.to_digestable()
+    for key, value in sorted(params):
+        wire += key.to_bytes(2) + len(value).to_bytes(2) + value
+    return dns.rdata.from_wire(IN, dns.rdatatype.SVCB, wire, 0, len(wire))
 
 
 def txt_strings(data: bytes) -> list[bytes]:
@@ -184,7 +195,14 @@ def assemble(
         for ns in deleg.nameservers:
             _add(zone, child, _rdata(dns.rdatatype.NS, _absolute(ns.name).to_text()), ttl)
         _glue(zone, deleg.nameservers, ttl)
-        _add(zone, delegation_owner(child, origin), _generic(TYPE_DELEGATION, deleg.data), ttl)
+        try:
+            deleg_owner = delegation_owner(child, origin)
+        except dns.name.NameTooLong:
+            raise ZoneError(
+                f"zone {settings.name}: the cut {drec.child} is too long for its delegation "
+                "record's name (at most 245 characters)"
+            ) from None
+        _add(zone, deleg_owner, _generic(TYPE_DELEGATION, deleg.data), ttl)
 
     for desc in descriptors:
         rec = desc.record
@@ -201,26 +219,33 @@ def assemble(
         ttl = _ttl(settings, rec.expires, now)
         _add(zone, owner, _generic(TYPE_DESCRIPTOR, desc.data), ttl)
         for endpoint in rec.endpoints:
-            _add(zone, owner, _rdata(dns.rdatatype.SVCB, svcb_text(endpoint)), ttl)
-        txt = dns.rdtypes.ANY.TXT.TXT(IN, dns.rdatatype.TXT, txt_strings(desc.data))
-        _add(zone, owner, txt, ttl)
+            _add(zone, owner, svcb_rdata(endpoint), ttl)
+        if len(desc.data) <= MAX_TXT_COPY:  # the base64 copy must fit 1232 octets too
+            txt = dns.rdtypes.ANY.TXT.TXT(IN, dns.rdatatype.TXT, txt_strings(desc.data))
+            _add(zone, owner, txt, ttl)
         # The identifier's path in the UCID tree: owner -> arch node -> region node -> ...
         arch_node = dns.name.Name(owner.labels[len(ident.capabilities) :])
-        _tree(children, [owner, *_ancestors(arch_node, origin)])
+        if owner != origin:
+            start = arch_node if arch_node.is_subdomain(origin) else origin
+            _tree(children, [owner, *_ancestors(start, origin)])
     for child in cuts:
         _tree(children, [child, *_ancestors(child.parent(), origin)])
     for node, below in children.items():
         if any(node.is_subdomain(c) for c in cuts):
             continue
+        try:
+            owner = enum_owner(node)
+        except dns.name.NameTooLong:
+            continue  # a node too deep to list (spec/resolution.md §4): not enumerated
         for child in sorted(below):
-            _add(zone, enum_owner(node), _rdata(dns.rdatatype.PTR, child.to_text()), settings.ttl)
+            _add(zone, owner, _rdata(dns.rdatatype.PTR, child.to_text()), settings.ttl)
     return zone
 
 
 def _ancestors(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:
-    """``name`` and its ancestors down to (and including) ``origin``."""
+    """``name`` and its ancestors down to (and including) ``origin``, a superdomain of it."""
     out = [name]
-    while out[-1] != origin:
+    while out[-1] != origin and out[-1].is_subdomain(origin):
         out.append(out[-1].parent())
     return out
 

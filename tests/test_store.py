@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import dns.name
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.zone
@@ -187,3 +188,36 @@ def test_registry_errors(tmp_path: Path, registry: Registry) -> None:
         Registry.load(registry.path)
     with pytest.raises(RegistryError, match="parent"):
         registry.add_zone("x.other", "nowhere", [])
+
+
+@pytest.mark.parametrize(
+    ("alpn", "shown"),
+    [
+        (["h2", "http/1.1"], 'alpn="h2,http/1.1"'),
+        (["a,b"], r'alpn="a\\,b"'),
+        (['q"x', "b\\c"], "alpn="),
+        (["h3"], 'alpn="h3"'),
+    ],
+)
+def test_svcb_mirrors_any_alpn(alpn: list[str], shown: str) -> None:
+    from cid._zone import svcb_rdata  # noqa: PLC0415
+
+    ep = cid.Endpoint("tcp", "https", "gw.example", 443, alpn=tuple(alpn))
+    rdata = svcb_rdata(ep)
+    assert shown in rdata.to_text()
+    assert [a.decode() for a in rdata.params[1].ids] == alpn  # type: ignore[attr-defined]
+    again = dns.rdata.from_text("IN", "SVCB", rdata.to_text())  # presentation round trip
+    assert again == rdata
+
+
+def test_deep_names_are_published_without_crashing(tmp_path: Path) -> None:
+    # A 63-character provider label four times over: names near the 253 limit.
+    long = ".".join(["p" * 60, "q" * 60])
+    reg = Registry.create(tmp_path / "deep", ROOT)
+    reg.add_zone(ROOT, None, [NameServer(f"ns1.{ROOT}", ("127.0.0.2",))])
+    subject = f"ucid:{long}/cn-gd-sz1-abcdefgh/x86-64-v4+sm90"
+    reg.add_source(ROOT, "deep", {"subject": subject, "version": 1, "endpoints": [endpoint()]})
+    reg.build(now=NOW)
+    zone, problems = reg.assemble(ROOT, now=NOW)
+    assert problems == []
+    assert zone.get_rdataset(owner(subject), TYPE_DESCRIPTOR) is not None
