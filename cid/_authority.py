@@ -46,22 +46,33 @@ class _Zone:
     origin: dns.name.Name
     cuts: frozenset[dns.name.Name]
     soa: dns.rrset.RRset  # with the negative TTL: min(SOA TTL, MINIMUM), RFC 2308 §3
+    # Every name with a name below it: an absent one of these is an empty
+    # non-terminal (NODATA), any other absent name NXDOMAIN. A set, so that
+    # random names cost one lookup, not a scan of the zone.
+    parents: frozenset[dns.name.Name]
 
 
 def _prepare(zone: dns.zone.Zone) -> _Zone:
     origin = zone.origin
     assert origin is not None
     cuts = set()
+    parents: set[dns.name.Name] = set()
     for name, node in zone.nodes.items():
         absolute = name.derelativize(origin)
         if absolute != origin and node.get_rdataset(_IN, dns.rdatatype.NS) is not None:
             cuts.add(absolute)
+        above = absolute
+        while above != origin and above.is_subdomain(origin):
+            above = above.parent()
+            if above in parents:
+                break
+            parents.add(above)
     soa_rds = zone.get_rdataset(origin, dns.rdatatype.SOA)
     if soa_rds is None:
         raise ValueError(f"zone {origin} has no SOA")
     soa = _rrset(origin, soa_rds)
     soa.ttl = min(soa_rds.ttl, soa_rds[0].minimum)
-    return _Zone(zone, origin, frozenset(cuts), soa)
+    return _Zone(zone, origin, frozenset(cuts), soa, frozenset(parents))
 
 
 class Authority:
@@ -141,7 +152,7 @@ class Authority:
         response.flags |= dns.flags.AA
         node = zone.zone.get_node(qname)
         if node is None:
-            if _has_descendant(zone, qname):
+            if qname in zone.parents:
                 response.authority.append(zone.soa)  # an empty non-terminal: NODATA
             else:
                 response.set_rcode(dns.rcode.NXDOMAIN)
@@ -194,11 +205,6 @@ class Authority:
 
 def _rrset(name: dns.name.Name, rds: dns.rdataset.Rdataset) -> dns.rrset.RRset:
     return dns.rrset.from_rdata_list(name, rds.ttl, list(rds))
-
-
-def _has_descendant(zone: _Zone, qname: dns.name.Name) -> bool:
-    relative = qname.relativize(zone.origin)
-    return any(n.is_subdomain(relative) and n != relative for n in zone.zone.nodes)
 
 
 def _payload(query: dns.message.Message, tcp: bool) -> int:

@@ -12,7 +12,7 @@ import socket
 import struct
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, NoReturn, TypeAlias, TypeVar, cast
+from typing import Any, Final, NoReturn, TypeAlias, TypeVar, cast
 
 import cbor2
 
@@ -143,7 +143,6 @@ _HOST_NAME_OR_IPV4: Final = re.compile(
 # bytes keys: 1 == True would let a memo confuse types.
 _MEMO_LIMIT: Final = 4096
 _good_hosts: dict[str, None] = {}
-_good_zones: dict[str, None] = {}
 _good_subjects: dict[str, None] = {}
 _good_caps: dict[tuple[str, str], None] = {}
 _descriptors: dict[bytes, Descriptor] = {}
@@ -628,11 +627,14 @@ def _delegation(payload: bytes) -> Delegation:
 # mutated payloads). It skips no rule: each value is checked as __post_init__
 # checks it, before the objects are built without running it again.
 #
-# The fixed parts are matched by regular expressions over the bytes. Each
-# text is captured with its head, and its length compared with the head's;
-# since every text's character class excludes the byte that follows it (the
-# next key), the match is the only way to read the bytes, and equal lengths
-# make it the decoder's way.
+# Regular expressions split the bytes into parts. Each text's character class
+# excludes the byte that follows it (the next key, or a head that no text
+# starts with), so the split is the only one possible; each text's length is
+# then compared with the one its head declares, which makes the split the
+# decoder's. The parts that repeat across descriptors (a zone, a subject, a
+# host, the rest of an endpoint, a capability list) are memoised by their
+# bytes with their checked values, as the identifier parser memoises its
+# components: a hit stands for the same bytes, checked the same way.
 
 
 class _Decline(Exception):
@@ -645,7 +647,7 @@ _DECLINE: Final = (_Decline, IndexError, UnicodeDecodeError, EncodingError, Over
 
 # Minimal heads (§3.2.1) only. A text head: 1 to 23 (one byte), 24 to 255
 # (0x78 and one byte) or 256 to 767 (0x79 and two bytes) bytes follow.
-_TEXT_HEAD: Final = rb"([\x61-\x77]|\x78[\x18-\xff]|\x79[\x01\x02][\x00-\xff])"
+_TEXT_HEAD: Final = rb"(?:[\x61-\x77]|\x78[\x18-\xff]|\x79[\x01\x02][\x00-\xff])"
 # An unsigned integer below 2^16, and one below 2^64.
 _U16: Final = rb"(?:[\x00-\x17]|\x18[\x18-\xff]|\x19[\x01-\xff][\x00-\xff])"
 _U64: Final = (
@@ -658,79 +660,135 @@ _UINT_MASK: Final = (0, 0xFF, 0xFF, 0xFFFF, 0, 0xFFFFFFFF, 0, 0, 0, _UINT64_MAX)
 # §6.1 up to the endpoints' array head: a map of 7 to 10 claims {1: iss,
 # 2: sub, 4: exp, 5: nbf, 6: iat, 8: version, 9: [1 to 16 endpoints ...
 _CLAIMS_HEAD: Final = re.compile(
-    rb"([\xa7-\xaa])\x01" + _TEXT_HEAD + rb"([a-z0-9_.\-]+)\x02" + _TEXT_HEAD + rb"([\x21-\x7e]+)"
+    rb"([\xa7-\xaa])\x01(" + _TEXT_HEAD + rb"[a-z0-9_.\-]+)\x02(" + _TEXT_HEAD + rb"[\x21-\x7e]+)"
     rb"\x04" + _U64 + rb"\x05" + _U64 + rb"\x06" + _U64 + rb"\x08" + _U64 + rb"\x09([\x81-\x90])"
 ).match
 # §6.2: a map of 6 to 8 entries {0: transport, 1: protocol, 2: host, 3: port,
-# ?4: [alpn ...], 5: priority, 6: weight, ?7: region}, captured as: the size;
-# the bytes from transport to port (which identify the endpoint, §6.2.4), and
-# in them transport and protocol, host (head, text) and port; alpn (its texts
-# are printable, so they run up to key 5); and priority, weight and region.
-_ENDPOINT: Final = re.compile(
-    rb"([\xa6-\xa8])((\x00(?:\x63udp|\x63tcp|\x64quic)\x01[\x61-\x77][a-z][a-z0-9+.\-]*)"
-    rb"\x02" + _TEXT_HEAD + rb"([0-9a-z.:\-]+)\x03(" + _U16 + rb"))"
-    rb"(?:\x04([\x81-\x88][\x21-\x7e]+))?"
-    rb"(\x05" + _U16 + rb"\x06" + _U16 + rb"(?:\x07[\x62-\x77][a-z][a-z0-9\-]+)?)"
-).match
+# ?4: [alpn ...], 5: priority, 6: weight, ?7: region}, in four parts: the
+# map's head, transport and protocol; host; port; alpn (printable texts, so
+# they run up to key 5); priority, weight and region.
+_ENDPOINT_PATTERN: Final = (
+    rb"([\xa6-\xa8]\x00[\x63\x64][a-z]+\x01[\x61-\x77][a-z0-9+.\-]+)"
+    rb"\x02((?:[\x61-\x77]|\x78[\x18-\xff])[0-9a-z.:\-]+)"
+    rb"\x03(" + _U16 + rb")(?:\x04([\x81-\x88][\x21-\x7e]+))?"
+    rb"(\x05" + _U16 + rb"\x06" + _U16 + rb"(?:\x07[\x62-\x77][a-z0-9\-]+)?)"
+)
+_ENDPOINT: Final = re.compile(_ENDPOINT_PATTERN).match
+# The common case in one match: 1 to 4 endpoints, then capabilities or
+# nothing, to the end of the payload (by the number of endpoints).
+_ENDPOINTS_TO_END: Final = {
+    k: re.compile(_ENDPOINT_PATTERN * k + rb"(?:\x0a([\x81-\x90][\x21-\x7e]+))?\Z").match
+    for k in range(1, 5)
+}
 
-# The parts of an endpoint that repeat across descriptors, by their bytes, to
-# their checked values (as the identifier parser memoises its components).
-_ep_heads: dict[bytes, tuple[str, str]] = {}
-_ep_alpns: dict[bytes, tuple[str, ...]] = {}
-_ep_tails: dict[bytes, tuple[int, int, str | None]] = {}
+# The memoised parts, by their bytes (and the subject, which capabilities
+# depend on), to their checked values.
+_iss_parts: dict[bytes, str] = {}
+_sub_parts: dict[bytes, str] = {}
+_host_parts: dict[bytes, str] = {}
+_ep_parts: dict[
+    tuple[bytes, bytes, bytes | None, bytes],
+    tuple[str, str, int, tuple[str, ...], int, int, str | None],
+] = {}
+_caps_parts: dict[tuple[bytes, str], tuple[str, ...]] = {}
+_PART_MEMOS: Final = (_iss_parts, _sub_parts, _host_parts, _ep_parts, _caps_parts)
 
 
-def _ep_head(raw: bytes) -> tuple[str, str]:
-    """Transport and protocol, from their bytes as _ENDPOINT matched them."""
-    cut = raw[1] - 0x5E  # key 1, after the transport ("udp", "tcp" or "quic")
-    protocol = raw[cut + 2 :].decode("ascii")
-    if raw[cut + 1] - 0x60 != len(protocol):
+def _part_text(raw: bytes) -> str:
+    """A text from its head and characters as the patterns match them, if the
+    head declares exactly that many."""
+    b = raw[0]
+    if b < 0x78:
+        size, text = b - 0x60, raw[1:]
+    elif b == 0x78:
+        size, text = raw[1], raw[2:]
+    else:
+        size, text = raw[1] << 8 | raw[2], raw[3:]
+    if size != len(text):
         raise _Decline
-    # The pattern allows only these transports, and protocols of 1 to 23
-    # characters in the class of _PROTOCOL_RE.
-    value = (raw[2:cut].decode("ascii"), protocol)
-    _remember(_ep_heads, raw, value)
-    return value
+    return text.decode("ascii")
 
 
-def _ep_alpn(raw: bytes) -> tuple[str, ...]:
-    """§6.2 alpn, from its bytes as _ENDPOINT matched them: 1 to 8 distinct
-    texts of 1 to 23 printable characters."""
+def _part_texts(raw: bytes) -> tuple[str, ...]:
+    """An array's head and its texts of 1 to 23 characters (heads "a" to "w"),
+    as the patterns match them."""
     out = []
     p = 1
     for _ in range(raw[0] - 0x80):
         end = p + raw[p] - 0x5F
-        if not p + 1 < end < p + 25:  # 1 to 23 characters: the head is "a" to "w"
+        if not p + 1 < end < p + 25:
             raise _Decline
         out.append(raw[p + 1 : end].decode("ascii"))
         p = end
-    value = tuple(out)
-    if p != len(raw) or len(set(value)) != len(value):
+    if p != len(raw):
         raise _Decline
-    _remember(_ep_alpns, raw, value)
-    return value
+    return tuple(out)
 
 
-def _ep_tail(raw: bytes) -> tuple[int, int, str | None]:
-    """Priority, weight and region, from their bytes as _ENDPOINT matched them."""
-    values = []
-    p = 1
-    for _ in range(2):  # each integer's head gives its size; key 6 between them
-        b = raw[p]
-        size = 1 if b < 0x18 else 2 if b == 0x18 else 3
-        values.append(int.from_bytes(raw[p : p + size], "big") & _UINT_MASK[size])
-        p += size + 1
-    priority, weight = values
-    region = None
-    if p < len(raw):
-        region = raw[p + 1 :].decode("ascii")
-        if raw[p] - 0x60 != len(region) or not _REGION_RE(region):
+def _u16_at(raw: bytes, p: int) -> tuple[int, int]:
+    """An integer as _U16 matches it, at ``raw[p]``, and where it ends."""
+    b = raw[p]
+    size = 1 if b < 0x18 else 2 if b == 0x18 else 3
+    return int.from_bytes(raw[p : p + size], "big") & _UINT_MASK[size], p + size
+
+
+def _iss_part(raw: bytes) -> str:
+    issuer = _zone(_part_text(raw), "iss")
+    _remember(_iss_parts, raw, issuer)
+    return issuer
+
+
+def _sub_part(raw: bytes) -> str:
+    subject = _part_text(raw)
+    _subject(subject)
+    _remember(_sub_parts, raw, subject)
+    return subject
+
+
+def _host_part(raw: bytes) -> str:
+    host = _host(_part_text(raw))
+    _remember(_host_parts, raw, host)
+    return host
+
+
+def _ep_part(
+    key: tuple[bytes, bytes, bytes | None, bytes],
+) -> tuple[str, str, int, tuple[str, ...], int, int, str | None]:
+    """An endpoint but its host, checked as Endpoint.__post_init__ checks it."""
+    lead, port_raw, alpn_raw, tail = key
+    cut = lead[2] - 0x5D  # key 1, after the transport
+    if lead[cut] != _PROTOCOL:
+        raise _Decline
+    transport = lead[3:cut].decode("ascii")
+    protocol = _part_text(lead[cut + 1 :])
+    port, _ = _u16_at(port_raw, 0)
+    alpn: tuple[str, ...] = ()
+    if alpn_raw is not None:
+        alpn = _part_texts(alpn_raw)
+        if len(set(alpn)) != len(alpn):
             raise _Decline
-    if not priority:
+    priority, p = _u16_at(tail, 1)
+    weight, p = _u16_at(tail, p + 1)
+    region = _part_text(tail[p + 1 :]) if p < len(tail) else None
+    if (
+        transport not in TRANSPORTS
+        or not _PROTOCOL_RE(protocol)
+        or not port
+        or not priority
+        or (region is not None and not _REGION_RE(region))
+        or lead[0] - 0xA6 != (alpn_raw is not None) + (region is not None)
+    ):
         raise _Decline
-    value = (priority, weight, region)
-    _remember(_ep_tails, raw, value)
+    value = (transport, protocol, port, alpn, priority, weight, region)
+    _remember(_ep_parts, key, value)
     return value
+
+
+def _caps_part(key: tuple[bytes, str]) -> tuple[str, ...]:
+    caps = _part_texts(key[0])
+    _capabilities(caps, key[1])
+    _remember(_caps_parts, key, caps)
+    return caps
 
 
 def _rd_text(d: bytes, p: int) -> tuple[str, int]:
@@ -788,45 +846,40 @@ _DESC_SET: Final = tuple(
 )
 
 
-def _read_endpoints(d: bytes, p: int, count: int) -> tuple[tuple[Endpoint, ...], int]:
-    """``count`` endpoints (§6.2) from ``d[p]``, each checked as
-    Endpoint.__post_init__ checks it, none twice (§6.2.4); and their end."""
+def _endpoints(groups: tuple[Any, ...]) -> tuple[Endpoint, ...]:
+    """The endpoints (§6.2) whose parts _ENDPOINT matched, five groups each
+    (bytes, or None for an absent alpn), each checked as
+    Endpoint.__post_init__ checks it, none twice (§6.2.4)."""
     endpoints = []
     seen = set()
+    count = len(groups) // 5
     st, sp, sh, so, sa, sr, sw, sg = _EP_SET
-    for _ in range(count):
-        m = _ENDPOINT(d, p)
-        if m is None:
-            raise _Decline
-        size, ident, head, host_head, host, port, alpn_raw, tail = m.groups()
-        transport, protocol = _ep_heads.get(head) or _ep_head(head)
-        priority, weight, region = _ep_tails.get(tail) or _ep_tail(tail)
-        alpn = () if alpn_raw is None else _ep_alpns.get(alpn_raw) or _ep_alpn(alpn_raw)
-        port_value = int.from_bytes(port, "big") & _UINT_MASK[len(port)]
-        host_length = (
-            int.from_bytes(host_head[1:], "big") if len(host_head) > 1 else host_head[0] - 0x60
+    for i in range(0, len(groups), 5):
+        lead, host_raw, port_raw, alpn_raw, tail = groups[i : i + 5]
+        key = (lead, port_raw, alpn_raw, tail)
+        transport, protocol, port, alpn, priority, weight, region = _ep_parts.get(key) or _ep_part(
+            key
         )
-        if (
-            size[0] - 0xA6 != (alpn_raw is not None) + (region is not None)
-            or host_length != len(host)
-            or not port_value
-            or ident in seen  # deterministic bytes: equal exactly when the values are
-        ):
-            raise _Decline
-        seen.add(ident)
-        host_text = _host(host.decode("ascii"))
+        host = _host_parts.get(host_raw) or _host_part(host_raw)
+        if count > 1:
+            ident = (transport, protocol, host, port)
+            if ident in seen:
+                raise _Decline
+            seen.add(ident)
         ep = _new(Endpoint)
         st(ep, transport)
         sp(ep, protocol)
-        sh(ep, host_text)
-        so(ep, port_value)
+        sh(ep, host)
+        so(ep, port)
         sa(ep, alpn)
         sr(ep, priority)
         sw(ep, weight)
         sg(ep, region)
         endpoints.append(ep)
-        p = m.end()
-    return tuple(endpoints), p
+    return tuple(endpoints)
+
+
+_NO_EXT: Final = _empty_ext()
 
 
 def _read_descriptor(d: bytes) -> Descriptor:
@@ -835,14 +888,9 @@ def _read_descriptor(d: bytes) -> Descriptor:
     m = _CLAIMS_HEAD(d)
     if m is None:
         raise _Decline
-    size, iss_head, iss, sub_head, sub, exp, nbf, iat, version, count = m.groups()
-    # Each text's length as its head declares it (after 0x78 or 0x79 in a longer head).
-    iss_length = int.from_bytes(iss_head[1:], "big") if len(iss_head) > 1 else iss_head[0] - 0x60
-    sub_length = int.from_bytes(sub_head[1:], "big") if len(sub_head) > 1 else sub_head[0] - 0x60
-    if iss_length != len(iss) or sub_length != len(sub):
-        raise _Decline
-    issuer = iss.decode("ascii")
-    subject = sub.decode("ascii")
+    size_head, iss_raw, sub_raw, exp, nbf, iat, version, count_head = m.groups()
+    issuer = _iss_parts.get(iss_raw) or _iss_part(iss_raw)
+    subject = _sub_parts.get(sub_raw) or _sub_part(sub_raw)
     expires = int.from_bytes(exp, "big") & _UINT_MASK[len(exp)]
     not_before = int.from_bytes(nbf, "big") & _UINT_MASK[len(nbf)]
     issued_at = int.from_bytes(iat, "big") & _UINT_MASK[len(iat)]
@@ -852,33 +900,50 @@ def _read_descriptor(d: bytes) -> Descriptor:
         or not issued_at < expires
     ):
         raise _Decline
-    if issuer not in _good_zones:
-        _zone(issuer, "iss")
-        _remember(_good_zones, issuer, None)
-    _subject(subject)
-    endpoints, p = _read_endpoints(d, m.end(), count[0] - 0x80)
+    optional = size_head[0] - 0xA7  # how many of claims 10, 11 and 12
+    count = count_head[0] - 0x80
     caps: tuple[str, ...] = ()
     crit: tuple[str, ...] = ()
     ext: Value = None
-    last = _ENDPOINTS
-    for _ in range(size[0] - 0xA7):  # the optional claims, in key order
-        key = d[p]
-        if not last < key <= _CRIT:
+    to_end = _ENDPOINTS_TO_END.get(count) if optional < 2 else None
+    rest = to_end(d, m.end()) if to_end is not None else None
+    if rest is not None:
+        groups = rest.groups()
+        caps_raw = groups[-1]
+        if (caps_raw is not None) != optional:
             raise _Decline
-        last = key
-        if key == _EXT:
-            # The claims map is depth 1 of MAX_DEPTH (§3.3.2), as in decode().
-            ext, p = decode_at(d, p + 1, MAX_DEPTH - 1)
-            if type(ext) is not dict or not ext:
+        endpoints = _endpoints(groups[:-1])
+        if caps_raw is not None:
+            caps_key = (caps_raw, subject)
+            caps = _caps_parts.get(caps_key) or _caps_part(caps_key)
+    else:  # any other shape, a part at a time
+        p = m.end()
+        parts: tuple[Any, ...] = ()
+        for _ in range(count):
+            e = _ENDPOINT(d, p)
+            if e is None:
                 raise _Decline
-        elif key == _CAPABILITIES:
-            caps, p = _rd_texts(d, p + 1)
-        else:
-            crit, p = _rd_texts(d, p + 1)
-    if p != len(d):
-        raise _Decline
-    if caps:
-        _capabilities(caps, subject)
+            parts += e.groups()
+            p = e.end()
+        endpoints = _endpoints(parts)
+        last = _ENDPOINTS
+        for _ in range(optional):  # the optional claims, in key order
+            key = d[p]
+            if not last < key <= _CRIT:
+                raise _Decline
+            last = key
+            if key == _EXT:
+                # The claims map is depth 1 of MAX_DEPTH (§3.3.2), as in decode().
+                ext, p = decode_at(d, p + 1, MAX_DEPTH - 1)
+                if type(ext) is not dict or not ext:
+                    raise _Decline
+            elif key == _CAPABILITIES:
+                caps, p = _rd_texts(d, p + 1)
+                _capabilities(caps, subject)
+            else:
+                crit, p = _rd_texts(d, p + 1)
+        if p != len(d):
+            raise _Decline
     desc = _new(Descriptor)
     s_iss, s_sub, s_version, s_iat, s_nbf, s_exp, s_eps, s_caps, s_ext, s_crit = _DESC_SET
     s_iss(desc, issuer)
@@ -889,7 +954,7 @@ def _read_descriptor(d: bytes) -> Descriptor:
     s_exp(desc, expires)
     s_eps(desc, endpoints)
     s_caps(desc, caps)
-    s_ext(desc, _empty_ext() if ext is None else ext)
+    s_ext(desc, _NO_EXT if ext is None else ext)
     s_crit(desc, crit)
     if ext is not None or crit:
         desc._check_ext()  # checks ext and crit, and freezes ext
@@ -959,9 +1024,21 @@ def _open(data: bytes, keys: Keys, typ: str) -> tuple[bytes, bytes]:
         if not isinstance(data, (bytearray, memoryview)):
             raise EncodingError(f"a signed record is bytes, not {type(data).__name__}")
         data = bytes(data)
-    if len(data) > MAX_SIGNED:
-        raise OversizeError(f"{len(data)} bytes exceed the limit of {MAX_SIGNED}")
-    tail = _TYP_TAILS[typ]
+    n = len(data)
+    if n > MAX_SIGNED:
+        raise OversizeError(f"{n} bytes exceed the limit of {MAX_SIGNED}")
+    lead, tail = _SHAPES[typ]
+    q = 4 + lead[3]  # where the unprotected header is, in the one shape
+    start = _payload_start(data, lead)
+    if start and data[4:10] in (_HEAD_EDDSA, _HEAD_ED25519) and data[4 + _KID_END : q] == tail:
+        # The one shape with its one protected header (§4.2.3). The
+        # Sig_structure (§4.5.1) reuses the record's byte-string heads, with
+        # "40" (the empty external_aad) where the record has "a0".
+        kid = data[10 : 4 + _KID_END]
+        key = _select(keys, kid)
+        to_sign = _SIG1 + data[2:q] + b"\x40" + data[q + 1 : n - 66]
+        verify_signature(key.raw, to_sign, data[n - 64 :])
+        return data[start : n - 66], kid
     parts = _envelope(data, len(tail))
     unprotected = False
     if parts is None:  # not the one expected shape: decode it all, to say why
@@ -983,6 +1060,16 @@ def _open(data: bytes, keys: Keys, typ: str) -> tuple[bytes, bytes]:
     return payload, kid
 
 
+# Per typ: the first four bytes of a record in the one shape (tag 18, an array
+# of four, the protected header's byte-string head), and the header's tail.
+_SHAPES: Final = {
+    typ: (b"\xd2\x84\x58" + bytes((_KID_END + len(tail),)), tail)
+    for typ, tail in _TYP_TAILS.items()
+}
+# RFC 9052 §4.4: the Sig_structure's array head and context text.
+_SIG1: Final = b"\x84\x6aSignature1"
+
+
 def _envelope(data: bytes, tail: int) -> tuple[bytes, bytes, bytes] | None:
     """The parts of a record in the only shape §4 allows, read by position, or None.
 
@@ -992,12 +1079,22 @@ def _envelope(data: bytes, tail: int) -> tuple[bytes, bytes, bytes] | None:
     full decoder, which accepts the same records and explains any other.
     """
     size = _KID_END + tail
+    start = _payload_start(data, b"\xd2\x84\x58" + bytes((size,)))
+    if not start:
+        return None
     n = len(data)
-    if data[:4] != b"\xd2\x84\x58" + bytes((size,)) or n < 5 + size + 1 + 66:
-        return None
-    q = 4 + size
-    if data[q] != 0xA0 or data[n - 66 : n - 64] != b"\x58\x40":
-        return None
+    return data[4 : 4 + size], data[start : n - 66], data[n - 64 :]
+
+
+def _payload_start(data: bytes, lead: bytes) -> int:
+    """Where the payload starts in a record of the one shape that begins with
+    ``lead`` (whose last byte is the protected header's length), or 0."""
+    n = len(data)
+    q = 4 + lead[3]
+    if n < q + 68 or not data.startswith(lead):
+        return 0
+    if data[q] != 0xA0 or data[n - 66] != 0x58 or data[n - 65] != 0x40:
+        return 0
     b = data[q + 1]
     if 0x40 <= b < 0x58:
         start, length = q + 2, b - 0x40
@@ -1006,10 +1103,8 @@ def _envelope(data: bytes, tail: int) -> tuple[bytes, bytes, bytes] | None:
     elif b == 0x59 and data[q + 2] != 0:  # RFC 8949 §4.2.1: shortest head, so >= 256
         start, length = q + 4, (data[q + 2] << 8) | data[q + 3]
     else:
-        return None
-    if start + length != n - 66:
-        return None
-    return data[4:q], data[start : n - 66], data[n - 64 :]
+        return 0
+    return start if start + length == n - 66 else 0
 
 
 def _bad_header(protected: bytes, typ: str) -> NoReturn:
@@ -1029,7 +1124,7 @@ def _bad_header(protected: bytes, typ: str) -> NoReturn:
 
 def _select(keys: Keys, kid: bytes) -> VerifyKey:
     """§5.2: the key whose thumbprint is kid, and no other is tried."""
-    if isinstance(keys, Mapping):
+    if type(keys) is dict or isinstance(keys, Mapping):
         key = keys.get(kid)
         if key is not None and key.kid == kid:
             return key
@@ -1050,7 +1145,7 @@ def _validity(rec: Descriptor | Delegation, now: int, skew: int) -> None:
     """§8.3.1: valid exactly when ``start - skew <= now < exp + skew``, start = max(nbf, iat)."""
     if type(now) is not int:
         raise TypeError("now must be an int of seconds since the epoch")
-    start = max(rec.not_before, rec.issued_at)
+    start = rec.not_before if rec.not_before > rec.issued_at else rec.issued_at  # the max
     if now < start - skew:
         raise NotYetValidError(f"valid from {start} (less {skew} s of skew); now is {now}")
     if now >= rec.expires + skew:
@@ -1095,21 +1190,29 @@ def verify(
     0..:data:`MAX_SKEW` is a ValueError and a non-int ``now`` a TypeError:
     faults of the caller, not of the record.
     """
-    skew = _skew(skew)
+    if skew is not DEFAULT_SKEW:  # the default is in range; any other value is checked
+        skew = _skew(skew)
     if isinstance(extensions, str):  # "x-a" would otherwise "contain" "x"
         raise TypeError("extensions is a collection of ext keys, not one str")
     payload, _ = _open(data, keys, TYP_DESCRIPTOR)
     desc = _descriptors.get(payload)
     if desc is None:  # decoded only after the signature verified
-        desc = _fast_descriptor(payload) or _descriptor(payload)
+        try:
+            desc = _read_descriptor(payload)
+        except _DECLINE:
+            desc = None
+        if desc is None:  # the fast reader declined: decode strictly, and say why
+            desc = _descriptor(payload)
         _remember(_descriptors, payload, desc)
     if issuer is not None and desc.issuer != issuer:
         raise DescriptorError(f"iss is {desc.issuer!r}, expected {issuer!r}")
-    for key in desc.crit:
-        if key not in extensions:
-            raise CriticalExtensionError(f"critical extension {key!r} is not understood")
+    if desc.crit:
+        for key in desc.crit:
+            if key not in extensions:
+                raise CriticalExtensionError(f"critical extension {key!r} is not understood")
     _validity(desc, now, skew)
-    _rollback(desc, seen_versions, desc.subject, payload)
+    if seen_versions:
+        _rollback(desc, seen_versions, desc.subject, payload)
     return desc
 
 

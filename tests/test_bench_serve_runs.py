@@ -1,0 +1,49 @@
+"""The publishing benchmark runs (tiny sizes): a broken benchmark is found here, not at
+measuring time. No timing is asserted; figures live in BENCHMARKS.md.
+
+It drives real servers (``cid serve``, ``knotd``) and ``dnsperf`` on loopback: it is
+skipped when they are missing, or fails then if ``CID_REQUIRE_REAL_DNS`` is set.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from dnsservers import require_binary
+
+BENCH = Path(__file__).parent / "benchmarks" / "bench_serve.py"
+
+
+def test_serve_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    require_binary("dnsperf")
+    require_binary("knotd")
+    spec = importlib.util.spec_from_file_location("bench_serve", BENCH)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench_serve"] = bench
+    spec.loader.exec_module(bench)
+    assert bench.main(["--quick", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    qps = result["qps"]
+    assert set(qps["contenders"]) == {
+        "cid serve | mix",
+        "knot | mix",
+        "cid serve | nx-unique",
+        "knot | nx-unique",
+    }
+    assert all(c["qps"] > 0 and c["sent"] > 0 for c in qps["contenders"].values())
+    assert qps["knot_udp_workers"] == 1
+    assert set(result["memory"]["bytes_per_descriptor"]) >= {"cid serve (zone + Authority)", "knot"}
+    assert result["memory"]["cid"]["nodes"] > result["memory"]["descriptors"]
+    build = result["build"]
+    assert build["ratio_to_anchor"]["bare Ed25519 signing (PyNaCl)"] == 1.0
+    assert set(build["rates"]) == {
+        "bare Ed25519 signing (PyNaCl)",
+        "Registry.build (cid zone build)",
+        "Registry.build, fsync skipped (attribution only)",
+        "Registry.assemble (read, verify, assemble)",
+    }
