@@ -664,14 +664,14 @@ _CLAIMS_HEAD: Final = re.compile(
     rb"\x04" + _U64 + rb"\x05" + _U64 + rb"\x06" + _U64 + rb"\x08" + _U64 + rb"\x09([\x81-\x90])"
 ).match
 # §6.2: a map of 6 to 8 entries {0: transport, 1: protocol, 2: host, 3: port,
-# ?4: [alpn ...], 5: priority, 6: weight, ?7: region}, in four parts: the
-# map's head, transport and protocol; host; port; alpn (printable texts, so
-# they run up to key 5); priority, weight and region.
+# ?4: [alpn ...], 5: priority, 6: weight, ?7: region}, in three parts: the
+# map's head, transport and protocol; host; and port to the end (alpn texts
+# are printable, so they run up to key 5).
 _ENDPOINT_PATTERN: Final = (
     rb"([\xa6-\xa8]\x00[\x63\x64][a-z]+\x01[\x61-\x77][a-z0-9+.\-]+)"
     rb"\x02((?:[\x61-\x77]|\x78[\x18-\xff])[0-9a-z.:\-]+)"
-    rb"\x03(" + _U16 + rb")(?:\x04([\x81-\x88][\x21-\x7e]+))?"
-    rb"(\x05" + _U16 + rb"\x06" + _U16 + rb"(?:\x07[\x62-\x77][a-z0-9\-]+)?)"
+    rb"(\x03" + _U16 + rb"(?:\x04[\x81-\x88][\x21-\x7e]+)?"
+    rb"\x05" + _U16 + rb"\x06" + _U16 + rb"(?:\x07[\x62-\x77][a-z0-9\-]+)?)"
 )
 _ENDPOINT: Final = re.compile(_ENDPOINT_PATTERN).match
 # The common case in one match: 1 to 4 endpoints, then capabilities or
@@ -681,16 +681,15 @@ _ENDPOINTS_TO_END: Final = {
     for k in range(1, 5)
 }
 
-# The memoised parts, by their bytes (and the subject, which capabilities
-# depend on), to their checked values.
+# The memoised parts, by their bytes, to their checked values. An endpoint
+# but its host is keyed by its first and last parts together, capabilities by
+# their bytes and the subject's (which they must agree with), after a zero
+# byte: neither key can be split another way.
 _iss_parts: dict[bytes, str] = {}
 _sub_parts: dict[bytes, str] = {}
 _host_parts: dict[bytes, str] = {}
-_ep_parts: dict[
-    tuple[bytes, bytes, bytes | None, bytes],
-    tuple[str, str, int, tuple[str, ...], int, int, str | None],
-] = {}
-_caps_parts: dict[tuple[bytes, str], tuple[str, ...]] = {}
+_ep_parts: dict[bytes, tuple[str, str, int, tuple[str, ...], int, int, str | None]] = {}
+_caps_parts: dict[bytes, tuple[str, ...]] = {}
 _PART_MEMOS: Final = (_iss_parts, _sub_parts, _host_parts, _ep_parts, _caps_parts)
 
 
@@ -752,41 +751,51 @@ def _host_part(raw: bytes) -> str:
 
 
 def _ep_part(
-    key: tuple[bytes, bytes, bytes | None, bytes],
+    lead: bytes, rest: bytes
 ) -> tuple[str, str, int, tuple[str, ...], int, int, str | None]:
     """An endpoint but its host, checked as Endpoint.__post_init__ checks it."""
-    lead, port_raw, alpn_raw, tail = key
     cut = lead[2] - 0x5D  # key 1, after the transport
     if lead[cut] != _PROTOCOL:
         raise _Decline
     transport = lead[3:cut].decode("ascii")
     protocol = _part_text(lead[cut + 1 :])
-    port, _ = _u16_at(port_raw, 0)
+    # The keys are where the pattern put them; checked again all the same.
+    port, p = _u16_at(rest, 1)
     alpn: tuple[str, ...] = ()
-    if alpn_raw is not None:
-        alpn = _part_texts(alpn_raw)
+    if rest[p] == _ALPN:
+        end = rest.index(_PRIORITY, p)  # the texts are printable: the first 5 is key 5
+        alpn = _part_texts(rest[p + 1 : end])
         if len(set(alpn)) != len(alpn):
             raise _Decline
-    priority, p = _u16_at(tail, 1)
-    weight, p = _u16_at(tail, p + 1)
-    region = _part_text(tail[p + 1 :]) if p < len(tail) else None
+        p = end
+    if rest[p] != _PRIORITY:
+        raise _Decline
+    priority, p = _u16_at(rest, p + 1)
+    if rest[p] != _WEIGHT:
+        raise _Decline
+    weight, p = _u16_at(rest, p + 1)
+    region = None
+    if p < len(rest):
+        if rest[p] != _REGION:
+            raise _Decline
+        region = _part_text(rest[p + 1 :])
     if (
         transport not in TRANSPORTS
         or not _PROTOCOL_RE(protocol)
         or not port
         or not priority
         or (region is not None and not _REGION_RE(region))
-        or lead[0] - 0xA6 != (alpn_raw is not None) + (region is not None)
+        or lead[0] - 0xA6 != bool(alpn) + (region is not None)
     ):
         raise _Decline
     value = (transport, protocol, port, alpn, priority, weight, region)
-    _remember(_ep_parts, key, value)
+    _remember(_ep_parts, lead + rest, value)
     return value
 
 
-def _caps_part(key: tuple[bytes, str]) -> tuple[str, ...]:
-    caps = _part_texts(key[0])
-    _capabilities(caps, key[1])
+def _caps_part(raw: bytes, subject: str, key: bytes) -> tuple[str, ...]:
+    caps = _part_texts(raw)
+    _capabilities(caps, subject)
     _remember(_caps_parts, key, caps)
     return caps
 
@@ -846,26 +855,20 @@ _DESC_SET: Final = tuple(
 )
 
 
-def _endpoints(groups: tuple[Any, ...]) -> tuple[Endpoint, ...]:
-    """The endpoints (§6.2) whose parts _ENDPOINT matched, five groups each
-    (bytes, or None for an absent alpn), each checked as
-    Endpoint.__post_init__ checks it, none twice (§6.2.4)."""
+def _endpoints(groups: tuple[Any, ...], count: int) -> tuple[Endpoint, ...]:
+    """The ``count`` endpoints (§6.2) whose parts _ENDPOINT matched, three
+    groups each, each checked as Endpoint.__post_init__ checks it, none twice
+    (§6.2.4)."""
     endpoints = []
-    seen = set()
-    count = len(groups) // 5
     st, sp, sh, so, sa, sr, sw, sg = _EP_SET
-    for i in range(0, len(groups), 5):
-        lead, host_raw, port_raw, alpn_raw, tail = groups[i : i + 5]
-        key = (lead, port_raw, alpn_raw, tail)
-        transport, protocol, port, alpn, priority, weight, region = _ep_parts.get(key) or _ep_part(
-            key
-        )
+    for i in range(0, 3 * count, 3):
+        lead = groups[i]
+        host_raw = groups[i + 1]
+        rest = groups[i + 2]
+        transport, protocol, port, alpn, priority, weight, region = _ep_parts.get(
+            lead + rest
+        ) or _ep_part(lead, rest)
         host = _host_parts.get(host_raw) or _host_part(host_raw)
-        if count > 1:
-            ident = (transport, protocol, host, port)
-            if ident in seen:
-                raise _Decline
-            seen.add(ident)
         ep = _new(Endpoint)
         st(ep, transport)
         sp(ep, protocol)
@@ -876,6 +879,17 @@ def _endpoints(groups: tuple[Any, ...]) -> tuple[Endpoint, ...]:
         sw(ep, weight)
         sg(ep, region)
         endpoints.append(ep)
+    for i in range(1, count):  # pairs: fewer objects than a set, for the few there are
+        a = endpoints[i]
+        for j in range(i):
+            b = endpoints[j]
+            if (
+                a.host == b.host
+                and a.port == b.port
+                and a.transport == b.transport
+                and a.protocol == b.protocol
+            ):
+                raise _Decline
     return tuple(endpoints)
 
 
@@ -912,10 +926,10 @@ def _read_descriptor(d: bytes) -> Descriptor:
         caps_raw = groups[-1]
         if (caps_raw is not None) != optional:
             raise _Decline
-        endpoints = _endpoints(groups[:-1])
+        endpoints = _endpoints(groups, count)
         if caps_raw is not None:
-            caps_key = (caps_raw, subject)
-            caps = _caps_parts.get(caps_key) or _caps_part(caps_key)
+            caps_key = caps_raw + b"\x00" + sub_raw
+            caps = _caps_parts.get(caps_key) or _caps_part(caps_raw, subject, caps_key)
     else:  # any other shape, a part at a time
         p = m.end()
         parts: tuple[Any, ...] = ()
@@ -925,7 +939,7 @@ def _read_descriptor(d: bytes) -> Descriptor:
                 raise _Decline
             parts += e.groups()
             p = e.end()
-        endpoints = _endpoints(parts)
+        endpoints = _endpoints(parts, count)
         last = _ENDPOINTS
         for _ in range(optional):  # the optional claims, in key order
             key = d[p]
