@@ -141,8 +141,15 @@ def verify_signature(public: bytes, message: bytes, signature: bytes) -> None:
         raise SignatureError(f"an Ed25519 signature is 64 bytes, not {len(signature)}")
     if len(public) != _ED25519_KEY:
         raise SignatureError(f"an Ed25519 public key is 32 bytes, not {len(public)}")
+    # bytes() of bytes is the same object, but not a free call: skip it then.
+    if type(signature) is not bytes:
+        signature = bytes(signature)
+    if type(message) is not bytes:
+        message = bytes(message)
+    if type(public) is not bytes:
+        public = bytes(public)
     try:
-        nacl.bindings.crypto_sign_open(bytes(signature) + bytes(message), bytes(public))
+        nacl.bindings.crypto_sign_open(signature + message, public)
     except nacl.exceptions.BadSignatureError:
         raise SignatureError("the signature does not verify") from None
     except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:

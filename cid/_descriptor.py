@@ -132,9 +132,9 @@ _DIGITS_DOTS: Final = re.compile(r"[0-9.]+").fullmatch
 _OCTET: Final = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4_CANONICAL: Final = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}").fullmatch
 # The hosts that _host accepts without an IPv6 address, in one expression: a
-# host name whose last label is not all digits, or a canonical IPv4 address.
+# canonical IPv4 address, or a host name whose last label is not all digits.
 _HOST_NAME_OR_IPV4: Final = re.compile(
-    rf"(?:{_HOST_LABEL}\.)*(?![0-9]+\Z){_HOST_LABEL}|{_OCTET}(?:\.{_OCTET}){{3}}"
+    rf"{_OCTET}(?:\.{_OCTET}){{3}}|(?:{_HOST_LABEL}\.)*(?![0-9]+\Z){_HOST_LABEL}"
 ).fullmatch
 
 # Texts that passed a check, and decoded payloads, by their exact text or bytes.
@@ -209,25 +209,23 @@ def _host(value: object) -> str:
     text = _text(value, "host")
     if text in _good_hosts:
         return text
-    if len(text) <= 253 and _HOST_NAME_OR_IPV4(text):  # the checks below, at once
-        _remember(_good_hosts, text, None)
-        return text
+    if ":" in text or len(text) > 253 or not _HOST_NAME_OR_IPV4(text):
+        _check_host(text)  # the rules one at a time: as strict, and says which failed
+    _remember(_good_hosts, text, None)
+    return text
+
+
+def _check_host(text: str) -> None:
     if ":" in text:
         if _ipv6_text(text) != text:
             raise _fail(f"host {text!r} is not an IPv6 address in RFC 5952 §4 form")
-        _remember(_good_hosts, text, None)
-        return text
-    if _DIGITS_DOTS(text):
+    elif _DIGITS_DOTS(text):
         if not _IPV4_CANONICAL(text):
             raise _fail(f"host {text!r} is not an IPv4 address in dotted-decimal form")
-        _remember(_good_hosts, text, None)
-        return text
-    if len(text) > 253 or not _HOSTNAME(text):
+    elif len(text) > 253 or not _HOSTNAME(text):
         raise _fail(f"host {text!r} is not a lowercase host name without a trailing dot")
-    if text.rsplit(".", 1)[-1].isdigit():  # RFC 1123 §2.1: a top label is not all digits
+    elif text.rsplit(".", 1)[-1].isdigit():  # RFC 1123 §2.1: a top label is not all digits
         raise _fail(f"host {text!r} ends in an all-numeric label")
-    _remember(_good_hosts, text, None)
-    return text
 
 
 def _ipv6_text(text: str) -> str | None:
@@ -627,14 +625,15 @@ def _delegation(payload: bytes) -> Delegation:
 # mutated payloads). It skips no rule: each value is checked as __post_init__
 # checks it, before the objects are built without running it again.
 #
-# Regular expressions split the bytes into parts. Each text's character class
-# excludes the byte that follows it (the next key, or a head that no text
-# starts with), so the split is the only one possible; each text's length is
-# then compared with the one its head declares, which makes the split the
-# decoder's. The parts that repeat across descriptors (a zone, a subject, a
-# host, the rest of an endpoint, a capability list) are memoised by their
-# bytes with their checked values, as the identifier parser memoises its
-# components: a hit stands for the same bytes, checked the same way.
+# Regular expressions split the bytes into parts. Each text runs up to the
+# byte that must follow it (the next key, or for a region a map head or the
+# capabilities' key, which no region holds), so the split is the only one
+# possible; each text's length is then compared with the one its head
+# declares, which makes the split the decoder's. The parts that repeat across
+# descriptors (a zone, a subject, a host, the rest of an endpoint, a list of
+# capabilities) are memoised by their bytes with their checked values, as the
+# identifier parser memoises its components: a hit stands for the same bytes,
+# checked the same way.
 
 
 class _Decline(Exception):
@@ -657,39 +656,47 @@ _U64: Final = (
 # The value of a matched unsigned integer, whatever its head: the bytes as
 # one big-endian number, masked by their count.
 _UINT_MASK: Final = (0, 0xFF, 0xFF, 0xFFFF, 0, 0xFFFFFFFF, 0, 0, 0, _UINT64_MAX)
-# §6.1 up to the endpoints' array head: a map of 7 to 10 claims {1: iss,
-# 2: sub, 4: exp, 5: nbf, 6: iat, 8: version, 9: [1 to 16 endpoints ...
-_CLAIMS_HEAD: Final = re.compile(
-    rb"([\xa7-\xaa])\x01(" + _TEXT_HEAD + rb"[a-z0-9_.\-]+)\x02(" + _TEXT_HEAD + rb"[\x21-\x7e]+)"
-    rb"\x04" + _U64 + rb"\x05" + _U64 + rb"\x06" + _U64 + rb"\x08" + _U64 + rb"\x09([\x81-\x90])"
-).match
+# §6.1 up to the endpoints: a map of 7 to 10 claims {1: iss, 2: sub, 4: exp,
+# 5: nbf, 6: iat, 8: version, 9: [1 to 16 endpoints ... A text runs up to the
+# key after it ([^k]+, also the fastest run to match); what it holds is
+# checked, with its length, when its part is first seen.
+_CLAIMS_PATTERN: Final = (
+    rb"\x01(" + _TEXT_HEAD + rb"[^\x02]+)\x02(" + _TEXT_HEAD + rb"[^\x04]+)"
+    rb"\x04" + _U64 + rb"\x05" + _U64 + rb"\x06" + _U64 + rb"\x08" + _U64
+)
+_CLAIMS_HEAD: Final = re.compile(rb"([\xa7-\xaa])" + _CLAIMS_PATTERN + rb"\x09([\x81-\x90])").match
 # §6.2: a map of 6 to 8 entries {0: transport, 1: protocol, 2: host, 3: port,
 # ?4: [alpn ...], 5: priority, 6: weight, ?7: region}, in three parts: the
-# map's head, transport and protocol; host; and port to the end (alpn texts
-# are printable, so they run up to key 5).
+# map's head, transport and protocol; host; and port to the end.
 _ENDPOINT_PATTERN: Final = (
-    rb"([\xa6-\xa8]\x00[\x63\x64][a-z]+\x01[\x61-\x77][a-z0-9+.\-]+)"
-    rb"\x02((?:[\x61-\x77]|\x78[\x18-\xff])[0-9a-z.:\-]+)"
-    rb"(\x03" + _U16 + rb"(?:\x04[\x81-\x88][\x21-\x7e]+)?"
+    rb"([\xa6-\xa8]\x00[\x63\x64][^\x01]+\x01[\x61-\x77][^\x02]+)"
+    rb"\x02((?:[\x61-\x77]|\x78[\x18-\xff])[^\x03]+)"
+    rb"(\x03" + _U16 + rb"(?:\x04[\x81-\x88][^\x05]+)?"
     rb"\x05" + _U16 + rb"\x06" + _U16 + rb"(?:\x07[\x62-\x77][a-z0-9\-]+)?)"
 )
 _ENDPOINT: Final = re.compile(_ENDPOINT_PATTERN).match
-# The common case in one match: 1 to 4 endpoints, then capabilities or
-# nothing, to the end of the payload (by the number of endpoints).
-_ENDPOINTS_TO_END: Final = {
-    k: re.compile(_ENDPOINT_PATTERN * k + rb"(?:\x0a([\x81-\x90][\x21-\x7e]+))?\Z").match
-    for k in range(1, 5)
-}
+# The common case in one match: the claims, 1 to 4 endpoints, and
+# capabilities or nothing (as the only optional claim, they run to the end).
+# The endpoints' groups start at _FIRST_ENDPOINT_GROUP[count].
+_COMMON: Final = re.compile(
+    rb"([\xa7\xa8])"
+    + _CLAIMS_PATTERN
+    + rb"\x09(?:"
+    + rb"|".join(bytes((0x80 + k,)) + _ENDPOINT_PATTERN * k for k in range(1, 5))
+    + rb")(?:\x0a((?s:.+)))?\Z"
+).match
+_FIRST_ENDPOINT_GROUP: Final = {k: 7 + 3 * (k * (k - 1) // 2) for k in range(1, 5)}
 
-# The memoised parts, by their bytes, to their checked values. An endpoint
-# but its host is keyed by its first and last parts together, capabilities by
-# their bytes and the subject's (which they must agree with), after a zero
-# byte: neither key can be split another way.
+# The memoised parts, by their bytes, to their checked values: an endpoint
+# but its host by its first and last parts, capabilities with the subject's
+# bytes (they must agree with it).
 _iss_parts: dict[bytes, str] = {}
 _sub_parts: dict[bytes, str] = {}
 _host_parts: dict[bytes, str] = {}
-_ep_parts: dict[bytes, tuple[str, str, int, tuple[str, ...], int, int, str | None]] = {}
-_caps_parts: dict[bytes, tuple[str, ...]] = {}
+_ep_parts: dict[
+    tuple[bytes, bytes], tuple[str, str, int, tuple[str, ...], int, int, str | None]
+] = {}
+_caps_parts: dict[tuple[bytes, bytes], tuple[str, ...]] = {}
 _PART_MEMOS: Final = (_iss_parts, _sub_parts, _host_parts, _ep_parts, _caps_parts)
 
 
@@ -709,11 +716,14 @@ def _part_text(raw: bytes) -> str:
 
 
 def _part_texts(raw: bytes) -> tuple[str, ...]:
-    """An array's head and its texts of 1 to 23 characters (heads "a" to "w"),
-    as the patterns match them."""
+    """An array, exactly: its head and its texts of 1 to 23 characters (heads
+    "a" to "w"), as the patterns match them."""
+    count = raw[0] - 0x80
+    if not 0 < count < 24:
+        raise _Decline
     out = []
     p = 1
-    for _ in range(raw[0] - 0x80):
+    for _ in range(count):
         end = p + raw[p] - 0x5F
         if not p + 1 < end < p + 25:
             raise _Decline
@@ -763,9 +773,9 @@ def _ep_part(
     port, p = _u16_at(rest, 1)
     alpn: tuple[str, ...] = ()
     if rest[p] == _ALPN:
-        end = rest.index(_PRIORITY, p)  # the texts are printable: the first 5 is key 5
+        end = rest.find(_PRIORITY, p)  # the pattern's alpn part holds no 5: this is key 5
         alpn = _part_texts(rest[p + 1 : end])
-        if len(set(alpn)) != len(alpn):
+        if len(set(alpn)) != len(alpn) or not all(map(_ALPN_RE, alpn)):
             raise _Decline
         p = end
     if rest[p] != _PRIORITY:
@@ -789,12 +799,12 @@ def _ep_part(
     ):
         raise _Decline
     value = (transport, protocol, port, alpn, priority, weight, region)
-    _remember(_ep_parts, lead + rest, value)
+    _remember(_ep_parts, (lead, rest), value)
     return value
 
 
-def _caps_part(raw: bytes, subject: str, key: bytes) -> tuple[str, ...]:
-    caps = _part_texts(raw)
+def _caps_part(key: tuple[bytes, bytes], subject: str) -> tuple[str, ...]:
+    caps = _part_texts(key[0])
     _capabilities(caps, subject)
     _remember(_caps_parts, key, caps)
     return caps
@@ -832,52 +842,39 @@ def _rd_texts(d: bytes, p: int) -> tuple[tuple[str, ...], int]:
     return tuple(out), p
 
 
+# Values built without __post_init__, once the reader has checked them. A
+# frozen dataclass refuses attribute assignment, and each slot's own setter
+# is a slow call; so each value is filled in as a mutable twin with the very
+# same slots, which then becomes the real class (same layout, so __class__
+# may change): a third of the cost, and the result is an ordinary instance.
+_EndpointDraft: Final = type("_EndpointDraft", (), {"__slots__": Endpoint.__slots__})
+_DescriptorDraft: Final = type("_DescriptorDraft", (), {"__slots__": Descriptor.__slots__})
 _new = object.__new__
-# The slots' own setters: a frozen dataclass refuses setattr.
-_EP_SET: Final = tuple(
-    getattr(Endpoint, name).__set__
-    for name in ("transport", "protocol", "host", "port", "alpn", "priority", "weight", "region")
-)
-_DESC_SET: Final = tuple(
-    getattr(Descriptor, name).__set__
-    for name in (
-        "issuer",
-        "subject",
-        "version",
-        "issued_at",
-        "not_before",
-        "expires",
-        "endpoints",
-        "capabilities",
-        "ext",
-        "crit",
-    )
-)
 
 
-def _endpoints(groups: tuple[Any, ...], count: int) -> tuple[Endpoint, ...]:
+def _endpoints(groups: tuple[Any, ...], count: int, first: int) -> tuple[Endpoint, ...]:
     """The ``count`` endpoints (§6.2) whose parts _ENDPOINT matched, three
-    groups each, each checked as Endpoint.__post_init__ checks it, none twice
-    (§6.2.4)."""
+    groups each from ``groups[first]``, each checked as Endpoint.__post_init__
+    checks it, none twice (§6.2.4)."""
     endpoints = []
-    st, sp, sh, so, sa, sr, sw, sg = _EP_SET
-    for i in range(0, 3 * count, 3):
+    for i in range(first, first + 3 * count, 3):
         lead = groups[i]
         host_raw = groups[i + 1]
         rest = groups[i + 2]
         transport, protocol, port, alpn, priority, weight, region = _ep_parts.get(
-            lead + rest
+            (lead, rest)
         ) or _ep_part(lead, rest)
         host = _host_parts.get(host_raw) or _host_part(host_raw)
-        ep = _new(Endpoint)
-        st(ep, transport)
-        sp(ep, protocol)
-        sh(ep, host)
-        so(ep, port)
-        sa(ep, alpn)
-        sr(ep, priority)
-        sw(ep, weight)
-        sg(ep, region)
+        ep: Any = _new(_EndpointDraft)
+        ep.transport = transport
+        ep.protocol = protocol
+        ep.host = host
+        ep.port = port
+        ep.priority = priority
+        ep.weight = weight
+        ep.alpn = alpn
+        ep.region = region
+        ep.__class__ = Endpoint
         endpoints.append(ep)
     for i in range(1, count):  # pairs: fewer objects than a set, for the few there are
         a = endpoints[i]
@@ -899,39 +896,33 @@ _NO_EXT: Final = _empty_ext()
 def _read_descriptor(d: bytes) -> Descriptor:
     """A descriptor payload (§6.1), checked as Descriptor.__post_init__ checks
     it. Raises one of _DECLINE when it does not accept."""
-    m = _CLAIMS_HEAD(d)
-    if m is None:
-        raise _Decline
-    size_head, iss_raw, sub_raw, exp, nbf, iat, version, count_head = m.groups()
-    issuer = _iss_parts.get(iss_raw) or _iss_part(iss_raw)
-    subject = _sub_parts.get(sub_raw) or _sub_part(sub_raw)
-    expires = int.from_bytes(exp, "big") & _UINT_MASK[len(exp)]
-    not_before = int.from_bytes(nbf, "big") & _UINT_MASK[len(nbf)]
-    issued_at = int.from_bytes(iat, "big") & _UINT_MASK[len(iat)]
-    if (
-        not not_before < expires
-        or expires - not_before > MAX_DESCRIPTOR_VALIDITY
-        or not issued_at < expires
-    ):
-        raise _Decline
-    optional = size_head[0] - 0xA7  # how many of claims 10, 11 and 12
-    count = count_head[0] - 0x80
     caps: tuple[str, ...] = ()
     crit: tuple[str, ...] = ()
     ext: Value = None
-    to_end = _ENDPOINTS_TO_END.get(count) if optional < 2 else None
-    rest = to_end(d, m.end()) if to_end is not None else None
-    if rest is not None:
-        groups = rest.groups()
-        caps_raw = groups[-1]
-        if (caps_raw is not None) != optional:
+    m = _COMMON(d)
+    if m is not None:
+        g = m.groups()
+        iss_raw = g[1]
+        sub_raw = g[2]
+        subject = _sub_parts.get(sub_raw) or _sub_part(sub_raw)
+        caps_raw = g[-1]
+        if (caps_raw is not None) != g[0][0] - 0xA7:  # the map's size: 7, or 8 with them
             raise _Decline
-        endpoints = _endpoints(groups, count)
         if caps_raw is not None:
-            caps_key = caps_raw + b"\x00" + sub_raw
-            caps = _caps_parts.get(caps_key) or _caps_part(caps_raw, subject, caps_key)
+            caps_key = (caps_raw, sub_raw)
+            caps = _caps_parts.get(caps_key) or _caps_part(caps_key, subject)
+        count = d[m.end(7) + 1] - 0x80  # the endpoints' array head, after version
+        endpoints = _endpoints(g, count, _FIRST_ENDPOINT_GROUP[count])
     else:  # any other shape, a part at a time
+        m = _CLAIMS_HEAD(d)
+        if m is None:
+            raise _Decline
+        g = m.groups()
+        iss_raw = g[1]
+        sub_raw = g[2]
+        subject = _sub_parts.get(sub_raw) or _sub_part(sub_raw)
         p = m.end()
+        count = g[7][0] - 0x80
         parts: tuple[Any, ...] = ()
         for _ in range(count):
             e = _ENDPOINT(d, p)
@@ -939,9 +930,9 @@ def _read_descriptor(d: bytes) -> Descriptor:
                 raise _Decline
             parts += e.groups()
             p = e.end()
-        endpoints = _endpoints(parts, count)
+        endpoints = _endpoints(parts, count, 0)
         last = _ENDPOINTS
-        for _ in range(optional):  # the optional claims, in key order
+        for _ in range(g[0][0] - 0xA7):  # the optional claims, in key order
             key = d[p]
             if not last < key <= _CRIT:
                 raise _Decline
@@ -958,18 +949,33 @@ def _read_descriptor(d: bytes) -> Descriptor:
                 crit, p = _rd_texts(d, p + 1)
         if p != len(d):
             raise _Decline
-    desc = _new(Descriptor)
-    s_iss, s_sub, s_version, s_iat, s_nbf, s_exp, s_eps, s_caps, s_ext, s_crit = _DESC_SET
-    s_iss(desc, issuer)
-    s_sub(desc, subject)
-    s_version(desc, int.from_bytes(version, "big") & _UINT_MASK[len(version)])
-    s_iat(desc, issued_at)
-    s_nbf(desc, not_before)
-    s_exp(desc, expires)
-    s_eps(desc, endpoints)
-    s_caps(desc, caps)
-    s_ext(desc, _NO_EXT if ext is None else ext)
-    s_crit(desc, crit)
+    issuer = _iss_parts.get(iss_raw) or _iss_part(iss_raw)
+    exp = g[3]
+    nbf = g[4]
+    iat = g[5]
+    version = g[6]
+    expires = int.from_bytes(exp, "big") & _UINT_MASK[len(exp)]
+    not_before = int.from_bytes(nbf, "big") & _UINT_MASK[len(nbf)]
+    issued_at = int.from_bytes(iat, "big") & _UINT_MASK[len(iat)]
+    if (
+        not not_before < expires
+        or expires - not_before > MAX_DESCRIPTOR_VALIDITY
+        or not issued_at < expires
+    ):
+        raise _Decline
+    draft: Any = _new(_DescriptorDraft)
+    draft.issuer = issuer
+    draft.subject = subject
+    draft.version = int.from_bytes(version, "big") & _UINT_MASK[len(version)]
+    draft.issued_at = issued_at
+    draft.not_before = not_before
+    draft.expires = expires
+    draft.endpoints = endpoints
+    draft.capabilities = caps
+    draft.ext = _NO_EXT if ext is None else ext
+    draft.crit = crit
+    draft.__class__ = Descriptor
+    desc: Descriptor = draft
     if ext is not None or crit:
         desc._check_ext()  # checks ext and crit, and freezes ext
     return desc
@@ -1049,7 +1055,9 @@ def _open(data: bytes, keys: Keys, typ: str) -> tuple[bytes, bytes]:
         # Sig_structure (§4.5.1) reuses the record's byte-string heads, with
         # "40" (the empty external_aad) where the record has "a0".
         kid = data[10 : 4 + _KID_END]
-        key = _select(keys, kid)
+        key = keys.get(kid) if type(keys) is dict else None  # _select's first case, inline
+        if key is None or key.kid != kid:
+            key = _select(keys, kid)
         to_sign = _SIG1 + data[2:q] + b"\x40" + data[q + 1 : n - 66]
         verify_signature(key.raw, to_sign, data[n - 64 :])
         return data[start : n - 66], kid
@@ -1217,7 +1225,9 @@ def verify(
             desc = None
         if desc is None:  # the fast reader declined: decode strictly, and say why
             desc = _descriptor(payload)
-        _remember(_descriptors, payload, desc)
+        if len(_descriptors) >= _MEMO_LIMIT:  # as _remember does
+            _descriptors.clear()
+        _descriptors[payload] = desc
     if issuer is not None and desc.issuer != issuer:
         raise DescriptorError(f"iss is {desc.issuer!r}, expected {issuer!r}")
     if desc.crit:

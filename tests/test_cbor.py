@@ -19,6 +19,7 @@ from cid._cbor import (
     Value,
     check,
     decode,
+    decode_at,
     encode,
     encode_head,
     encode_ordered,
@@ -335,6 +336,20 @@ def test_offset_points_at_the_fault() -> None:
 
 def test_start_offset() -> None:
     assert decode(b"\xd2\x80", max_size=BIG, start=1) == []
+
+
+def test_decode_at_reads_one_item_and_says_where_it_ends() -> None:
+    data = bytes.fromhex("0b a2 61 61 01 61 62 82 f5 f6 0c".replace(" ", ""))
+    assert decode_at(data, 1, MAX_DEPTH) == ({"a": 1, "b": [True, None]}, 10)
+    assert decode_at(data, 10, MAX_DEPTH) == (12, 11)
+    with pytest.raises(ProfileError) as info:
+        decode_at(data[:8], 1, MAX_DEPTH)
+    assert info.value.reason == "ill-formed"
+    with pytest.raises(OversizeError):
+        decode_at(data, 1, 1)  # the map's array is a second level
+    with pytest.raises(ProfileError) as info:
+        decode_at(bytes.fromhex("a2616201616101"), 0, MAX_DEPTH)
+    assert info.value.reason == "key-order"
 
 
 # ---------------------------------------------------------------- encoding

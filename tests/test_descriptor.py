@@ -19,6 +19,7 @@ import pytest
 from cid._cbor import ProfileError, Value, encode
 from cid._cose import encode_sign1, sig_structure
 from cid._descriptor import (
+    _PART_MEMOS,
     DEFAULT_SKEW,
     MAX_DELEGATION_VALIDITY,
     MAX_DESCRIPTOR_VALIDITY,
@@ -30,6 +31,8 @@ from cid._descriptor import (
     Delegation,
     Descriptor,
     Endpoint,
+    _descriptors,
+    _fast_descriptor,
     encode_payload,
     sign,
     sign_rotation,
@@ -212,6 +215,34 @@ def test_descriptor_value() -> None:
     assert desc(endpoints=[BASE.endpoints[0]]).endpoints == (BASE.endpoints[0],)
     signed = sign(ext_desc, KEY)
     assert verify(signed, KEYS, now=T0, extensions={"a"}) == ext_desc
+
+
+def test_decoded_values_are_ordinary_values() -> None:
+    """verify() builds them without __post_init__ (the checks ran on the bytes):
+    they must still be exactly the dataclasses, equal, hashable and frozen."""
+    for record in (BASE, desc(capabilities=("acc=8", "mem=549755813888B")), desc(ext={"a": 1})):
+        _descriptors.clear()
+        for memo in _PART_MEMOS:
+            memo.clear()
+        got = verify(sign(record, KEY), KEYS, now=T0)
+        assert got == record and hash(got) == hash(record) and repr(got) == repr(record)
+        assert type(got) is Descriptor and {type(ep) for ep in got.endpoints} == {Endpoint}
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            got.version = 2  # type: ignore[misc]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            got.endpoints[0].port = 1  # type: ignore[misc]
+        assert dataclasses.replace(got, version=2).version == 2
+        assert encode_payload(got) == encode_payload(record)
+
+
+def test_common_payloads_take_the_fast_path() -> None:
+    """Not a rule of the spec: a guard that the fast reader is not silently off."""
+    for record in (BASE, desc(capabilities=("acc=8", "mem=549755813888B")), desc(ext={"a": 1})):
+        assert _fast_descriptor(encode_payload(record)) == record
+    # Anything unusual is left to the strict decoder, which says what is wrong.
+    payload = bytearray(encode_payload(BASE))
+    payload[payload.index(b"quic") - 1] = 0x78  # a text head that is not minimal
+    assert _fast_descriptor(bytes(payload)) is None
 
 
 def test_endpoint_defaults() -> None:

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import ipaddress
 import random
 import unicodedata
 from typing import Any
@@ -32,13 +34,19 @@ from cid._cbor import (
 )
 from cid._cose import decode_sign1, encode_sign1, sig_structure
 from cid._descriptor import (
+    _HOST_NAME_OR_IPV4,
+    _PART_MEMOS,
     _TYP_TAILS,
     MAX_DESCRIPTOR_VALIDITY,
     MAX_SIGNED,
     TYP_DESCRIPTOR,
     Descriptor,
     Endpoint,
+    _check_host,
+    _descriptor,
     _envelope,
+    _fast_descriptor,
+    _ipv6_text,
     _rfc5952,
     encode_payload,
     sign,
@@ -47,6 +55,7 @@ from cid._descriptor import (
     verify_rotation,
 )
 from cid._errors import CidError, DescriptorError, EncodingError, OversizeError
+from cid._identifier import parse
 from cid._keys import SigningKey
 
 KEY = SigningKey(bytes(range(32)))
@@ -449,3 +458,133 @@ def test_envelope_fast_path_agrees_with_the_decoder(
     assert (msg.protected, msg.payload, msg.signature) == parts
     assert msg.unprotected == {}
     assert len(msg.signature) == 64
+
+
+# --------------------------------------------------- the payload fast path
+# verify() reads a payload with a fast reader first, and with the strict
+# decoder and the value checks when it declines. The reader must never accept
+# what the strict path rejects, and must build the same Descriptor.
+
+
+def _strict(payload: bytes) -> Descriptor | DescriptorError:
+    try:
+        return _descriptor(payload)
+    except DescriptorError as exc:
+        return exc
+
+
+def _agrees(payload: bytes) -> Descriptor | None:
+    """The fast reader's answer, checked against the strict path's, with its
+    memos warm (as they are) and cleared (as at start)."""
+    want = _strict(payload)
+    for cold in (False, True):
+        if cold:
+            for memo in _PART_MEMOS:
+                memo.clear()
+        got = _fast_descriptor(payload)
+        if got is None:
+            continue
+        assert isinstance(want, Descriptor), f"accepted what the decoder rejects: {want}"
+        assert got == want
+        assert type(got) is Descriptor
+        assert all(type(ep) is Endpoint for ep in got.endpoints)
+        assert hash(got) == hash(want)
+        assert encode_payload(got) == payload
+    return _fast_descriptor(payload)
+
+
+@st.composite
+def payloads(draw: st.DrawFn) -> tuple[Descriptor, bytes]:
+    d = draw(descriptors())
+    if draw(st.booleans()):  # the subject's capabilities, and perhaps the ext goes
+        caps = tuple(str(c) for c in parse(d.subject).capabilities)
+        d = dataclasses.replace(d, capabilities=caps, ext={}, crit=())
+    return d, encode_payload(d)
+
+
+@given(payloads())
+def test_fast_reader_reads_what_it_is_given(case: tuple[Descriptor, bytes]) -> None:
+    d, payload = case
+    got = _agrees(payload)
+    if not d.ext and all(ep.host.isascii() for ep in d.endpoints):
+        assert got == d  # the common case is not left to the slow path
+
+
+@given(payloads(), st.data())
+def test_fast_reader_never_accepts_more(
+    case: tuple[Descriptor, bytes], data: st.DataObject
+) -> None:
+    """Bit flips, inserted, deleted and replaced bytes, cut and spliced payloads."""
+    _, payload = case
+    out = bytearray(payload)
+    for _ in range(data.draw(st.integers(1, 3))):
+        op = data.draw(st.sampled_from(["flip", "insert", "delete", "set", "cut"]))
+        i = data.draw(st.integers(0, max(0, len(out) - 1)))
+        if op == "flip" and out:
+            out[i] ^= 1 << data.draw(st.integers(0, 7))
+        elif op == "insert":
+            out.insert(i, data.draw(st.integers(0, 255)))
+        elif op == "delete" and out:
+            del out[i]
+        elif op == "set" and out:
+            out[i] = data.draw(
+                st.sampled_from([0x00, 0x02, 0x03, 0x05, 0x0A, 0x18, 0x60, 0x78, 0xA8])
+            )
+        elif op == "cut":
+            out = out[:i]
+    _agrees(bytes(out))
+
+
+@given(payloads(), st.data())
+def test_fast_reader_rejects_non_deterministic_payloads(
+    case: tuple[Descriptor, bytes], data: st.DataObject
+) -> None:
+    variant, changed = sloppy(data.draw(st.randoms(use_true_random=False)), case[0]._claims(), 0.1)
+    assume(changed)
+    assert _agrees(variant) is None
+
+
+def test_fast_reader_declines_what_it_does_not_know() -> None:
+    for payload in (b"", b"\xa0", b"\xa7", b"\xff" * 8, b"\xa7\x01\x61a"):
+        assert _agrees(payload) is None
+
+
+# The host shortcut: one expression for what the rules accept without IPv6.
+host_texts = st.text("0123456789abcdefxz.-_:A%", max_size=24) | st.from_regex(
+    r"[0-9]{1,3}(\.[0-9]{1,3}){3}", fullmatch=True
+)
+
+
+@given(host_texts)
+@example("a.1")
+@example("1.2.3.04")
+@example("a-.b")
+@example("a" * 64 + ".b")
+@example("a.b\n")
+def test_host_shortcut_accepts_only_what_the_rules_accept(text: str) -> None:
+    if ":" not in text and len(text) <= 253 and _HOST_NAME_OR_IPV4(text):
+        _check_host(text)  # must not raise
+
+
+@given(st.ip_addresses(v=6), st.sampled_from(["compressed", "exploded", "upper", "canonical"]))
+def test_ipv6_text_is_rfc5952(address: ipaddress.IPv6Address, spelling: str) -> None:
+    canonical = _rfc5952(int(address))
+    text = {
+        "compressed": address.compressed,
+        "exploded": address.exploded,
+        "upper": canonical.upper(),
+        "canonical": canonical,
+    }[spelling]
+    assert _ipv6_text(text) == canonical
+    assert (_ipv6_text(text) == text) == (text == canonical)
+
+
+@given(st.text("0123456789abcdefABCDEF:.%", max_size=45))
+@example("::ffff:1.2.3.4")
+@example("fe80::1%eth0")
+def test_ipv6_text_agrees_with_ipaddress(text: str) -> None:
+    try:
+        canonical = _rfc5952(int(ipaddress.IPv6Address(text))) if "%" not in text else None
+    except ValueError:
+        canonical = None
+    assert (_ipv6_text(text) == text) == (canonical == text)
