@@ -13,20 +13,24 @@ from pathlib import Path
 __all__ = ["write_atomic"]
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+def write_atomic(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool = True) -> None:
+    """Write ``data`` to ``path`` with ``mode``. With ``overwrite`` False an existing
+    file raises :class:`FileExistsError` (by ``link``, so there is no check-then-write race)."""
     path = Path(path)
     folder = path.parent
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, mode)
+        os.fchmod(fd, mode)  # mkstemp gives 0600; public files widen it
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)  # gone already after a rename
     dirfd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dirfd)

@@ -205,13 +205,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_reporting(args: argparse.Namespace) -> int:
+    """Run a command, turning each failure into its exit status (see ``EXIT_CODES``)."""
+    try:
+        status: int = args.run(args, sys.stdout)
+    except (CidError, OSError) as exc:
+        what = next((m for cls, _, m in _cli_descriptor.EXIT_CODES if isinstance(exc, cls)), "")
+        print(f"cid: {what}: {exc}", file=sys.stderr)
+        return _cli_descriptor.exit_code(exc)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("key", "descriptor"):
-        return _cli_descriptor.run(args, sys.stdout, sys.stderr)
-    if args.command in ("zone", "serve", "demo"):
-        return _cli_zone.run(args, sys.stdout, sys.stderr)
+    if args.command != "id":
+        return _run_reporting(args)
     try:
         status: int = args.run(args, sys.stdout, sys.stderr)
     except CidError as exc:  # e.g. a bad --root

@@ -16,10 +16,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from . import _cbor, _cose, _descriptor
+from . import _cose, _descriptor
 from ._atomic import write_atomic
-from ._descriptor import Delegation, Descriptor, sign, verify, verify_delegation
-from ._descriptor_json import delegation_json, descriptor_from_json, descriptor_json
+from ._descriptor import (
+    Delegation,
+    Descriptor,
+    decode_unverified,
+    sign,
+    verify,
+    verify_delegation,
+)
+from ._descriptor_json import _kid, delegation_json, descriptor_from_json, descriptor_json
 from ._errors import (
     CidError,
     CriticalExtensionError,
@@ -51,6 +58,7 @@ EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
     (IdentifierError, 65, "invalid identifier"),
     (DescriptorError, 17, "not trusted"),
     (KeyFileError, 78, "unusable key file"),
+    (CidError, 65, "error"),
     (FileNotFoundError, 66, "no such file"),
     (OSError, 74, "input/output error"),
 )
@@ -110,10 +118,6 @@ def _read_record(path: str) -> bytes:
     return data
 
 
-def _kid(kid: object) -> str:
-    return kid.hex() if isinstance(kid, bytes) else repr(kid)
-
-
 def _load_verify_keys(paths: Sequence[str]) -> list[VerifyKey]:
     keys = []
     for path in paths:
@@ -154,20 +158,6 @@ def _human(rec: Descriptor | Delegation, kid: bytes | None, verified: bool) -> s
         if rec.crit:
             rows.append(("critical ext", ", ".join(rec.crit)))
     return "\n".join(f"{k:<13} {v}".rstrip() for k, v in rows)
-
-
-def inspect(data: bytes) -> tuple[dict[Any, Any], Descriptor | Delegation]:
-    """Decode a signed record WITHOUT verifying it: (protected header, record)."""
-    msg = _cose.decode_sign1(data, max_size=_descriptor.MAX_SIGNED)
-    header = _cbor.decode(msg.protected, max_size=len(msg.protected))
-    if not isinstance(header, dict):
-        raise EncodingError("the protected header must be a map")
-    typ = header.get(_cose.HEADER_TYP)
-    if typ == _descriptor.TYP_DESCRIPTOR:
-        return header, _descriptor._descriptor(msg.payload)
-    if typ in (_descriptor.TYP_DELEGATION, _descriptor.TYP_ANCHOR):
-        return header, _descriptor._delegation(msg.payload)
-    raise EncodingError(f"unknown typ {typ!r}")
 
 
 # ------------------------------------------------------------------ commands
@@ -229,7 +219,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     now = _now(args)
     seen: dict[str, Any] = {}
     for path in args.seen or ():
-        _, old = inspect(_read_record(path))  # local state, trusted as accepted before
+        _, old = decode_unverified(_read_record(path))  # local state, trusted as accepted before
         seen[old.subject if isinstance(old, Descriptor) else old.child] = old
     rec: Descriptor | Delegation
     if _DELEGATION_TYP in data[:120]:  # the typ is in the protected header, near the start
@@ -246,7 +236,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
             issuer=args.issuer,
             extensions=args.extension or (),
         )
-    header, _ = inspect(data)
+    header, _ = decode_unverified(data)
     kid = header.get(_cose.HEADER_KID)
     if args.json:
         body = descriptor_json(rec) if isinstance(rec, Descriptor) else delegation_json(rec)
@@ -258,7 +248,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     data = _read_record(args.record)
-    header, rec = inspect(data)
+    header, rec = decode_unverified(data)
     kid = header.get(_cose.HEADER_KID)
     if args.json:
         body = descriptor_json(rec) if isinstance(rec, Descriptor) else delegation_json(rec)
@@ -358,14 +348,3 @@ def add_commands(commands: Any) -> None:
                 default=None,
                 help="the time to judge validity at (default: the clock)",
             )
-
-
-def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Run a key or descriptor command, turning each failure into its exit status."""
-    try:
-        status: int = args.run(args, out)
-    except (CidError, OSError) as exc:
-        what = next((m for cls, _, m in EXIT_CODES if isinstance(exc, cls)), "error")
-        print(f"cid: {what}: {exc}", file=err)
-        return exit_code(exc)
-    return status

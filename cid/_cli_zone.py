@@ -16,13 +16,16 @@ import dns.zone
 
 from ._atomic import write_atomic
 from ._demo import DEMO_ROOT, write_demo
+from ._descriptor import Descriptor, decode_unverified
 from ._errors import CidError
+from ._identifier import parse
+from ._layout import TYPE_DESCRIPTOR
 from ._push import parse_tsig, push
 from ._server import parse_listen, serve_registry
 from ._store import Registry
 from ._zone import zone_text
 
-__all__ = ["add_commands", "run"]
+__all__ = ["add_commands"]
 
 
 def _now(args: argparse.Namespace) -> int:
@@ -98,9 +101,6 @@ def _cmd_push(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _check_zone_file(path: Path, origin: str | None) -> list[str]:
-    from ._cli_descriptor import inspect  # noqa: PLC0415 - only this command needs it
-    from ._layout import TYPE_DESCRIPTOR  # noqa: PLC0415
-
     try:
         zone = dns.zone.from_file(str(path), origin=origin, relativize=False)
     except dns.exception.SyntaxError as exc:
@@ -114,13 +114,10 @@ def _check_zone_file(path: Path, origin: str | None) -> list[str]:
             continue
         for rdata in rds:
             try:
-                _, rec = inspect(rdata.data)
-                from ._descriptor import Descriptor  # noqa: PLC0415
-
+                _, rec = decode_unverified(rdata.data)
                 if not isinstance(rec, Descriptor):
                     raise CidError("not a descriptor")
-                from ._identifier import parse  # noqa: PLC0415
-
+                # The owner is the subject's name under some root: whole labels.
                 owner = parse(rec.subject).to_dns_name("")
                 if not name.to_text().startswith(owner):
                     raise CidError(f"holds {rec.subject}, whose name is not {name}")
@@ -235,12 +232,3 @@ def add_commands(commands: Any) -> None:
     p.add_argument("--path", help="use (or create) the demo registry here")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(run=_cmd_demo_serve)
-
-
-def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    try:
-        status: int = args.run(args, out)
-    except (CidError, OSError) as exc:
-        print(f"cid: {exc}", file=err)
-        return 65 if isinstance(exc, CidError) else 74
-    return status

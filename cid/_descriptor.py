@@ -56,6 +56,7 @@ __all__ = [
     "Descriptor",
     "Endpoint",
     "Keys",
+    "decode_unverified",
     "encode_payload",
     "sign",
     "sign_rotation",
@@ -1298,3 +1299,21 @@ def verify_rotation(
     _validity(record, now, skew)
     _rollback(record, seen_versions, record.child, payload)
     return record
+
+
+def decode_unverified(data: bytes) -> tuple[dict[Any, Any], Descriptor | Delegation]:
+    """Decode a signed record WITHOUT verifying it: (protected header, record).
+
+    For showing a record to people and for reading local state; never trust
+    the result as if :func:`verify` had returned it.
+    """
+    msg = decode_sign1(data, max_size=MAX_SIGNED)
+    header = decode(msg.protected, max_size=len(msg.protected))
+    if not isinstance(header, dict):
+        raise EncodingError("the protected header must be a map")
+    typ = header.get(HEADER_TYP)
+    if typ == TYP_DESCRIPTOR:
+        return header, _descriptor(msg.payload)
+    if typ in (TYP_DELEGATION, TYP_ANCHOR):
+        return header, _delegation(msg.payload)
+    raise EncodingError(f"unknown typ {typ!r}")

@@ -414,10 +414,4 @@ def parse(text: str) -> Identifier:
     return parse_slow(text)
 
 
-def fault_to_error(fault: Exception, text: str) -> IdentifierError:
-    """Internal: turn a :class:`_Fault` raised for ``text`` into the public error."""
-    assert isinstance(fault, _Fault)
-    return IdentifierError(fault.reason, text, fault.at.pos if fault.at else None)
-
-
 Fault = _Fault

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, NoReturn
@@ -20,6 +18,7 @@ from typing import Final, NoReturn
 import nacl.bindings
 import nacl.exceptions
 
+from ._atomic import write_atomic
 from ._cose import okp_thumbprint, sign_signature
 from ._errors import KeyFileError
 
@@ -238,42 +237,9 @@ def _read(path: Path, *, private: bool) -> str:
 
 
 def _write_atomic(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
-    directory = path.parent
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        write_atomic(path, data, mode, overwrite=overwrite)
+    except FileExistsError as exc:
+        raise KeyFileError(f"{str(path)!r} exists; pass overwrite=True to replace it") from exc
     except OSError as exc:
-        raise KeyFileError(f"cannot write in {str(directory)!r}: {exc.strerror}") from exc
-    tmp = Path(tmp_name)
-    try:
-        try:
-            with os.fdopen(fd, "wb") as out:
-                if os.name == "posix":
-                    os.fchmod(out.fileno(), mode)  # mkstemp gives 0600; public keys widen it
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            if overwrite:
-                os.replace(tmp, path)
-            else:
-                # link() fails if path exists: no check-then-write race.
-                os.link(tmp, path)
-                tmp.unlink()
-            _fsync_dir(directory)
-        except FileExistsError as exc:
-            raise KeyFileError(f"{str(path)!r} exists; pass overwrite=True to replace it") from exc
-        except OSError as exc:
-            raise KeyFileError(f"cannot write key file {str(path)!r}: {exc.strerror}") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()  # gone already after a rename or link
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the new directory entry durable; not possible on every platform.
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        raise KeyFileError(f"cannot write key file {str(path)!r}: {exc.strerror}") from exc

@@ -26,7 +26,15 @@ from typing import Any, Final
 import dns.zone
 
 from ._atomic import write_atomic
-from ._descriptor import Delegation, Descriptor, encode_payload, sign, verify, verify_delegation
+from ._descriptor import (
+    Delegation,
+    Descriptor,
+    decode_unverified,
+    encode_payload,
+    sign,
+    verify,
+    verify_delegation,
+)
 from ._descriptor_json import descriptor_from_json
 from ._errors import CidError
 from ._identifier import parse
@@ -279,7 +287,6 @@ class Registry:
     ) -> tuple[list[SignedDescriptor], list[SignedDelegation], list[Problem]]:
         """Every signed record of ``zone`` that verifies at ``now``, and a problem for each
         file that does not (it is left out: never served)."""
-        cfg = self.zones[zone]
         folder = self._folder(zone)
         keys = self.verify_keys(zone)
         problems: list[Problem] = []
@@ -313,7 +320,6 @@ class Registry:
                 problems.append(Problem(str(path), f"delegates {drec.child}, not {child.name}"))
                 continue
             delegations.append(SignedDelegation(data, drec, child.settings.nameservers))
-        del cfg
         return descriptors, delegations, problems
 
     def assemble(self, zone: str, *, now: int) -> tuple[dns.zone.Zone, list[Problem]]:
@@ -372,10 +378,8 @@ def _old_record(path: Path, keys: list[VerifyKey], now: int, check: Any) -> Any:
 def _unverified_version(data: bytes) -> Any:
     # An expired or unreadable old record: keep only its version, so that a new
     # one is signed above it (rollback protection holds across rebuilds).
-    from ._cli_descriptor import inspect  # noqa: PLC0415 - avoid an import cycle
-
     try:
-        return inspect(data)[1]
+        return decode_unverified(data)[1]
     except CidError:
         return None
 
