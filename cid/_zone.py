@@ -115,14 +115,15 @@ def _glue(zone: dns.zone.Zone, servers: Sequence[NameServer], ttl: int) -> None:
             _add(zone, name, _rdata(rdtype, str(ip)), ttl)
 
 
-def svcb_rdata(endpoint: Endpoint) -> dns.rdata.Rdata:
+def svcb_rdata(endpoint: Endpoint, extra: Iterable[tuple[int, bytes]] = ()) -> dns.rdata.Rdata:
     """The SVCB rdata (RFC 9460 ServiceMode) that mirrors one endpoint for plain DNS clients.
 
     Built in wire form, so that any ALPN the descriptor allows (printable
     ASCII, commas and quotes included) needs no presentation escaping. SVCB
     has no weight and no transport: the descriptor stays the authority.
+    ``extra`` adds SvcParams (key, value), as a live registration does (``_live``).
     """
-    params: list[tuple[int, bytes]] = []
+    params: list[tuple[int, bytes]] = list(extra)
     if endpoint.alpn:  # key 1: alpn, length-prefixed ids
         params.append((1, b"".join(bytes((len(a),)) + a.encode("ascii") for a in endpoint.alpn)))
     params.append((3, endpoint.port.to_bytes(2)))  # key 3: port

@@ -1,0 +1,824 @@
+"""Live registrations (spec/resolution.md §9): the sans-IO core of ``cid serve``'s DNS UPDATE.
+
+A provider's agent adds, renews and removes an identifier's endpoints at a
+running server with an RFC 2136 UPDATE, authenticated either by a descriptor
+that it signed with a key the zone trusts, or by TSIG (RFC 8945), in which
+case the server signs the descriptor itself. A registration's lease is its
+descriptor's ``exp``.
+
+:func:`handle` takes the message, the zones' state, the TSIG keys and ``now``
+and returns a :class:`Decision`: the new state of at most one name, which the
+driver makes durable before it sends :meth:`Decision.response`. No sockets,
+files or clocks here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import json
+import struct
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Final, TypeAlias, cast
+
+import dns.edns
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.TSIG
+import dns.rdtypes.svcbbase
+import dns.rrset
+import dns.tsig
+import dns.update
+
+from ._authority import _formerr
+from ._cose import HEADER_KID
+from ._descriptor import (
+    DEFAULT_SKEW,
+    MAX_DESCRIPTOR_VALIDITY,
+    Descriptor,
+    Endpoint,
+    decode_unverified,
+    sign,
+    verify,
+)
+from ._errors import CidError, SignatureError, UnknownKeyError
+from ._identifier import Identifier, parse
+from ._keys import SigningKey, VerifyKey
+from ._layout import TYPE_DESCRIPTOR, UDP_PAYLOAD
+from ._zone import SignedDescriptor, svcb_rdata
+
+__all__ = [
+    "KEY_PROTOCOL",
+    "KEY_REGION",
+    "KEY_TRANSPORT",
+    "KEY_WEIGHT",
+    "MAX_FUDGE",
+    "UPDATE_LEASE",
+    "WITHDRAWAL_KEPT",
+    "Decision",
+    "Entry",
+    "LivePolicy",
+    "LiveZone",
+    "Registration",
+    "Withdrawal",
+    "endpoint_svcb",
+    "entry_bytes",
+    "handle",
+    "is_update",
+    "lease_option",
+    "published",
+    "read_entry",
+]
+
+#: EDNS(0) Update Lease option (RFC 9664): LEASE, and optionally KEY-LEASE, 32 bits each.
+UPDATE_LEASE: Final = 2
+#: The largest TSIG time window accepted, whatever fudge a request names (RFC 8945 §10).
+MAX_FUDGE: Final = 300
+#: A signed registration must be issued within this many seconds of ``now``, so that a
+#: descriptor copied from DNS cannot be registered again once it is older than this.
+FRESH: Final = DEFAULT_SKEW
+#: How long a withdrawal is remembered: every descriptor published before it is then
+#: too old (FRESH) to register again, whatever the signer's clock said (its iat).
+WITHDRAWAL_KEPT: Final = 2 * DEFAULT_SKEW
+#: Private-use SvcParamKeys (RFC 9460 §14.3.2) for what SVCB cannot say about an endpoint.
+KEY_TRANSPORT: Final = 65280
+KEY_PROTOCOL: Final = 65281
+KEY_WEIGHT: Final = 65282
+KEY_REGION: Final = 65283
+_KNOWN_PARAMS: Final = frozenset({1, 3, 4, 6, KEY_TRANSPORT, KEY_PROTOCOL, KEY_WEIGHT, KEY_REGION})
+_MAX_ENDPOINTS: Final = 16
+_IN: Final = dns.rdataclass.IN
+_DELETABLE: Final = frozenset(
+    {dns.rdatatype.ANY, TYPE_DESCRIPTOR, dns.rdatatype.SVCB, dns.rdatatype.TXT}
+)
+_QR: Final = 0x80
+_OPCODE_UPDATE: Final = 5
+
+
+def is_update(wire: bytes) -> bool:
+    """True for a request (QR clear) whose opcode is UPDATE: the ones :func:`handle` takes."""
+    return len(wire) >= 12 and not wire[2] & _QR and (wire[2] >> 3) & 0xF == _OPCODE_UPDATE
+
+
+# --------------------------------------------------------------------- state
+
+
+@dataclass(frozen=True, slots=True)
+class LivePolicy:
+    """What an operator allows in one zone (``live`` in zone.json, spec §7.3)."""
+
+    tsig_keys: tuple[str, ...] = ()  # TSIG key names allowed to register in this zone
+    max_lease: int = 86400
+    default_lease: int = 3600  # for a TSIG registration without an Update Lease option
+    max_registrations: int = 10000
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_lease <= MAX_DESCRIPTOR_VALIDITY:
+            raise CidError(f"max_lease must be 1 to {MAX_DESCRIPTOR_VALIDITY} seconds")
+        if not 1 <= self.default_lease <= self.max_lease:
+            raise CidError("default_lease must be 1 to max_lease seconds")
+        if self.max_registrations < 0:
+            raise CidError("max_registrations must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A live registration: a verified signed descriptor, served until its ``exp``."""
+
+    data: bytes
+    record: Descriptor
+    by: str  # who registered it: "tsig <key name>" or "key <kid>"
+
+    @property
+    def version(self) -> int:
+        return self.record.version
+
+    @property
+    def until(self) -> int:
+        return self.record.expires
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A name withdrawn at ``until - WITHDRAWAL_KEPT``: no registration below ``version``
+    + 1 is taken until ``until``, so a withdrawn descriptor cannot be replayed."""
+
+    version: int
+    until: int
+    by: str
+
+
+Entry: TypeAlias = Registration | Withdrawal
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LiveZone:
+    """One zone open to live registration, as the core sees it at one moment."""
+
+    name: dns.name.Name
+    root: dns.name.Name
+    policy: LivePolicy
+    keys: tuple[VerifyKey, ...]  # the zone's active keys: a descriptor by any of them registers
+    signer: SigningKey | None = None  # signs TSIG registrations; None: signed ones only
+    cuts: frozenset[dns.name.Name] = frozenset()  # child zone apexes
+    static: frozenset[dns.name.Name] = frozenset()  # names published from descriptors/
+    entries: Mapping[dns.name.Name, Entry] = field(default_factory=dict)
+
+    def with_entry(self, name: dns.name.Name, entry: Entry | None) -> LiveZone:
+        """This zone with ``name`` now in state ``entry`` (None: forgotten)."""
+        entries = dict(self.entries)
+        if entry is None:
+            entries.pop(name, None)
+        else:
+            entries[name] = entry
+        return replace(self, entries=entries)
+
+
+def published(
+    static: Sequence[SignedDescriptor], entries: Mapping[dns.name.Name, Entry]
+) -> tuple[list[SignedDescriptor], list[Registration]]:
+    """The descriptors a zone serves: its registry files, then live registrations for
+    other subjects; and the registrations left out because a file holds their subject."""
+    subjects = {d.record.subject for d in static}
+    out = list(static)
+    shadowed = []
+    for entry in entries.values():
+        if isinstance(entry, Registration):
+            if entry.record.subject in subjects:
+                shadowed.append(entry)
+            else:
+                out.append(SignedDescriptor(entry.data, entry.record))
+    return out, shadowed
+
+
+# ---------------------------------------------------------------- on disk
+
+
+def entry_bytes(entry: Entry) -> bytes:
+    """The file content of an entry (spec §7.1, ``live/<dns-name>.json``)."""
+    obj: dict[str, Any]
+    if isinstance(entry, Registration):
+        obj = {"registered": base64.b64encode(entry.data).decode("ascii"), "by": entry.by}
+    else:
+        obj = {"withdrawn": entry.version, "until": entry.until, "by": entry.by}
+    return (json.dumps(obj, indent=2) + "\n").encode("utf-8")
+
+
+def read_entry(data: bytes, keys: Sequence[VerifyKey], *, zone: str, now: int) -> Entry | None:
+    """Read an entry written by :func:`entry_bytes`; None when it has lapsed (its file can go).
+
+    A registration is verified again, with the zone's keys of today. Raises
+    :class:`CidError` for a file that is neither lapsed nor valid.
+    """
+    try:
+        obj = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CidError(f"not a live entry: {exc}") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("by"), str):
+        raise CidError("not a live entry")
+    by = obj["by"]
+    if "withdrawn" in obj:
+        version, until = obj["withdrawn"], obj.get("until")
+        if type(version) is not int or type(until) is not int or version < 0:
+            raise CidError("a withdrawal needs integer 'withdrawn' and 'until'")
+        return Withdrawal(version, until, by) if until > now else None
+    try:
+        signed = base64.b64decode(obj["registered"], validate=True)
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        raise CidError("a registration needs 'registered', base64") from None
+    if decode_unverified(signed)[1].expires <= now:
+        return None  # lapsed: nothing in it is served, whoever signed it
+    return Registration(signed, verify(signed, keys, now=now, issuer=zone), by)
+
+
+# ---------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True, slots=True)
+class _Tsig:
+    key: dns.tsig.Key
+    request_mac: bytes
+    original_id: int
+    error: dns.rcode.Rcode = (
+        dns.rcode.NOERROR
+    )  # BADKEY, BADSIG: answered unsigned; BADTIME: signed, with our time
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    """What a response needs from its request."""
+
+    id: int
+    edns: bool
+    zone: dns.name.Name | None = None
+    tsig: _Tsig | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with one UPDATE.
+
+    ``entry`` is the new state of ``name`` in ``zone``; when it is not None the
+    driver MUST make it durable before sending :meth:`response`, and answer
+    SERVFAIL instead if it cannot. ``action`` is one of ``register``, ``renew``,
+    ``unchanged``, ``remove``, ``absent`` (nothing to remove), ``refuse``,
+    ``drop`` (no response at all).
+    """
+
+    action: str
+    rcode: dns.rcode.Rcode
+    log: str
+    zone: dns.name.Name | None = None
+    name: dns.name.Name | None = None
+    entry: Entry | None = None
+    lease: int | None = None  # granted, in seconds, for the Update Lease option
+    now: int = 0
+    reply: _Reply | bytes | None = field(default=None, repr=False)
+
+    def response(self, rcode: dns.rcode.Rcode | None = None) -> bytes | None:
+        """The response bytes, with ``rcode`` in place of the decided one if given."""
+        if self.reply is None or isinstance(self.reply, bytes):
+            return self.reply
+        rcode = self.rcode if rcode is None else rcode
+        lease = self.lease if rcode == dns.rcode.NOERROR else None
+        return _render(self.reply, rcode, lease, self.now)
+
+
+class _Refuse(Exception):
+    """Ends a decision: answer ``rcode``; ``reason`` goes to the log."""
+
+    def __init__(self, rcode: dns.rcode.Rcode, reason: str) -> None:
+        super().__init__(reason)
+        self.rcode = rcode
+        self.reason = reason
+
+
+def handle(
+    wire: bytes,
+    zones: Mapping[dns.name.Name, LiveZone | None],
+    keyring: Mapping[dns.name.Name, dns.tsig.Key],
+    *,
+    now: int,
+) -> Decision:
+    """Decide what one UPDATE message does at time ``now``. Never raises.
+
+    ``zones`` maps every served zone's name to its live state, or to None when
+    the zone takes no live registrations; ``keyring`` holds every TSIG key of
+    those zones.
+    """
+    if len(wire) < 12 or wire[2] & _QR:
+        return Decision("drop", dns.rcode.NOERROR, "not a request", now=now)
+    try:
+        msg = dns.message.from_wire(wire, keyring=False)  # TSIG checked below, at now
+    except dns.message.ShortHeader:
+        return Decision("drop", dns.rcode.NOERROR, "short message", now=now)
+    except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
+        return Decision(
+            "refuse", dns.rcode.FORMERR, f"malformed: {exc}", now=now, reply=_formerr(wire)
+        )
+    reply = _Reply(msg.id, msg.edns >= 0)
+    try:
+        if not isinstance(msg, dns.update.UpdateMessage):
+            raise _Refuse(dns.rcode.NOTIMP, f"opcode {dns.opcode.to_text(msg.opcode())}")
+        if msg.zone:
+            reply = replace(reply, zone=msg.zone[0].name)
+        if msg.tsig is not None:
+            # Once a TSIG is seen, every answer carries one (RFC 8945 §5.3).
+            reply = replace(reply, tsig=_check_tsig(wire, msg, keyring, now))
+        if msg.edns > 0:
+            raise _Refuse(dns.rcode.BADVERS, f"EDNS version {msg.edns}")
+        if len(msg.zone) != 1:
+            raise _Refuse(dns.rcode.FORMERR, "the zone section holds one SOA question")
+        return _decide(msg, zones, reply, now)
+    except _Refuse as refusal:
+        if isinstance(refusal, _RefuseTsig):
+            reply = replace(reply, tsig=refusal.tsig)
+        zone = reply.zone.to_text() if reply.zone is not None else "-"
+        return Decision(
+            "refuse",
+            refusal.rcode,
+            f"zone {zone}: {dns.rcode.to_text(refusal.rcode)}: {refusal.reason}",
+            zone=reply.zone,
+            now=now,
+            reply=reply,
+        )
+
+
+def _check_tsig(
+    wire: bytes, msg: dns.message.Message, keyring: Mapping[dns.name.Name, dns.tsig.Key], now: int
+) -> _Tsig:
+    assert msg.tsig is not None
+    owner = msg.tsig.name
+    rdata = cast(dns.rdtypes.ANY.TSIG.TSIG, msg.tsig[0])
+    key = keyring.get(owner)
+    if key is None or key.algorithm != rdata.algorithm:
+        unknown = dns.tsig.Key(owner, b"", rdata.algorithm)
+        refused = _Tsig(unknown, b"", rdata.original_id, dns.rcode.BADKEY)
+        raise _RefuseTsig(refused, f"TSIG key {owner} ({rdata.algorithm}) unknown")
+    checked = _Tsig(key, rdata.mac, rdata.original_id)
+    try:
+        dns.tsig.validate(  # type: ignore[no-untyped-call]  # untyped in dnspython
+            wire, key, owner, rdata, now, b"", _last_record(wire)
+        )
+    except dns.tsig.BadSignature:
+        raise _RefuseTsig(
+            replace(checked, request_mac=b"", error=dns.rcode.BADSIG), f"TSIG {owner}: bad MAC"
+        ) from None
+    except dns.tsig.BadTime:
+        pass  # judged below, with our own bound on the fudge
+    except (dns.exception.DNSException, ValueError) as exc:
+        raise _Refuse(dns.rcode.FORMERR, f"TSIG {owner}: {exc}") from None
+    if abs(rdata.time_signed - now) > min(rdata.fudge, MAX_FUDGE):
+        raise _RefuseTsig(
+            replace(checked, error=dns.rcode.BADTIME),
+            f"TSIG {owner}: signed at {rdata.time_signed}, now is {now}",
+        )
+    return checked
+
+
+class _RefuseTsig(_Refuse):
+    """A TSIG that fails: NOTAUTH, with the TSIG error in the answer's TSIG (RFC 8945 §5.2)."""
+
+    def __init__(self, tsig: _Tsig, reason: str) -> None:
+        super().__init__(dns.rcode.NOTAUTH, reason)
+        self.tsig = tsig
+
+
+def _decide(
+    msg: dns.update.UpdateMessage,
+    zones: Mapping[dns.name.Name, LiveZone | None],
+    reply: _Reply,
+    now: int,
+) -> Decision:
+    zone_rr = msg.zone[0]
+    origin = zone_rr.name
+    if zone_rr.rdclass != _IN or origin not in zones:
+        raise _Refuse(dns.rcode.NOTAUTH, "not a zone served here")
+    zone = zones[origin]
+    if zone is None:
+        raise _Refuse(dns.rcode.REFUSED, "the zone takes no live registrations")
+    tsig_name = reply.tsig.key.name if reply.tsig is not None else None
+    if tsig_name is not None and tsig_name.to_text() not in _tsig_names(zone):
+        raise _Refuse(dns.rcode.REFUSED, f"TSIG key {tsig_name} may not update this zone")
+    if msg.prerequisite:
+        raise _Refuse(dns.rcode.REFUSED, "prerequisites are not supported")
+    if not msg.update:
+        raise _Refuse(dns.rcode.FORMERR, "an empty update")
+    for rrset in msg.update:  # RFC 2136 §3.4.1.3: every name inside the zone
+        if not rrset.name.is_subdomain(origin):
+            raise _Refuse(dns.rcode.NOTZONE, f"{rrset.name} is outside the zone")
+    name = msg.update[0].name
+    if any(rrset.name != name for rrset in msg.update):
+        raise _Refuse(dns.rcode.REFUSED, "an update names exactly one identifier")
+    if any(name.is_subdomain(cut) for cut in zone.cuts):
+        raise _Refuse(dns.rcode.NOTZONE, f"{name} is in a child zone")
+    ident = _identifier(name, zone)
+    if name in zone.static:
+        raise _Refuse(dns.rcode.REFUSED, f"{name} is published from the registry's files")
+    adds, withdraw, deletes = _classify(msg)
+    lease_asked = _lease_asked(msg)
+    decided = Decision("refuse", dns.rcode.REFUSED, "", zone=origin, name=name, now=now)
+    decided = replace(decided, reply=reply)
+    if adds.descriptor is not None:
+        if adds.svcb:
+            raise _Refuse(dns.rcode.REFUSED, "send a signed descriptor or SVCB records, not both")
+        return _register_signed(decided, zone, name, adds.descriptor, now)
+    if adds.svcb:
+        if tsig_name is None:
+            raise _Refuse(
+                dns.rcode.REFUSED,
+                "SVCB records need TSIG; or send a descriptor signed by a key the zone trusts",
+            )
+        return _register_tsig(decided, zone, name, ident, adds.svcb, lease_asked, tsig_name, now)
+    if withdraw is not None:
+        return _withdraw_signed(decided, zone, name, withdraw, now)
+    assert deletes
+    if tsig_name is None:
+        raise _Refuse(dns.rcode.REFUSED, "removing needs TSIG, or a signed withdrawal")
+    return _remove(decided, zone, name, f"tsig {tsig_name}", now)
+
+
+def _tsig_names(zone: LiveZone) -> set[str]:
+    return {dns.name.from_text(n).to_text() for n in zone.policy.tsig_keys}
+
+
+def _identifier(name: dns.name.Name, zone: LiveZone) -> Identifier:
+    try:
+        ident = Identifier.from_dns_name(name.to_text(), zone.root.to_text())
+        canonical = dns.name.from_text(ident.to_dns_name(zone.root.to_text()))
+    except (CidError, dns.exception.DNSException) as exc:
+        reason = str(exc).splitlines()[0]
+        raise _Refuse(dns.rcode.REFUSED, f"{name} is not an identifier's name: {reason}") from None
+    if canonical != name:
+        raise _Refuse(dns.rcode.REFUSED, f"{name} is not canonical; {ident} is named {canonical}")
+    return ident
+
+
+@dataclass
+class _Adds:
+    descriptor: bytes | None = None
+    svcb: list[dns.rdata.Rdata] = field(default_factory=list)
+
+
+def _classify(msg: dns.update.UpdateMessage) -> tuple[_Adds, bytes | None, bool]:
+    """The adds, a signed withdrawal (a TYPE65280 deleted by value) and whether whole
+    RRsets are deleted. Deletions beside adds change nothing: a registration replaces."""
+    adds = _Adds()
+    withdraw: bytes | None = None
+    deletes = False
+    for rrset in msg.update:
+        rdtype = rrset.rdtype
+        if rrset.deleting == dns.rdataclass.ANY:
+            if rdtype not in _DELETABLE:
+                raise _Refuse(
+                    dns.rcode.REFUSED,
+                    f"{dns.rdatatype.to_text(rdtype)} is not part of a registration",
+                )
+            deletes = True
+        elif rrset.deleting == dns.rdataclass.NONE:
+            if rdtype != TYPE_DESCRIPTOR or len(rrset) != 1 or withdraw is not None:
+                raise _Refuse(
+                    dns.rcode.REFUSED, "only one signed TYPE65280 may be deleted by value"
+                )
+            withdraw = _generic_data(rrset[0])
+        elif rrset.rdclass != _IN or dns.rdatatype.is_metatype(rdtype):
+            raise _Refuse(dns.rcode.FORMERR, f"cannot add class {rrset.rdclass} type {rdtype}")
+        elif rdtype == TYPE_DESCRIPTOR:
+            if len(rrset) != 1:
+                raise _Refuse(dns.rcode.REFUSED, "one descriptor per identifier")
+            adds.descriptor = _generic_data(rrset[0])
+        elif rdtype == dns.rdatatype.SVCB:
+            adds.svcb.extend(rrset)
+        else:
+            raise _Refuse(
+                dns.rcode.REFUSED, f"{dns.rdatatype.to_text(rdtype)} records are not registered"
+            )
+    if withdraw is not None and (adds.descriptor is not None or adds.svcb):
+        raise _Refuse(dns.rcode.REFUSED, "a withdrawal cannot add records")
+    return adds, withdraw, deletes
+
+
+def _generic_data(rdata: dns.rdata.Rdata) -> bytes:
+    return rdata.to_digestable()  # an unknown type's RDATA, as sent (RFC 3597)
+
+
+def _lease_asked(msg: dns.message.Message) -> int | None:
+    for option in msg.options:
+        if option.otype == UPDATE_LEASE:
+            data = option.to_wire()
+            assert data is not None
+            if len(data) not in (4, 8):
+                raise _Refuse(dns.rcode.FORMERR, "an Update Lease option has 4 or 8 octets")
+            return int.from_bytes(data[:4])
+    return None
+
+
+def _verified(zone: LiveZone, name: dns.name.Name, data: bytes, now: int) -> tuple[Descriptor, str]:
+    """A descriptor for ``name`` signed by a key of the zone, fresh at ``now``."""
+    try:
+        record = verify(data, zone.keys, now=now, issuer=zone.name.to_text(omit_final_dot=True))
+    except (UnknownKeyError, SignatureError) as exc:
+        raise _Refuse(dns.rcode.NOTAUTH, f"{type(exc).__name__}: {exc}") from None
+    except CidError as exc:
+        raise _Refuse(dns.rcode.REFUSED, f"{type(exc).__name__}: {exc}") from None
+    if dns.name.from_text(parse(record.subject).to_dns_name(zone.root.to_text())) != name:
+        raise _Refuse(dns.rcode.REFUSED, f"the descriptor is for {record.subject}, not {name}")
+    if abs(record.issued_at - now) > FRESH:
+        raise _Refuse(
+            dns.rcode.REFUSED,
+            f"issued at {record.issued_at}, more than {FRESH} s from now ({now}): sign afresh",
+        )
+    kid = decode_unverified(data)[0].get(HEADER_KID)
+    return record, f"key {kid.hex() if isinstance(kid, bytes) else '?'}"
+
+
+def _check_version(prev: Entry | None, record: Descriptor, data: bytes) -> bool:
+    """True when ``data`` is the registration already held; raise when it is older."""
+    if isinstance(prev, Registration):
+        if record.version == prev.version and data == prev.data:
+            return True
+        if record.version <= prev.version:
+            raise _Refuse(
+                dns.rcode.REFUSED,
+                f"version {record.version} is not above the registered {prev.version}",
+            )
+    elif isinstance(prev, Withdrawal) and record.version <= prev.version:
+        raise _Refuse(
+            dns.rcode.REFUSED, f"version {record.version} is not above the withdrawn {prev.version}"
+        )
+    return False
+
+
+def _room(zone: LiveZone, name: dns.name.Name) -> None:
+    if isinstance(zone.entries.get(name), Registration):
+        return
+    held = sum(isinstance(e, Registration) for e in zone.entries.values())
+    if held >= zone.policy.max_registrations:
+        raise _Refuse(dns.rcode.REFUSED, f"the zone holds {held} registrations, its maximum")
+
+
+def _register_signed(
+    decided: Decision, zone: LiveZone, name: dns.name.Name, data: bytes, now: int
+) -> Decision:
+    record, by = _verified(zone, name, data, now)
+    lease = record.expires - now
+    if lease <= 0:
+        raise _Refuse(dns.rcode.REFUSED, f"the descriptor expired at {record.expires}")
+    if lease > zone.policy.max_lease:
+        raise _Refuse(
+            dns.rcode.REFUSED, f"a lease of {lease} s exceeds the zone's {zone.policy.max_lease} s"
+        )
+    prev = zone.entries.get(name)
+    if _check_version(prev, record, data):
+        log = f"{name}: unchanged ({by}, version {record.version}, until {record.expires})"
+        return _done(decided, "unchanged", log, lease=lease)
+    _room(zone, name)
+    entry = Registration(data, record, by)
+    return _accepted(decided, name, entry, prev, lease)
+
+
+def _accepted(
+    decided: Decision, name: dns.name.Name, entry: Registration, prev: Entry | None, lease: int
+) -> Decision:
+    action = "renew" if isinstance(prev, Registration) else "register"
+    log = (
+        f"{name}: {action}ed by {entry.by}, version {entry.version}, lease {lease} s "
+        f"(until {entry.until})"
+    )
+    return _done(decided, action, log, entry=entry, lease=lease)
+
+
+def _done(
+    decided: Decision,
+    action: str,
+    log: str,
+    *,
+    entry: Entry | None = None,
+    lease: int | None = None,
+) -> Decision:
+    return replace(
+        decided, action=action, rcode=dns.rcode.NOERROR, log=log, entry=entry, lease=lease
+    )
+
+
+def _register_tsig(
+    decided: Decision,
+    zone: LiveZone,
+    name: dns.name.Name,
+    ident: Identifier,
+    svcb: Sequence[dns.rdata.Rdata],
+    asked: int | None,
+    tsig_name: dns.name.Name,
+    now: int,
+) -> Decision:
+    if zone.signer is None:
+        raise _Refuse(dns.rcode.REFUSED, "this server holds no signing key for the zone")
+    if asked == 0:
+        raise _Refuse(dns.rcode.REFUSED, "a lease of 0 s; delete the records to remove them")
+    lease = min(asked or zone.policy.default_lease, zone.policy.max_lease)
+    if len(svcb) > _MAX_ENDPOINTS:
+        raise _Refuse(dns.rcode.REFUSED, f"at most {_MAX_ENDPOINTS} endpoints")
+    prev = zone.entries.get(name)
+    version = max(prev.version + 1 if prev is not None else 0, now)  # grows across restarts
+    try:
+        record = Descriptor(
+            issuer=zone.name.to_text(omit_final_dot=True),
+            subject=str(ident),
+            version=version,
+            issued_at=now,
+            not_before=now,
+            expires=now + lease,
+            endpoints=tuple(_svcb_endpoint(r) for r in svcb),
+            capabilities=tuple(str(c) for c in ident.capabilities),
+        )
+        data = sign(record, zone.signer)
+    except CidError as exc:
+        raise _Refuse(dns.rcode.REFUSED, f"{type(exc).__name__}: {exc}") from None
+    _room(zone, name)
+    return _accepted(decided, name, Registration(data, record, f"tsig {tsig_name}"), prev, lease)
+
+
+def _withdraw_signed(
+    decided: Decision, zone: LiveZone, name: dns.name.Name, data: bytes, now: int
+) -> Decision:
+    record, by = _verified(zone, name, data, now)
+    prev = zone.entries.get(name)
+    held = prev.version if prev is not None else -1
+    if record.version <= held:
+        # Strictly above: the registered descriptor is public, so it cannot withdraw itself.
+        raise _Refuse(
+            dns.rcode.REFUSED, f"a withdrawal needs a version above {held}, not {record.version}"
+        )
+    entry = Withdrawal(record.version, now + WITHDRAWAL_KEPT, by)
+    action = "remove" if isinstance(prev, Registration) else "absent"
+    return _done(
+        decided, action, f"{name}: withdrawn by {by}, version {record.version}", entry=entry
+    )
+
+
+def _remove(decided: Decision, zone: LiveZone, name: dns.name.Name, by: str, now: int) -> Decision:
+    prev = zone.entries.get(name)
+    if not isinstance(prev, Registration):
+        return _done(decided, "absent", f"{name}: absent")
+    entry = Withdrawal(prev.version, now + WITHDRAWAL_KEPT, by)
+    return _done(decided, "remove", f"{name}: removed by {by} (was {prev.version})", entry=entry)
+
+
+# ------------------------------------------------------------- SVCB mapping
+
+
+def endpoint_svcb(endpoint: Endpoint) -> dns.rdata.Rdata:
+    """The SVCB record that registers ``endpoint`` (spec §9.4): the published mirror
+    (§3.5) plus private-use keys for its transport, protocol, weight and region."""
+    extra = [
+        (KEY_TRANSPORT, endpoint.transport.encode("ascii")),
+        (KEY_PROTOCOL, endpoint.protocol.encode("ascii")),
+    ]
+    if endpoint.weight:
+        extra.append((KEY_WEIGHT, endpoint.weight.to_bytes(2)))
+    if endpoint.region is not None:
+        extra.append((KEY_REGION, endpoint.region.encode("ascii")))
+    return svcb_rdata(endpoint, extra)
+
+
+def _svcb_endpoint(rdata: dns.rdata.Rdata) -> Endpoint:
+    """The endpoint one registered SVCB record stands for (spec §9.4)."""
+    params: Mapping[int, Any] = rdata.params  # type: ignore[attr-defined]
+    unknown = sorted(set(params) - _KNOWN_PARAMS)
+    if unknown:
+        keys = ", ".join(
+            dns.rdtypes.svcbbase.ParamKey.to_text(k).lower().replace("_", "-") for k in unknown
+        )
+        raise _Refuse(dns.rcode.REFUSED, f"SVCB parameters a descriptor cannot hold: {keys}")
+    priority: int = rdata.priority  # type: ignore[attr-defined]
+    if priority == 0:
+        raise _Refuse(dns.rcode.REFUSED, "an SVCB record in AliasMode is not an endpoint")
+    if 3 not in params:
+        raise _Refuse(dns.rcode.REFUSED, "an SVCB record without a port")
+    hints = [*_hint(params, 4), *_hint(params, 6)]
+    target: dns.name.Name = rdata.target  # type: ignore[attr-defined]
+    if target == dns.name.root:
+        if len(hints) != 1:
+            raise _Refuse(dns.rcode.REFUSED, "TargetName '.' needs exactly one address hint")
+        host = str(ipaddress.ip_address(hints[0]))
+    elif hints:
+        raise _Refuse(dns.rcode.REFUSED, "address hints are kept only with TargetName '.'")
+    else:
+        host = target.to_text(omit_final_dot=True).lower()
+    alpn = params.get(1)
+    try:
+        return Endpoint(
+            transport=_text_param(params, KEY_TRANSPORT, "tcp"),
+            protocol=_text_param(params, KEY_PROTOCOL, "https"),
+            host=host,
+            port=params[3].port,
+            priority=priority,
+            weight=int.from_bytes(_raw_param(params, KEY_WEIGHT, b"\0\0")),
+            alpn=tuple(a.decode("ascii") for a in alpn.ids) if alpn is not None else (),
+            region=_text_param(params, KEY_REGION, None),
+        )
+    except (CidError, UnicodeError) as exc:
+        raise _Refuse(dns.rcode.REFUSED, f"SVCB {rdata}: {exc}") from None
+
+
+def _hint(params: Mapping[int, Any], key: int) -> tuple[str, ...]:
+    found = params.get(key)
+    return tuple(found.addresses) if found is not None else ()
+
+
+def _raw_param(params: Mapping[int, Any], key: int, default: bytes) -> bytes:
+    found = params.get(key)
+    value = found.value if found is not None else default
+    if key == KEY_WEIGHT and len(value) != 2:
+        raise _Refuse(dns.rcode.REFUSED, "an SVCB weight (key65282) is 2 octets")
+    return bytes(value)
+
+
+def _text_param(params: Mapping[int, Any], key: int, default: str | None) -> Any:
+    found = params.get(key)
+    if found is None:
+        return default
+    try:
+        return bytes(found.value).decode("ascii")
+    except UnicodeError:
+        raise _Refuse(dns.rcode.REFUSED, f"SVCB key{key} is not ASCII") from None
+
+
+# ------------------------------------------------------------------ replies
+
+
+def lease_option(seconds: int) -> dns.edns.Option:
+    """An Update Lease option (RFC 9664) holding LEASE only."""
+    return dns.edns.GenericOption(dns.edns.OptionType.make(UPDATE_LEASE), seconds.to_bytes(4))
+
+
+def _render(reply: _Reply, rcode: dns.rcode.Rcode, lease: int | None, now: int) -> bytes:
+    msg = dns.update.UpdateMessage(reply.zone, id=reply.id)
+    msg.flags |= dns.flags.QR
+    if reply.edns or rcode > 15:
+        options = [lease_option(lease)] if lease is not None else []
+        msg.use_edns(0, 0, UDP_PAYLOAD, options=options)
+    msg.set_rcode(rcode)
+    wire = msg.to_wire()
+    return _with_tsig(wire, reply.tsig, now) if reply.tsig is not None else wire
+
+
+def _with_tsig(wire: bytes, tsig: _Tsig, now: int) -> bytes:
+    """Append a TSIG record signed at ``now`` (or with no MAC, for BADKEY and BADSIG)."""
+    other = now.to_bytes(6) if tsig.error == dns.rcode.BADTIME else b""
+    rdata = dns.rdtypes.ANY.TSIG.TSIG(  # type: ignore[no-untyped-call]  # as above
+        dns.rdataclass.ANY,
+        dns.rdatatype.TSIG,
+        tsig.key.algorithm,
+        now,
+        MAX_FUDGE,
+        b"",
+        tsig.original_id,
+        tsig.error,
+        other,
+    )
+    if tsig.error not in (dns.rcode.BADKEY, dns.rcode.BADSIG):
+        rdata, _ = dns.tsig.sign(  # type: ignore[no-untyped-call]
+            wire, tsig.key, rdata, now, tsig.request_mac
+        )
+    rd = rdata.to_wire()
+    assert rd is not None
+    record = tsig.key.name.to_wire()
+    assert record is not None
+    record += struct.pack("!HHIH", dns.rdatatype.TSIG, dns.rdataclass.ANY, 0, len(rd)) + rd
+    (arcount,) = struct.unpack_from("!H", wire, 10)
+    return wire[:10] + struct.pack("!H", arcount + 1) + wire[12:] + record
+
+
+def _skip_name(wire: bytes, i: int) -> int:
+    while True:
+        length = wire[i]
+        if length >= 0xC0:
+            return i + 2
+        if length == 0:
+            return i + 1
+        i += length + 1
+
+
+def _last_record(wire: bytes) -> int:
+    """Where the last record starts (the TSIG, which dnspython has checked is last)."""
+    qd, an, ns, ar = struct.unpack_from("!HHHH", wire, 4)
+    i = 12
+    for _ in range(qd):
+        i = _skip_name(wire, i) + 4
+    start = i
+    for _ in range(an + ns + ar):
+        start = i
+        i = _skip_name(wire, i) + 8
+        (length,) = struct.unpack_from("!H", wire, i)
+        i += 2 + length
+    return start
