@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["fsync_dir", "write_atomic"]
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool = True) -> None:
@@ -31,6 +31,11 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool 
             os.link(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)  # gone already after a rename
+    fsync_dir(folder)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the folder's entries (a rename, a new or removed file) survive a crash."""
     dirfd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dirfd)

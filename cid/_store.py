@@ -9,6 +9,8 @@
     zones/<zone>/sources/*.json        descriptors to sign, as ``cid descriptor sign`` reads
     zones/<zone>/descriptors/*.cose    signed descriptors; built, or added signed
     zones/<zone>/delegations/*.cose    what this zone signed for each child zone; built
+    zones/<zone>/tsig/<name>.key       TSIG keys that may register live endpoints (0600)
+    zones/<zone>/live/*.json           live registrations; written by ``cid serve`` only
 
 Every write is atomic (``_atomic``). Loading verifies every signed file with
 its zone's keys and reports each bad file with its path and reason; a bad
@@ -17,12 +19,17 @@ file is never served.
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
+import dns.exception
+import dns.name
+import dns.tsig
 import dns.zone
 
 from ._atomic import write_atomic
@@ -39,9 +46,11 @@ from ._descriptor_json import descriptor_from_json
 from ._errors import CidError
 from ._identifier import parse
 from ._keys import SigningKey, VerifyKey
+from ._live import Entry, LivePolicy, Registration, published, read_entry
+from ._push import parse_tsig
 from ._zone import NameServer, SignedDelegation, SignedDescriptor, ZoneSettings, assemble
 
-__all__ = ["Problem", "Registry", "RegistryError", "ZoneConfig"]
+__all__ = ["Problem", "Registry", "RegistryError", "ZoneConfig", "ZoneInputs"]
 
 FORMAT: Final = "ucid-registry"
 DEFAULT_VALID_FOR: Final = 7 * 86400
@@ -70,6 +79,7 @@ class ZoneConfig:
     keys: tuple[str, ...]  # active key ids (hex); the first signs
     valid_for: int = DEFAULT_VALID_FOR
     delegation_valid_for: int = DEFAULT_DELEGATION_VALID_FOR
+    live: LivePolicy | None = None  # None: no live registration (spec §9)
 
     @property
     def name(self) -> str:
@@ -109,9 +119,25 @@ def _zone_config(path: Path) -> ZoneConfig:
             delegation_valid_for=int(
                 data.get("delegation_valid_for", DEFAULT_DELEGATION_VALID_FOR)
             ),
+            live=_live_policy(data["live"]) if data.get("live") is not None else None,
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, CidError) as exc:
         raise RegistryError(f"{path}: invalid zone settings: {exc!r}") from None
+
+
+def _live_policy(data: dict[str, Any]) -> LivePolicy:
+    if unknown := set(data) - {"tsig_keys", "max_lease", "default_lease", "max_registrations"}:
+        raise ValueError(f"unknown live settings: {', '.join(sorted(unknown))}")
+    names = data.get("tsig_keys", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError("live.tsig_keys is a list of key names")
+    base = LivePolicy()
+    return LivePolicy(
+        tsig_keys=tuple(names),
+        max_lease=int(data.get("max_lease", base.max_lease)),
+        default_lease=int(data.get("default_lease", base.default_lease)),
+        max_registrations=int(data.get("max_registrations", base.max_registrations)),
+    )
 
 
 def _config_json(cfg: ZoneConfig) -> dict[str, Any]:
@@ -125,7 +151,27 @@ def _config_json(cfg: ZoneConfig) -> dict[str, Any]:
         "negative_ttl": s.negative_ttl,
         "valid_for": cfg.valid_for,
         "delegation_valid_for": cfg.delegation_valid_for,
+    } | ({"live": _live_json(cfg.live)} if cfg.live is not None else {})
+
+
+def _live_json(policy: LivePolicy) -> dict[str, Any]:
+    return {
+        "tsig_keys": list(policy.tsig_keys),
+        "max_lease": policy.max_lease,
+        "default_lease": policy.default_lease,
+        "max_registrations": policy.max_registrations,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneInputs:
+    """What one zone is assembled from: verified files, live entries, and what was left out."""
+
+    static: list[SignedDescriptor]  # descriptors/*.cose
+    delegations: list[SignedDelegation]
+    live: dict[dns.name.Name, Entry]  # live/*.json, by name
+    lapsed: list[Path]  # live files whose lease has lapsed: never served, may be deleted
+    problems: list[Problem]
 
 
 @dataclass
@@ -170,7 +216,15 @@ class Registry:
         kid = key.kid.hex()
         key.save(folder / "keys" / f"{kid}.key")
         key.verify_key.save(folder / "keys" / f"{kid}.pub")
-        cfg = ZoneConfig(ZoneSettings(name, tuple(nameservers)), parent, (kid,), **options)
+        cfg = ZoneConfig(
+            ZoneSettings(name, tuple(nameservers)),
+            parent,
+            (kid,),
+            valid_for=options.pop("valid_for", DEFAULT_VALID_FOR),
+            delegation_valid_for=options.pop("delegation_valid_for", DEFAULT_DELEGATION_VALID_FOR),
+        )
+        if options:
+            raise TypeError(f"unknown zone options: {', '.join(sorted(options))}")
         _write_json(folder / "zone.json", _config_json(cfg))
         self.zones[name] = cfg
         return cfg
@@ -322,15 +376,123 @@ class Registry:
             delegations.append(SignedDelegation(data, drec, child.settings.nameservers))
         return descriptors, delegations, problems
 
+    def inputs(self, zone: str, *, now: int) -> ZoneInputs:
+        """Everything ``zone`` is assembled from at ``now``, each file verified."""
+        static, delegations, problems = self.signed_records(zone, now=now)
+        entries, lapsed, live_problems = self.live_entries(zone, now=now)
+        return ZoneInputs(static, delegations, entries, lapsed, problems + live_problems)
+
     def assemble(self, zone: str, *, now: int) -> tuple[dns.zone.Zone, list[Problem]]:
-        descriptors, delegations, problems = self.signed_records(zone, now=now)
+        """The zone as served at ``now``: its files and its live registrations (spec §9)."""
+        inputs = self.inputs(zone, now=now)
+        return self.assemble_from(zone, inputs, now=now), inputs.problems + [
+            self.shadowed(zone, r.record.subject) for r in published(inputs.static, inputs.live)[1]
+        ]
+
+    def assemble_from(self, zone: str, inputs: ZoneInputs, *, now: int) -> dns.zone.Zone:
+        """Assemble ``zone`` from ``inputs`` (whose live entries may have changed since)."""
+        descriptors, _ = published(inputs.static, inputs.live)
         try:
-            built = assemble(
-                self.zones[zone].settings, descriptors, delegations, root=self.root, now=now
+            return assemble(
+                self.zones[zone].settings, descriptors, inputs.delegations, root=self.root, now=now
             )
         except CidError as exc:
             raise RegistryError(f"{self._folder(zone)}: {exc}") from None
-        return built, problems
+
+    # ------------------------------------------------------------------ live
+
+    def live_file(self, zone: str, name: dns.name.Name) -> Path:
+        """``live/<dns-name>.json``: the state of one live name (spec §7.1)."""
+        relative = name.relativize(dns.name.from_text(self.root)).to_text()
+        return self._folder(zone) / "live" / f"{relative}.json"
+
+    def _live_name(self, entry: Registration) -> dns.name.Name:
+        return dns.name.from_text(parse(entry.record.subject).to_dns_name(self.root))
+
+    def shadowed(self, zone: str, subject: str) -> Problem:
+        name = dns.name.from_text(parse(subject).to_dns_name(self.root))
+        return Problem(str(self.live_file(zone, name)), f"{subject} is in descriptors/ too")
+
+    def live_entries(
+        self, zone: str, *, now: int
+    ) -> tuple[dict[dns.name.Name, Entry], list[Path], list[Problem]]:
+        """The live state of ``zone`` at ``now``: entries by name, the files of lapsed
+        ones (which may be deleted) and a problem for each file that is neither."""
+        folder = self._folder(zone) / "live"
+        entries: dict[dns.name.Name, Entry] = {}
+        lapsed: list[Path] = []
+        problems: list[Problem] = []
+        if not folder.is_dir():
+            return entries, lapsed, problems
+        keys = self.verify_keys(zone)
+        root = dns.name.from_text(self.root)
+        for path in sorted(folder.glob("*.json")):
+            try:
+                name = dns.name.from_text(path.name.removesuffix(".json"), origin=root)
+                entry = read_entry(path.read_bytes(), keys, zone=zone, now=now)
+                if isinstance(entry, Registration) and self._live_name(entry) != name:
+                    raise CidError(f"holds {entry.record.subject}; its file name differs")
+            except (CidError, OSError, dns.exception.DNSException) as exc:
+                problems.append(Problem(str(path), f"{type(exc).__name__}: {exc}"))
+                continue
+            if entry is None:
+                lapsed.append(path)
+            else:
+                entries[name] = entry
+        return entries, lapsed, problems
+
+    def tsig_keys(self, zone: str) -> list[dns.tsig.Key]:
+        """The TSIG keys that may register in ``zone`` (``tsig/<name>.key``, spec §7.1)."""
+        cfg = self.zones[zone]
+        keys = []
+        for name in cfg.live.tsig_keys if cfg.live is not None else ():
+            path = self._folder(zone) / "tsig" / f"{_key_file(name)}.key"
+            try:
+                key = parse_tsig(path.read_text("ascii").strip())
+            except (OSError, UnicodeError, CidError) as exc:
+                raise RegistryError(f"{path}: {exc}") from None
+            if key.name != dns.name.from_text(name):
+                raise RegistryError(f"{path}: holds key {key.name}, not {name}")
+            keys.append(key)
+        return keys
+
+    def enable_live(
+        self,
+        zone: str,
+        policy: LivePolicy,
+        *,
+        new_tsig: Iterable[str] = (),
+        agent_keys: Iterable[VerifyKey] = (),
+    ) -> list[Path]:
+        """Open ``zone`` to live registration with ``policy``; create a TSIG key for each
+        name in ``new_tsig`` and trust each agent key (spec §9.2). Returns the files written."""
+        folder = self._folder(zone)
+        path = folder / "zone.json"
+        data = _read_json(path)
+        written = []
+        names = list(policy.tsig_keys)
+        for name in new_tsig:
+            key = dns.tsig.Key(name, secrets.token_bytes(32), "hmac-sha256")
+            text = f"hmac-sha256:{key.name.to_text()}:{base64_secret(key)}\n"
+            target = folder / "tsig" / f"{_key_file(name)}.key"
+            target.parent.mkdir(exist_ok=True)
+            try:
+                write_atomic(target, text.encode("ascii"), 0o600, overwrite=False)
+            except FileExistsError:
+                raise RegistryError(f"{target}: a TSIG key exists already") from None
+            written.append(target)
+            names.append(key.name.to_text(omit_final_dot=True))
+        for agent in agent_keys:
+            kid = agent.kid.hex()
+            if kid not in data["keys"]:
+                agent.save(folder / "keys" / f"{kid}.pub", overwrite=True)
+                data["keys"].append(kid)  # not first: the zone's own key still signs
+                written.append(folder / "keys" / f"{kid}.pub")
+        data["live"] = _live_json(replace(policy, tsig_keys=tuple(dict.fromkeys(names))))
+        _write_json(path, data)
+        written.append(path)
+        self.zones[zone] = _zone_config(path)
+        return written
 
     def check(self, *, now: int) -> list[Problem]:
         """Every problem in the registry, each with its file."""
@@ -349,6 +511,17 @@ class Registry:
                 except CidError as exc:
                     problems.append(Problem(str(source), str(exc)))
         return problems
+
+
+def _key_file(name: str) -> str:
+    return dns.name.from_text(name).to_text(omit_final_dot=True)
+
+
+def base64_secret(key: dns.tsig.Key) -> str:
+    """A TSIG key's secret as base64, as ``ALGORITHM:NAME:SECRET`` lines hold it."""
+    secret = key.secret
+    assert isinstance(secret, bytes)
+    return base64.b64encode(secret).decode("ascii")
 
 
 def _file_name(subject: str) -> str:
