@@ -202,6 +202,15 @@ class Authority:
                 return None
             name = name.parent()
 
+    def replace_zone(self, zone: dns.zone.Zone) -> None:
+        """Replace (or add) one zone, the others untouched, and forget every cached answer.
+
+        For live registrations (spec §9): one zone changes, the rest need no new preparation.
+        """
+        prepared = _prepare(zone)
+        self._zones = {**self._zones, prepared.origin: prepared}
+        self._cache = {}
+
 
 def _rrset(name: dns.name.Name, rds: dns.rdataset.Rdataset) -> dns.rrset.RRset:
     return dns.rrset.from_rdata_list(name, rds.ttl, list(rds))

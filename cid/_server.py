@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import time
@@ -19,6 +20,8 @@ from typing import Final, cast
 import dns.zone
 
 from ._authority import Authority
+from ._live import is_update
+from ._live_server import LiveUpdates
 from ._store import Registry
 
 __all__ = ["DnsServer", "parse_listen", "registry_zones", "serve_registry"]
@@ -39,14 +42,19 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, authority: Callable[[], Authority]) -> None:
+    def __init__(self, authority: Callable[[], Authority], updates: LiveUpdates | None) -> None:
         self._authority = authority
+        self._updates = updates
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self._updates is not None and is_update(data) and self.transport is not None:
+            # Answered later, once written (spec §9); queries go on meanwhile.
+            self._updates.submit(data, addr[0], functools.partial(self.transport.sendto, addr=addr))
+            return
         try:
             response = self._authority().answer(data, tcp=False)
         except Exception:  # the server never stops answering
@@ -62,8 +70,14 @@ class _Udp(asyncio.DatagramProtocol):
 class DnsServer:
     """Serve an :class:`Authority` on UDP and TCP at each address in ``listen``."""
 
-    def __init__(self, authority: Authority, listen: Sequence[tuple[str, int]]) -> None:
+    def __init__(
+        self,
+        authority: Authority,
+        listen: Sequence[tuple[str, int]],
+        updates: LiveUpdates | None = None,
+    ) -> None:
         self.authority = authority
+        self.updates = updates
         self.listen = list(listen)
         self._udp: list[asyncio.DatagramTransport] = []
         self._tcp: list[asyncio.Server] = []
@@ -77,7 +91,7 @@ class DnsServer:
             server = await asyncio.start_server(self._tcp_client, host, want)
             port = server.sockets[0].getsockname()[1]
             transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Udp(lambda: self.authority), local_addr=(host, port)
+                lambda: _Udp(lambda: self.authority, self.updates), local_addr=(host, port)
             )
             self._tcp.append(server)
             self._udp.append(transport)
@@ -104,7 +118,11 @@ class DnsServer:
                     data = await asyncio.wait_for(
                         reader.readexactly(int.from_bytes(head)), _TCP_IDLE
                     )
-                    response = self.authority.answer(data, tcp=True)
+                    if self.updates is not None and is_update(data):
+                        peer = str(writer.get_extra_info("peername", ("?",))[0])
+                        response = await self.updates.handle(data, peer)
+                    else:
+                        response = self.authority.answer(data, tcp=True)
                     if response is None:
                         break
                     writer.write(len(response).to_bytes(2) + response)
@@ -141,7 +159,7 @@ def _fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
         sorted(
             (str(p), p.stat().st_mtime_ns, p.stat().st_size)
             for p in path.rglob("*")
-            if p.is_file() and not p.name.startswith(".")
+            if p.is_file() and not p.name.startswith(".") and p.parent.name != "live"
         )
     )
 
@@ -154,11 +172,16 @@ async def serve_registry(
     reload_interval: float = 2.0,
     ready: Callable[[list[tuple[str, int]]], None] | None = None,
 ) -> None:
-    """Serve a registry until SIGTERM/SIGINT; reassemble when its files change."""
+    """Serve a registry until SIGTERM/SIGINT; reassemble when its files change.
+
+    Live registrations (spec §9) change ``live/`` folders, which ``LiveUpdates``
+    serves itself, so they are not a change here.
+    """
     only = list(zones)
     fingerprint = _fingerprint(registry_path)
-    authority = Authority(registry_zones(registry_path, int(time.time()), only))
-    server = DnsServer(authority, listen)
+    live = LiveUpdates(registry_path, only, now=int(time.time()))
+    authority = live.authority
+    server = DnsServer(authority, listen, live)
     await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -168,6 +191,7 @@ async def serve_registry(
         ready(server.bound)
     log.info("serving %s", ", ".join(str(o) for o in authority.origins))
     last_build = time.time()
+    leases = asyncio.ensure_future(live.run_leases())
     try:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -179,14 +203,12 @@ async def serve_registry(
             # shrinking towards each record's expiry and expired ones go.
             if current != fingerprint or time.time() - last_build > 3600:
                 try:
-                    built = await loop.run_in_executor(
-                        None, registry_zones, registry_path, int(time.time()), only
-                    )
+                    await live.reload(int(time.time()))
                 except Exception as exc:
                     log.error("registry not reloaded, still serving the last good one: %s", exc)
                 else:
-                    authority.load(built)
                     log.info("reloaded %s", registry_path)
                 fingerprint, last_build = current, time.time()
     finally:
+        leases.cancel()
         await server.stop()

@@ -1,0 +1,265 @@
+"""Live registration in ``cid serve`` (spec/resolution.md §9): the driver around ``_live``.
+
+It holds each served zone's inputs and live entries, hands every UPDATE to the
+sans-IO :func:`~cid._live.handle`, makes the decided change durable (atomic
+write and fsync) before it answers, then re-assembles that one zone and swaps
+it into the :class:`Authority`. A timer re-assembles a zone when a lease
+lapses, so a lapsed registration leaves the answers within a second, and
+removes its file. One lock orders updates, lapses and full reloads, so none of
+them works from a stale copy of another's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Final
+
+import dns.name
+import dns.rcode
+import dns.tsig
+import dns.zone
+
+from ._atomic import fsync_dir, write_atomic
+from ._authority import Authority
+from ._errors import CidError
+from ._identifier import parse
+from ._live import Entry, LiveZone, Registration, entry_bytes, handle
+from ._store import Registry, RegistryError, ZoneInputs
+
+__all__ = ["LiveUpdates"]
+
+log = logging.getLogger("cid.serve")
+
+#: UDP updates waiting for the lock at most; more are dropped, and their senders retry.
+_MAX_PENDING: Final = 64
+
+
+@dataclass
+class _State:
+    """Everything one load of the registry gave, and the live entries since."""
+
+    registry: Registry
+    inputs: dict[dns.name.Name, tuple[str, ZoneInputs]]  # origin -> (zone name, inputs)
+    zones: dict[dns.name.Name, LiveZone | None]  # every served zone; None: not live
+    keyring: dict[dns.name.Name, dns.tsig.Key]
+    built: list[dns.zone.Zone]
+
+    def next_lapse(self) -> int | None:
+        ends = [e.until for z in self.zones.values() if z is not None for e in z.entries.values()]
+        return min(ends, default=None)
+
+
+class LiveUpdates:
+    """Serves a registry's zones to an :class:`Authority` and takes live registrations."""
+
+    def __init__(self, registry_path: Path, only: Sequence[str] = (), *, now: int) -> None:
+        self.path = Path(registry_path)
+        self.only = list(only)
+        self.lock = asyncio.Lock()
+        self._state = self.load(now)
+        self.authority = Authority(self._state.built)
+        self._wake = asyncio.Event()
+        self._pending = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ----------------------------------------------------------- loading
+
+    def load(self, now: int) -> _State:
+        """Read and verify the registry at ``now`` and assemble every served zone.
+
+        Blocking (run it in an executor); deletes the files of lapsed leases.
+        """
+        registry = Registry.load(self.path)
+        root = dns.name.from_text(registry.root)
+        names = self.only or sorted(registry.zones)
+        state = _State(registry, {}, {}, {}, [])
+        for name in names:
+            if name not in registry.zones:
+                raise RegistryError(f"no zone {name} in {self.path}")
+            inputs = registry.inputs(name, now=now)
+            for problem in inputs.problems:
+                log.warning("not served: %s", problem)
+            for path in inputs.lapsed:
+                _unlink(path)
+                log.info("lease lapsed: %s removed", path)
+            zone = registry.assemble_from(name, inputs, now=now)
+            origin = dns.name.from_text(name)
+            state.built.append(zone)
+            state.inputs[origin] = (name, inputs)
+            state.zones[origin] = self._live_zone(registry, name, inputs, root, state.keyring)
+        return state
+
+    def _live_zone(
+        self,
+        registry: Registry,
+        name: str,
+        inputs: ZoneInputs,
+        root: dns.name.Name,
+        keyring: dict[dns.name.Name, dns.tsig.Key],
+    ) -> LiveZone | None:
+        policy = registry.zones[name].live
+        if policy is None:
+            return None
+        for key in registry.tsig_keys(name):
+            known = keyring.setdefault(key.name, key)
+            if (known.secret, known.algorithm) != (key.secret, key.algorithm):
+                raise RegistryError(f"zone {name}: TSIG key {key.name} has two secrets")
+        try:
+            signer = registry.signing_key(name)
+        except (CidError, OSError) as exc:
+            log.warning("zone %s: no signing key (%s): only signed registrations", name, exc)
+            signer = None
+        cuts = frozenset(dns.name.from_text(c.name) for c in registry.children(name))
+        static = frozenset(_owner(d.record.subject, registry.root) for d in inputs.static)
+        return LiveZone(
+            dns.name.from_text(name),
+            root,
+            policy,
+            tuple(registry.verify_keys(name)),
+            signer,
+            cuts,
+            static,
+            dict(inputs.live),
+        )
+
+    async def reload(self, now: int) -> None:
+        """Load the whole registry again (beside the server) and swap every zone in."""
+        loop = asyncio.get_running_loop()
+        async with self.lock:
+            state = await loop.run_in_executor(None, self.load, now)
+            self._state = state
+            self.authority.load(state.built)
+            self._wake.set()
+
+    # ----------------------------------------------------------- updates
+
+    def submit(self, wire: bytes, peer: str, send: Callable[[bytes], None]) -> None:
+        """Take one UPDATE that came over UDP; ``send`` the response when it is decided."""
+        if self._pending >= _MAX_PENDING:
+            log.debug("update from %s dropped: %d waiting", peer, self._pending)
+            return
+        self._pending += 1
+        task = asyncio.ensure_future(self._udp(wire, peer, send))
+        self._tasks.add(task)  # a reference, so that the task is not collected mid-way
+        task.add_done_callback(self._tasks.discard)
+
+    async def _udp(self, wire: bytes, peer: str, send: Callable[[bytes], None]) -> None:
+        try:
+            response = await self.handle(wire, peer)
+            if response is not None:
+                send(response)
+        except Exception:  # the server never stops answering
+            log.exception("update from %s failed", peer)
+        finally:
+            self._pending -= 1
+
+    async def handle(self, wire: bytes, peer: str) -> bytes | None:
+        """The response to one UPDATE, sent only once its change is on disk and served."""
+        loop = asyncio.get_running_loop()
+        async with self.lock:
+            state = self._state
+            now = int(time.time())
+            decision = handle(wire, state.zones, state.keyring, now=now)
+            zone = state.zones.get(decision.zone) if decision.zone is not None else None
+            if decision.entry is None or zone is None or decision.name is None:
+                log.info("update from %s: %s", peer, decision.log)
+                return decision.response()
+            path = state.registry.live_file(state.inputs[zone.name][0], decision.name)
+            try:
+                await loop.run_in_executor(None, _write, path, decision.entry)
+            except OSError as exc:
+                log.error("update from %s: %s; not written: %s", peer, decision.log, exc)
+                return decision.response(dns.rcode.SERVFAIL)
+            # On disk: from here on the change holds, whatever happens to this process.
+            zone = zone.with_entry(decision.name, decision.entry)
+            state.zones[zone.name] = zone
+            try:
+                await self._swap(state, zone, now)
+            except CidError as exc:
+                log.error(
+                    "update from %s: %s; written, not yet served: %s", peer, decision.log, exc
+                )
+                return decision.response(dns.rcode.SERVFAIL)
+            self._wake.set()
+            log.info("update from %s: %s", peer, decision.log)
+            return decision.response()
+
+    async def _swap(self, state: _State, zone: LiveZone, now: int) -> None:
+        """Re-assemble one zone with its current entries and serve it."""
+        name, inputs = state.inputs[zone.name]
+        current = ZoneInputs(inputs.static, inputs.delegations, dict(zone.entries), [], [])
+        loop = asyncio.get_running_loop()
+        build = functools.partial(state.registry.assemble_from, name, current, now=now)
+        built = await loop.run_in_executor(None, build)
+        self.authority.replace_zone(built)
+
+    # ------------------------------------------------------------ leases
+
+    async def run_leases(self) -> None:
+        """Forever: wait for the earliest lapse, then take lapsed entries out."""
+        while True:
+            lapse = self._state.next_lapse()
+            self._wake.clear()
+            delay = None if lapse is None else max(0.0, lapse - time.time()) + 0.01
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+                continue  # the entries changed: look again
+            except TimeoutError:
+                pass
+            try:
+                await self._expire()
+            except (CidError, OSError) as exc:  # the next lapse or reload tries again
+                log.error("lapsed leases not taken out: %s", exc)
+                await asyncio.sleep(1.0)
+
+    async def _expire(self) -> None:
+        loop = asyncio.get_running_loop()
+        async with self.lock:
+            state = self._state
+            now = int(time.time())
+            for origin, old in list(state.zones.items()):
+                if old is None:
+                    continue
+                gone = {n: e for n, e in old.entries.items() if e.until <= now}
+                if not gone:
+                    continue
+                zone = replace(old, entries={n: e for n, e in old.entries.items() if n not in gone})
+                state.zones[origin] = zone
+                if any(isinstance(e, Registration) for e in gone.values()):
+                    await self._swap(state, zone, now)
+                name = state.inputs[origin][0]
+                paths = [state.registry.live_file(name, n) for n in gone]
+                await loop.run_in_executor(None, _unlink_all, paths)
+                for n, entry in gone.items():
+                    if isinstance(entry, Registration):
+                        log.info("lease lapsed: %s (%s)", n, entry.by)
+
+
+def _owner(subject: str, root: str) -> dns.name.Name:
+    return dns.name.from_text(parse(subject).to_dns_name(root))
+
+
+def _write(path: Path, entry: Entry) -> None:
+    folder = path.parent
+    if not folder.is_dir():
+        folder.mkdir(exist_ok=True)
+        fsync_dir(folder.parent)  # the new folder's own name must survive a crash too
+    write_atomic(path, entry_bytes(entry))
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+        fsync_dir(path.parent)
+
+
+def _unlink_all(paths: Sequence[Path]) -> None:
+    for path in paths:
+        _unlink(path)
