@@ -52,6 +52,7 @@ from ._errors import (
 from ._identifier import Identifier, parse
 from ._keys import SigningKey, VerifyKey
 from ._pattern import Constraint, Pattern, parse_pattern
+from ._register import Lease, RegisterError, RegisterRefused, deregister, register
 from ._registry import satisfies
 
 __version__ = "0.1.0"
@@ -82,10 +83,13 @@ __all__ = [
     "Identifier",
     "IdentifierError",
     "KeyFileError",
+    "Lease",
     "NotYetValidError",
     "OversizeError",
     "Pattern",
     "ProfileError",
+    "RegisterError",
+    "RegisterRefused",
     "RollbackError",
     "SignatureError",
     "SigningKey",
@@ -93,8 +97,10 @@ __all__ = [
     "ValidityError",
     "VerifyKey",
     "__version__",
+    "deregister",
     "parse",
     "parse_pattern",
+    "register",
     "satisfies",
     "sign",
     "sign_rotation",

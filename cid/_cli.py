@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, TextIO
 
-from . import __version__, _cli_descriptor, _cli_zone
+from . import __version__, _cli_descriptor, _cli_register, _cli_zone
 from ._errors import CidError, IdentifierError
 from ._identifier import Identifier, parse
 from ._pattern import parse_pattern
@@ -202,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _cli_descriptor.add_commands(commands)
     _cli_zone.add_commands(commands)
+    _cli_register.add_commands(commands, root_default)
     return parser
 
 

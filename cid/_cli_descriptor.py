@@ -42,6 +42,7 @@ from ._errors import (
     UnknownKeyError,
 )
 from ._keys import SigningKey, VerifyKey
+from ._register import RegisterError, RegisterRefused
 
 __all__ = ["EXIT_CODES", "add_commands", "exit_code"]
 
@@ -58,6 +59,8 @@ EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
     (IdentifierError, 65, "invalid identifier"),
     (DescriptorError, 17, "not trusted"),
     (KeyFileError, 78, "unusable key file"),
+    (RegisterRefused, 77, "refused"),
+    (RegisterError, 69, "no answer"),
     (CidError, 65, "error"),
     (FileNotFoundError, 66, "no such file"),
     (OSError, 74, "input/output error"),

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 import dns.exception
 import dns.zone
 
+from . import _cli_register
 from ._atomic import write_atomic
 from ._demo import DEMO_ROOT, write_demo
 from ._descriptor import Descriptor, decode_unverified
@@ -206,6 +207,7 @@ def add_commands(commands: Any) -> None:
     p.set_defaults(run=_cmd_push)
     for parser in sub.choices.values():
         parser.add_argument("--now", type=int, default=None, help="judge validity at this time")
+    _cli_register.add_zone_command(sub)
 
     p = commands.add_parser("serve", help="serve a registry over DNS (UDP and TCP)")
     p.add_argument("registry", metavar="REGISTRY")

@@ -1,0 +1,238 @@
+"""``cid.register`` and ``cid.deregister``: keep an identifier's endpoints live at a running
+``cid serve`` (spec/resolution.md §9) with RFC 2136 UPDATE messages.
+
+The client side of ``_live``: it builds the UPDATE, authenticated by TSIG
+(the server signs the descriptor) or by a descriptor signed here with a key the
+zone trusts, sends it, and reports the lease the server granted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.tsig
+import dns.update
+
+from ._descriptor import Descriptor, Endpoint, decode_unverified, sign
+from ._errors import CidError
+from ._identifier import Identifier, parse
+from ._keys import SigningKey
+from ._layout import TYPE_DESCRIPTOR, UDP_PAYLOAD
+from ._live import UPDATE_LEASE, endpoint_svcb, lease_option
+from ._zone import _generic
+
+__all__ = ["Lease", "RegisterError", "RegisterRefused", "deregister", "register"]
+
+#: Lifetime of a signed withdrawal: it is never published, only checked once.
+_WITHDRAWAL_VALID: Final = 60
+
+
+class RegisterError(CidError):
+    """The server could not be reached, or did not answer as a DNS server does."""
+
+
+class RegisterRefused(RegisterError):
+    """The server answered the update with an error ``rcode`` (NOTAUTH, REFUSED, ...)."""
+
+    def __init__(self, rcode: dns.rcode.Rcode, message: str) -> None:
+        super().__init__(message)
+        self.rcode = rcode
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A registration the server acknowledged: it is served until ``expires``."""
+
+    zone: str
+    name: str  # the identifier's DNS name
+    lease: int  # seconds granted
+    expires: int
+
+
+def register(
+    server: tuple[str, int],
+    identifier: Identifier | str,
+    endpoints: Sequence[Endpoint],
+    *,
+    root: str,
+    lease: int = 3600,
+    tsig: dns.tsig.Key | None = None,
+    signing_key: SigningKey | None = None,
+    zone: str | None = None,
+    now: int | None = None,
+    tcp: bool = True,
+    timeout: float = 5.0,
+) -> Lease:
+    """Add or renew the endpoints of ``identifier`` at ``server`` (address, port) for
+    ``lease`` seconds.
+
+    With ``signing_key`` (a key the zone trusts) a descriptor is signed here
+    and sent; with ``tsig`` alone the endpoints go as SVCB records and the
+    server signs. ``zone`` defaults to the one the server says holds the name.
+    Raises :class:`RegisterRefused` or :class:`RegisterError`.
+    """
+    ident, name, origin = _target(server, identifier, root, zone, timeout, tsig or signing_key)
+    now = int(time.time()) if now is None else now
+    update = dns.update.UpdateMessage(origin)
+    update.delete(name)  # a registration replaces whatever the name held
+    if signing_key is not None:
+        record = Descriptor(
+            issuer=origin.to_text(omit_final_dot=True),
+            subject=str(ident),
+            version=_next_version(server, name, now, timeout),
+            issued_at=now,
+            not_before=now,
+            expires=now + lease,
+            endpoints=tuple(endpoints),
+            capabilities=tuple(str(c) for c in ident.capabilities),
+        )
+        update.add(name, lease, _generic(TYPE_DESCRIPTOR, sign(record, signing_key)))
+    else:
+        for endpoint in endpoints:
+            update.add(name, lease, endpoint_svcb(endpoint))
+    update.use_edns(0, 0, UDP_PAYLOAD, options=[lease_option(lease)])
+    if tsig is not None:
+        update.use_tsig(tsig)
+    response = _send(update, server, tcp, timeout)
+    granted = _granted(response, lease)
+    return Lease(origin.to_text(omit_final_dot=True), name.to_text(), granted, now + granted)
+
+
+def deregister(
+    server: tuple[str, int],
+    identifier: Identifier | str,
+    *,
+    root: str,
+    tsig: dns.tsig.Key | None = None,
+    signing_key: SigningKey | None = None,
+    zone: str | None = None,
+    now: int | None = None,
+    tcp: bool = True,
+    timeout: float = 5.0,
+) -> None:
+    """Remove the live registration of ``identifier`` at ``server``.
+
+    With ``tsig`` the name's records are deleted. With ``signing_key`` alone a
+    withdrawal is sent: a fresh descriptor of a higher version than the one
+    served, deleted by value, which proves the key (spec §9.5). Removing what
+    is not registered succeeds.
+    """
+    ident, name, origin = _target(server, identifier, root, zone, timeout, tsig or signing_key)
+    now = int(time.time()) if now is None else now
+    update = dns.update.UpdateMessage(origin)
+    if tsig is not None:
+        update.delete(name)
+        update.use_tsig(tsig)
+    else:
+        assert signing_key is not None
+        current = _current(server, name, timeout)
+        if current is None:
+            return  # nothing served: nothing to withdraw
+        record = Descriptor(
+            issuer=origin.to_text(omit_final_dot=True),
+            subject=str(ident),
+            version=max(current.version + 1, now),
+            issued_at=now,
+            not_before=now,
+            expires=now + _WITHDRAWAL_VALID,
+            endpoints=current.endpoints,
+            capabilities=current.capabilities,
+        )
+        update.delete(name, _generic(TYPE_DESCRIPTOR, sign(record, signing_key)))
+    _send(update, server, tcp, timeout)
+
+
+def _target(
+    server: tuple[str, int],
+    identifier: Identifier | str,
+    root: str,
+    zone: str | None,
+    timeout: float,
+    credential: object,
+) -> tuple[Identifier, dns.name.Name, dns.name.Name]:
+    """The identifier, its DNS name and its zone; a credential is needed for anything."""
+    if credential is None:
+        raise ValueError("give a TSIG key or a signing key")
+    ident = parse(identifier) if isinstance(identifier, str) else identifier
+    name = dns.name.from_text(ident.to_dns_name(root))
+    return ident, name, _zone(server, name, zone, timeout)
+
+
+def _ask(
+    server: tuple[str, int], name: dns.name.Name, rdtype: dns.rdatatype.RdataType, timeout: float
+) -> dns.message.Message:
+    query = dns.message.make_query(name, rdtype, use_edns=0, payload=UDP_PAYLOAD)
+    try:
+        return dns.query.tcp(query, server[0], port=server[1], timeout=timeout)
+    except (dns.exception.DNSException, OSError) as exc:
+        raise RegisterError(f"{server[0]} port {server[1]}: {exc}") from None
+
+
+def _zone(
+    server: tuple[str, int], name: dns.name.Name, zone: str | None, timeout: float
+) -> dns.name.Name:
+    """The zone that holds ``name``: as given, or the owner of the SOA the server shows."""
+    if zone is not None:
+        return dns.name.from_text(zone)
+    response = _ask(server, name, dns.rdatatype.SOA, timeout)
+    if response.rcode() == dns.rcode.REFUSED:
+        raise RegisterRefused(response.rcode(), f"{server[0]} serves no zone holding {name}")
+    for rrset in (*response.answer, *response.authority):
+        if rrset.rdtype == dns.rdatatype.SOA:
+            return rrset.name
+    raise RegisterError(f"{server[0]} shows no zone for {name} (a child zone elsewhere?)")
+
+
+def _current(server: tuple[str, int], name: dns.name.Name, timeout: float) -> Descriptor | None:
+    """The descriptor the server publishes at ``name``, unverified: only its version and
+    endpoints are used, to sign the next one."""
+    for rrset in _ask(server, name, TYPE_DESCRIPTOR, timeout).answer:
+        if rrset.rdtype == TYPE_DESCRIPTOR:
+            try:
+                record = decode_unverified(rrset[0].to_digestable())[1]
+            except CidError:
+                return None
+            return record if isinstance(record, Descriptor) else None
+    return None
+
+
+def _next_version(server: tuple[str, int], name: dns.name.Name, now: int, timeout: float) -> int:
+    # Above the one served, and the time otherwise, which grows across restarts.
+    current = _current(server, name, timeout)
+    return max(current.version + 1, now) if current is not None else now
+
+
+def _send(
+    update: dns.update.UpdateMessage, server: tuple[str, int], tcp: bool, timeout: float
+) -> dns.message.Message:
+    host, port = server
+    send = dns.query.tcp if tcp else dns.query.udp
+    try:
+        response = send(update, host, port=port, timeout=timeout)
+    except dns.tsig.PeerError as exc:
+        raise RegisterRefused(dns.rcode.NOTAUTH, f"{host} refused the TSIG: {exc}") from None
+    except (dns.exception.DNSException, OSError) as exc:
+        raise RegisterError(f"{host} port {port}: {exc}") from None
+    if response.rcode() != dns.rcode.NOERROR:
+        raise RegisterRefused(
+            response.rcode(), f"{host} answered {dns.rcode.to_text(response.rcode())}"
+        )
+    return response
+
+
+def _granted(response: dns.message.Message, asked: int) -> int:
+    for option in response.options:
+        if option.otype == UPDATE_LEASE:
+            data = option.to_wire()
+            if data is not None and len(data) >= 4:
+                return int.from_bytes(data[:4])
+    return asked
