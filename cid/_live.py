@@ -407,7 +407,7 @@ def _decide(
     if zone is None:
         raise _Refuse(dns.rcode.REFUSED, "the zone takes no live registrations")
     tsig_name = reply.tsig.key.name if reply.tsig is not None else None
-    if tsig_name is not None and tsig_name.to_text() not in _tsig_names(zone):
+    if tsig_name is not None and tsig_name not in _tsig_names(zone):
         raise _Refuse(dns.rcode.REFUSED, f"TSIG key {tsig_name} may not update this zone")
     if msg.prerequisite:
         raise _Refuse(dns.rcode.REFUSED, "prerequisites are not supported")
@@ -447,8 +447,8 @@ def _decide(
     return _remove(decided, zone, name, f"tsig {tsig_name}", now)
 
 
-def _tsig_names(zone: LiveZone) -> set[str]:
-    return {dns.name.from_text(n).to_text() for n in zone.policy.tsig_keys}
+def _tsig_names(zone: LiveZone) -> set[dns.name.Name]:
+    return {dns.name.from_text(n) for n in zone.policy.tsig_keys}
 
 
 def _identifier(name: dns.name.Name, zone: LiveZone) -> Identifier:
