@@ -44,6 +44,7 @@ from ._cose import HEADER_KID
 from ._descriptor import (
     DEFAULT_SKEW,
     MAX_DESCRIPTOR_VALIDITY,
+    MAX_ENDPOINTS,
     Descriptor,
     Endpoint,
     decode_unverified,
@@ -89,13 +90,12 @@ FRESH: Final = DEFAULT_SKEW
 #: How long a withdrawal is remembered: every descriptor published before it is then
 #: too old (FRESH) to register again, whatever the signer's clock said (its iat).
 WITHDRAWAL_KEPT: Final = 2 * DEFAULT_SKEW
-#: Private-use SvcParamKeys (RFC 9460 §14.3.2) for what SVCB cannot say about an endpoint.
+#: Private-use SvcParamKeys (RFC 9460 §14.3) for what SVCB cannot say about an endpoint.
 KEY_TRANSPORT: Final = 65280
 KEY_PROTOCOL: Final = 65281
 KEY_WEIGHT: Final = 65282
 KEY_REGION: Final = 65283
 _KNOWN_PARAMS: Final = frozenset({1, 3, 4, 6, KEY_TRANSPORT, KEY_PROTOCOL, KEY_WEIGHT, KEY_REGION})
-_MAX_ENDPOINTS: Final = 16
 _IN: Final = dns.rdataclass.IN
 _DELETABLE: Final = frozenset(
     {dns.rdatatype.ANY, TYPE_DESCRIPTOR, dns.rdatatype.SVCB, dns.rdatatype.TXT}
@@ -149,8 +149,8 @@ class Registration:
 
 @dataclass(frozen=True, slots=True)
 class Withdrawal:
-    """A name withdrawn at ``until - WITHDRAWAL_KEPT``: no registration below ``version``
-    + 1 is taken until ``until``, so a withdrawn descriptor cannot be replayed."""
+    """A withdrawn name: until ``until``, only a version above ``version`` registers,
+    so that the withdrawn descriptor cannot be replayed (spec §9.5)."""
 
     version: int
     until: int
@@ -248,9 +248,8 @@ class _Tsig:
     key: dns.tsig.Key
     request_mac: bytes
     original_id: int
-    error: dns.rcode.Rcode = (
-        dns.rcode.NOERROR
-    )  # BADKEY, BADSIG: answered unsigned; BADTIME: signed, with our time
+    # BADKEY and BADSIG are answered unsigned; BADTIME signed, with our time (RFC 8945 §5.3.2)
+    error: dns.rcode.Rcode = dns.rcode.NOERROR
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +412,7 @@ def _decide(
         raise _Refuse(dns.rcode.REFUSED, "prerequisites are not supported")
     if not msg.update:
         raise _Refuse(dns.rcode.FORMERR, "an empty update")
-    for rrset in msg.update:  # RFC 2136 §3.4.1.3: every name inside the zone
+    for rrset in msg.update:  # RFC 2136 §3.4.1: every name inside the zone
         if not rrset.name.is_subdomain(origin):
             raise _Refuse(dns.rcode.NOTZONE, f"{rrset.name} is outside the zone")
     name = msg.update[0].name
@@ -426,8 +425,7 @@ def _decide(
         raise _Refuse(dns.rcode.REFUSED, f"{name} is published from the registry's files")
     adds, withdraw, deletes = _classify(msg)
     lease_asked = _lease_asked(msg)
-    decided = Decision("refuse", dns.rcode.REFUSED, "", zone=origin, name=name, now=now)
-    decided = replace(decided, reply=reply)
+    decided = Decision("refuse", dns.rcode.REFUSED, "", origin, name, now=now, reply=reply)
     if adds.descriptor is not None:
         if adds.svcb:
             raise _Refuse(dns.rcode.REFUSED, "send a signed descriptor or SVCB records, not both")
@@ -625,8 +623,8 @@ def _register_tsig(
     if asked == 0:
         raise _Refuse(dns.rcode.REFUSED, "a lease of 0 s; delete the records to remove them")
     lease = min(asked or zone.policy.default_lease, zone.policy.max_lease)
-    if len(svcb) > _MAX_ENDPOINTS:
-        raise _Refuse(dns.rcode.REFUSED, f"at most {_MAX_ENDPOINTS} endpoints")
+    if len(svcb) > MAX_ENDPOINTS:  # checked before any record is parsed
+        raise _Refuse(dns.rcode.REFUSED, f"at most {MAX_ENDPOINTS} endpoints")
     prev = zone.entries.get(name)
     version = max(prev.version + 1 if prev is not None else 0, now)  # grows across restarts
     try:
