@@ -20,7 +20,7 @@ import dns.rdataclass
 import dns.tsig
 import dns.update
 import pytest
-from dnsservers import free_port
+from dnsservers import free_port, require_binary
 
 import cid
 from cid._cli import main
@@ -231,6 +231,31 @@ def test_refusals(server: Server, registry: Registry, tcp: bool) -> None:
     for word in ("NOTAUTH", "NOTZONE", "REFUSED", "bad MAC", "unknown", "no live registrations"):
         assert word in log, word
     assert "Traceback" not in log
+
+
+@pytest.mark.parametrize("tool", ["nsupdate", "knsupdate"])
+def test_standard_update_clients(server: Server, registry: Registry, tool: str) -> None:
+    """BIND's and Knot's UPDATE clients register and remove, TSIG checked both ways."""
+    binary = require_binary(tool)
+    key = tsig_file(registry).read_text().strip()
+    head = f"server 127.0.0.1 {server.port}\nzone {ZONE}\nupdate delete {NAME}\n"
+
+    def run(script: str, secret: str = key) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [binary, "-y", secret], input=script + "send\n", text=True,
+            capture_output=True, timeout=30, check=False,
+        )  # fmt: skip
+
+    add = f"update add {NAME} 600 SVCB 1 h8.acme.example. alpn=h2 port=443 key65282=\\000\\005\n"
+    done = run(head + add)
+    assert done.returncode == 0, done.stderr
+    record = served(server)  # no Update Lease option: the zone's default lease
+    assert record is not None and record.endpoints == (EP,)
+    assert record.expires - record.issued_at == 3600
+    bad = run(head + add, "hmac-sha256:agent1.:d3Jvbmd3cm9uZw==")
+    assert bad.returncode != 0 and "BADSIG" in bad.stdout + bad.stderr
+    assert run(head).returncode == 0
+    assert served(server) is None
 
 
 def test_cli_exit_status_when_refused(server: Server, capsys: pytest.CaptureFixture[str]) -> None:
