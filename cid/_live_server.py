@@ -215,8 +215,8 @@ class LiveUpdates:
                 pass
             try:
                 await self._expire()
-            except (CidError, OSError) as exc:  # the next lapse or reload tries again
-                log.error("lapsed leases not taken out: %s", exc)
+            except Exception:  # never stop taking lapsed leases out: try again shortly
+                log.exception("lapsed leases not taken out")
                 await asyncio.sleep(1.0)
 
     async def _expire(self) -> None:
