@@ -205,7 +205,7 @@ class Authority:
     def replace_zone(self, zone: dns.zone.Zone) -> None:
         """Replace (or add) one zone, the others untouched, and forget every cached answer.
 
-        For live registrations (spec §9): one zone changes, the rest need no new preparation.
+        For live registrations (spec §8.8): one zone changes, the rest need no new preparation.
         """
         prepared = _prepare(zone)
         self._zones = {**self._zones, prepared.origin: prepared}

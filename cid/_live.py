@@ -1,4 +1,4 @@
-"""Live registrations (spec/resolution.md §9): the sans-IO core of ``cid serve``'s DNS UPDATE.
+"""Live registrations (spec/resolution.md §8.8): the sans-IO core of ``cid serve``'s DNS UPDATE.
 
 A provider's agent adds, renews and removes an identifier's endpoints at a
 running server with an RFC 2136 UPDATE, authenticated either by a descriptor
@@ -150,7 +150,7 @@ class Registration:
 @dataclass(frozen=True, slots=True)
 class Withdrawal:
     """A withdrawn name: until ``until``, only a version above ``version`` registers,
-    so that the withdrawn descriptor cannot be replayed (spec §9.5)."""
+    so that the withdrawn descriptor cannot be replayed (spec §8.8.5)."""
 
     version: int
     until: int
@@ -675,7 +675,7 @@ def _remove(decided: Decision, zone: LiveZone, name: dns.name.Name, by: str, now
 
 
 def endpoint_svcb(endpoint: Endpoint) -> dns.rdata.Rdata:
-    """The SVCB record that registers ``endpoint`` (spec §9.4): the published mirror
+    """The SVCB record that registers ``endpoint`` (spec §8.8.4): the published mirror
     (§3.5) plus private-use keys for its transport, protocol, weight and region."""
     extra = [
         (KEY_TRANSPORT, endpoint.transport.encode("ascii")),
@@ -689,7 +689,7 @@ def endpoint_svcb(endpoint: Endpoint) -> dns.rdata.Rdata:
 
 
 def _svcb_endpoint(rdata: dns.rdata.Rdata) -> Endpoint:
-    """The endpoint one registered SVCB record stands for (spec §9.4)."""
+    """The endpoint one registered SVCB record stands for (spec §8.8.4)."""
     params: Mapping[int, Any] = rdata.params  # type: ignore[attr-defined]
     unknown = sorted(set(params) - _KNOWN_PARAMS)
     if unknown:

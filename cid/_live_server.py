@@ -1,4 +1,4 @@
-"""Live registration in ``cid serve`` (spec/resolution.md §9): the driver around ``_live``.
+"""Live registration in ``cid serve`` (spec/resolution.md §8.8): the driver around ``_live``.
 
 It holds each served zone's inputs and live entries, hands every UPDATE to the
 sans-IO :func:`~cid._live.handle`, makes the decided change durable (atomic

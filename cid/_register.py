@@ -1,5 +1,5 @@
 """``cid.register`` and ``cid.deregister``: keep an identifier's endpoints live at a running
-``cid serve`` (spec/resolution.md §9) with RFC 2136 UPDATE messages.
+``cid serve`` (spec/resolution.md §8.8) with RFC 2136 UPDATE messages.
 
 The client side of ``_live``: it builds the UPDATE, authenticated by TSIG
 (the server signs the descriptor) or by a descriptor signed here with a key the
@@ -123,7 +123,7 @@ def deregister(
 
     With ``tsig`` the name's records are deleted. With ``signing_key`` alone a
     withdrawal is sent: a fresh descriptor of a higher version than the one
-    served, deleted by value, which proves the key (spec §9.5). Removing what
+    served, deleted by value, which proves the key (spec §8.8.5). Removing what
     is not registered succeeds.
     """
     ident, name, origin = _target(server, identifier, root, zone, timeout, tsig or signing_key)

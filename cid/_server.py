@@ -52,7 +52,7 @@ class _Udp(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if self._updates is not None and is_update(data) and self.transport is not None:
-            # Answered later, once written (spec §9); queries go on meanwhile.
+            # Answered later, once written (spec §8.8); queries go on meanwhile.
             self._updates.submit(data, addr[0], functools.partial(self.transport.sendto, addr=addr))
             return
         try:
@@ -174,7 +174,7 @@ async def serve_registry(
 ) -> None:
     """Serve a registry until SIGTERM/SIGINT; reassemble when its files change.
 
-    Live registrations (spec §9) change ``live/`` folders, which ``LiveUpdates``
+    Live registrations (spec §8.8) change ``live/`` folders, which ``LiveUpdates``
     serves itself, so they are not a change here.
     """
     only = list(zones)

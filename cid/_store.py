@@ -79,7 +79,7 @@ class ZoneConfig:
     keys: tuple[str, ...]  # active key ids (hex); the first signs
     valid_for: int = DEFAULT_VALID_FOR
     delegation_valid_for: int = DEFAULT_DELEGATION_VALID_FOR
-    live: LivePolicy | None = None  # None: no live registration (spec §9)
+    live: LivePolicy | None = None  # None: no live registration (spec §8.8)
 
     @property
     def name(self) -> str:
@@ -383,7 +383,7 @@ class Registry:
         return ZoneInputs(static, delegations, entries, lapsed, problems + live_problems)
 
     def assemble(self, zone: str, *, now: int) -> tuple[dns.zone.Zone, list[Problem]]:
-        """The zone as served at ``now``: its files and its live registrations (spec §9)."""
+        """The zone as served at ``now``: its files and its live registrations (spec §8.8)."""
         inputs = self.inputs(zone, now=now)
         return self.assemble_from(zone, inputs, now=now), inputs.problems + [
             self.shadowed(zone, r.record.subject) for r in published(inputs.static, inputs.live)[1]
@@ -465,7 +465,7 @@ class Registry:
         agent_keys: Iterable[VerifyKey] = (),
     ) -> list[Path]:
         """Open ``zone`` to live registration with ``policy``; create a TSIG key for each
-        name in ``new_tsig`` and trust each agent key (spec §9.2). Returns the files written."""
+        name in ``new_tsig`` and trust each agent key (spec §8.8.2). Returns the files written."""
         folder = self._folder(zone)
         path = folder / "zone.json"
         data = _read_json(path)

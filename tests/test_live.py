@@ -1,4 +1,4 @@
-"""The live-registration core (sans-IO, spec/resolution.md §9): a table of UPDATEs and what
+"""The live-registration core (sans-IO, spec/resolution.md §8.8): a table of UPDATEs and what
 each decides, the responses as a DNS client reads them, and the SVCB and file mappings."""
 
 from __future__ import annotations

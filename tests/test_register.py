@@ -1,4 +1,4 @@
-"""Live endpoints (spec/resolution.md §9) against a real ``cid serve`` process: register,
+"""Live endpoints (spec/resolution.md §8.8) against a real ``cid serve`` process: register,
 renew and remove over DNS UPDATE, leases that lapse, refusals, and registrations that
 outlive a restart and a kill -9."""
 

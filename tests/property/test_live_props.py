@@ -1,4 +1,4 @@
-"""The live-registration core never fails on what the network sends (spec/resolution.md §9).
+"""The live-registration core never fails on what the network sends (spec/resolution.md §8.8).
 
 Random UPDATE messages, built from parts that come close to valid ones (the
 zone's names, descriptors, SVCB records, TSIG with right and wrong keys,
