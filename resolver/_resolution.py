@@ -45,7 +45,16 @@ from ._messages import Fault, Kind, Response, classify, query_wire
 from ._outcome import Outcome, ResolutionError
 from ._select import order_endpoints
 
-__all__ = ["Limits", "Lookup", "Query", "Resolution", "Resolved", "Step"]
+__all__ = [
+    "Children",
+    "Limits",
+    "Lookup",
+    "Query",
+    "Resolution",
+    "Resolved",
+    "Step",
+    "identifier_or_fail",
+]
 
 _PTR: Final = dns.rdatatype.PTR
 _SOA: Final = dns.rdatatype.SOA
@@ -235,7 +244,7 @@ class Resolution:
     ) -> Resolution:
         """Resolve an identifier to its verified descriptor. Invalid text raises
         :class:`ResolutionError` with INVALID_IDENTIFIER."""
-        ident = _identifier(identifier)
+        ident = identifier_or_fail(identifier)
         qname = dns.name.from_text(ident.to_dns_name(anchor.zone))
         return cls(qname, TYPE_DESCRIPTOR, str(ident), anchor=anchor, identifier=ident, **kw)
 
@@ -483,10 +492,13 @@ class Resolution:
         if response.kind is Kind.NXDOMAIN or response.kind is Kind.NODATA:
             code = "NOT_FOUND" if response.kind is Kind.NXDOMAIN else "NO_LIVE_ENDPOINTS"
             if self.use_cache and response.ttl > 0:
-                entry = NegativeEntry(Outcome[code], zone.zone, self.now + response.ttl)
+                where = _text(response.negative_zone) if response.negative_zone else zone.zone
+                entry = NegativeEntry(Outcome[code], where, self.now + response.ttl)
                 self.cache.put_negative((self.key, self.qtype), entry)
             what = "name does not exist" if code == "NOT_FOUND" else "no descriptor there"
-            raise _Fail(code, f"query {self._question()} at {zone.zone}", what)
+            # A server holding several zones answers from the deepest; its SOA says which.
+            where = _text(response.negative_zone) if response.negative_zone else zone.zone
+            raise _Fail(code, f"query {self._question()} at {where}", what)
         assert response.answer is not None
         if self.qtype == _PTR:
             return self._children(response)
@@ -645,7 +657,8 @@ def _issuer(response: Response, label: str) -> str:
     return record.issuer
 
 
-def _identifier(identifier: Identifier | str) -> Identifier:
+def identifier_or_fail(identifier: Identifier | str) -> Identifier:
+    """The identifier, or :class:`ResolutionError` with INVALID_IDENTIFIER."""
     if isinstance(identifier, Identifier):
         return identifier
     try:
