@@ -37,12 +37,14 @@ _OVERHEAD: Final = 400
 
 @dataclass(frozen=True, slots=True)
 class ZoneEntry:
-    """A zone whose keys verified: its name, keys, servers, and until when this holds."""
+    """A zone whose keys verified: its name, keys, servers, and until when this holds.
+    ``chain`` is the zones verified from the trust anchor down to it."""
 
     zone: str
     keys: tuple[VerifyKey, ...]
     servers: tuple[Server, ...]
     expires: int
+    chain: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -331,7 +331,7 @@ class Resolution:
             while name != self.root and len(name) > len(self.root):
                 entry = self.cache.zone(_text(name))
                 if entry is not None and entry.expires > self.now and entry.servers:
-                    self._chain = [_text(name)]
+                    self._chain = list(entry.chain or (entry.zone,))
                     return entry
                 name = name.parent()
         self._chain = [self.anchor.zone]
@@ -381,10 +381,10 @@ class Resolution:
         if not servers:
             raise _Fail("LAME_DELEGATION", f"follow referral to {_text(cut)}", "no server address")
         expires = self.now + max(0, min(ttl, referral.ttl, record.expires - self.now))
-        entry = ZoneEntry(record.child, record.keys, servers, expires)
+        self._chain.append(record.child)
+        entry = ZoneEntry(record.child, record.keys, servers, expires, tuple(self._chain))
         if self.use_cache:
             self.cache.put_zone(entry)
-        self._chain.append(entry.zone)
         return entry
 
     def _verify_delegation(self, data: bytes, zone: ZoneEntry, child: str, step: str) -> Delegation:
@@ -612,7 +612,7 @@ class Resolution:
         text = _text(candidate)
         cached = self.cache.zone(text) if self.use_cache else None
         if cached is not None and cached.expires > self.now:
-            self._chain.append(text)
+            self._chain = list(cached.chain or (*self._chain, text))
             return cached
         parent = dns.name.from_text(zone.zone)
         owner = delegation_owner(candidate, parent)
@@ -625,10 +625,10 @@ class Resolution:
         record = self._verify_delegation(response.answer[0].data, zone, text, step)
         ttl = max(0, min(response.answer.ttl, record.expires - self.now))
         # No servers: these were not learnt from a referral, so they start no descent.
-        entry = ZoneEntry(text, record.keys, (), self.now + ttl)
+        self._chain.append(text)
+        entry = ZoneEntry(text, record.keys, (), self.now + ttl, tuple(self._chain))
         if self.use_cache:
             self.cache.put_zone(entry)
-        self._chain.append(text)
         return entry
 
 
