@@ -36,8 +36,8 @@ class TrustAnchor:
     port: int = 53
 
     def __post_init__(self) -> None:
-        if not self.keys:
-            raise AnchorError("a trust anchor needs at least one key")
+        if not 1 <= len(self.keys) <= 2:
+            raise AnchorError("a trust anchor has one key, or two during a rollover")
         try:
             name = dns.name.from_text(self.zone)
         except dns.exception.DNSException as exc:

@@ -214,6 +214,8 @@ def _read_store(path: Path) -> dict[str, tuple[int, str]]:
         raise CidError(f"{path}: cannot read the version store: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != "ucid-versions":
         raise CidError(f"{path}: not a UCID version store")
+    if data.get("version") != 1:
+        raise CidError(f"{path}: version store version {data.get('version')!r} is not 1")
     out: dict[str, tuple[int, str]] = {}
     seen = data.get("seen")
     if not isinstance(seen, dict):

@@ -151,6 +151,12 @@ class Walk:
         relative = child.relativize(self.root).labels
         labels = tuple(x.decode("ascii", "replace").lower() for x in relative)
         marked = sum(1 for x in labels if x.startswith("_"))
+        leading = next((i for i, x in enumerate(labels) if not x.startswith("_")), len(labels))
+        if leading != marked:
+            return  # '_' labels only at the left (spec §2.1): no node has this shape
+        parent_marked = sum(1 for x in node.relativize(self.root).labels if x.startswith(b"_"))
+        if marked > 2 and parent_marked != 2:
+            return  # identifier names are listed by their architecture node only
         if marked > 2 or (marked == 2 and child == node):
             # Deeper names are identifiers; an architecture node lists itself when an
             # identifier without capabilities is published there (spec §4.1).

@@ -31,7 +31,7 @@ class Outcome(enum.Enum):
         10,
         "the servers of a zone are not authoritative for it",
     )
-    LOOP = ("LOOP", 11, "a referral went back up or sideways in the chain")
+    LOOP = ("LOOP", 11, "a referral went back up the chain")
     LIMIT_EXCEEDED = ("LIMIT_EXCEEDED", 12, "a limit (depth, queries, size, work) was reached")
 
     def __init__(self, code: str, exit_status: int, meaning: str) -> None:

@@ -15,11 +15,13 @@ reply), which keeps it in the order the spec gives it.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+import dns.exception
 import dns.name
 import dns.rdatatype
 
@@ -29,9 +31,9 @@ from cid import (
     Descriptor,
     DescriptorError,
     Endpoint,
-    ExpiredError,
     Identifier,
     RollbackError,
+    ValidityError,
     parse,
     verify,
     verify_delegation,
@@ -75,6 +77,8 @@ class Limits:
     live_ttl: int = 60  # at most this long a descriptor's endpoints are cached
     stale_window: int = 300  # serve-stale window after fresh_until (RFC 8767)
     max_lookups: int = 4  # addresses looked up for servers without glue, per referral
+    max_ttl: int = 86400  # at most this long a zone's keys are cached
+    max_negative_ttl: int = 3600  # at most this long a negative answer is cached
 
     def __post_init__(self) -> None:
         for name in ("max_depth", "max_queries", "rounds", "max_response", "max_lookups"):
@@ -177,8 +181,15 @@ class _Reply:
     addresses: tuple[str, ...] = field(default=())
 
 
+@functools.lru_cache(maxsize=4096)
 def _text(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _zone_name(zone: str) -> dns.name.Name:
+    """The name of a zone given as text (names are immutable: one per zone will do)."""
+    return dns.name.from_text(zone)
 
 
 class Resolution:
@@ -231,7 +242,6 @@ class Resolution:
         self.root = anchor.origin
         self.result: Resolved | Children | None = None
         self.error: ResolutionError | None = None
-        self._chain: list[str] = []
         self._gen = self._run()
         self._action: Action | None = None
         self._advance(None)
@@ -312,11 +322,12 @@ class Resolution:
                 raise _Fail(negative.outcome.code, f"cached negative answer from {negative.zone}")
         if self.forwarder is not None:
             return (yield from self._run_forwarding())
-        zone, response = yield from self._descend(self.qname)
+        zone, response = yield from self._descend(self.qname, self.qtype)
         if response.kind is Kind.ANSWER and self.qtype == TYPE_DESCRIPTOR:
-            issuer = _issuer(response, self.label)
+            issuer = self._issuer_below(response, zone)
             if issuer != zone.zone:
-                zone = yield from self._chain_to(zone, issuer, zone.servers)
+                zone = yield from self._chain_to(zone, issuer)
+                yield from self._no_cut_below(zone)
         return self._conclude(zone, response)
 
     def _question(self, qname: dns.name.Name | None = None, qtype: int | None = None) -> str:
@@ -331,24 +342,24 @@ class Resolution:
             while name != self.root and len(name) > len(self.root):
                 entry = self.cache.zone(_text(name))
                 if entry is not None and entry.expires > self.now and entry.servers:
-                    self._chain = list(entry.chain or (entry.zone,))
                     return entry
                 name = name.parent()
-        self._chain = [self.anchor.zone]
-        return ZoneEntry(self.anchor.zone, self.anchor.keys, self.anchor.servers, 2**63)
+        return self._anchor_entry()
+
+    def _anchor_entry(self) -> ZoneEntry:
+        zone = self.anchor.zone
+        return ZoneEntry(zone, self.anchor.keys, self.anchor.servers, 2**63, (zone,))
 
     def _descend(
-        self, qname: dns.name.Name
+        self, qname: dns.name.Name, qtype: int
     ) -> Generator[Action, _Reply, tuple[ZoneEntry, Response]]:
         """Follow referrals from the best known zone to the one holding ``qname``, and
         return that zone with its (non-referral) response."""
         zone = self._start_zone(qname)
-        if not zone.servers:
-            raise _Fail("SERVFAIL", f"no server address for {zone.zone}")
         visited = {zone.zone}
         depth = 0
         while True:
-            response = yield from self._ask(zone, qname, self.qtype)
+            response = yield from self._ask(zone, qname, qtype)
             if response.kind is not Kind.REFERRAL:
                 return zone, response
             assert response.cut is not None
@@ -364,25 +375,45 @@ class Resolution:
     def _follow(self, zone: ZoneEntry, referral: Response) -> Generator[Action, _Reply, ZoneEntry]:
         """Verify the child's delegation record with ``zone``'s keys (§12.5)."""
         assert referral.cut is not None
-        cut = referral.cut
-        parent = dns.name.from_text(zone.zone)
+        cut = _text(referral.cut)
         data, ttl = referral.delegation, referral.delegation_ttl
-        step = f"delegation record of {_text(cut)} at {zone.zone}"
         if data is None:
-            owner = delegation_owner(cut, parent)
+            owner = delegation_owner(referral.cut, _zone_name(zone.zone))
             response = yield from self._ask(zone, owner, TYPE_DELEGATION)
-            if response.kind is not Kind.ANSWER or response.answer is None:
-                raise _Fail("BOGUS", f"fetch {step}", f"{response.kind.value}: none signed")
-            if len(response.answer) != 1:
-                raise _Fail("BOGUS", f"fetch {step}", "more than one delegation record")
-            data, ttl = response.answer[0].data, response.answer.ttl
-        record = self._verify_delegation(data, zone, _text(cut), step)
+            if response.kind is Kind.ANSWER and response.answer is not None:
+                data, ttl = self._single(response, f"delegation record of {cut} at {zone.zone}")
+        if data is not None:
+            step = f"delegation record of {cut} at {zone.zone}"
+            record = self._verify_delegation(data, zone, cut, step)
+            found = self._zone_entry(zone, record, ttl, ())
+        else:
+            # The server also holds zones between (§12.5): they are found by probing.
+            found = yield from self._chain_to(zone, cut)
         servers = yield from self._servers(referral)
         if not servers:
-            raise _Fail("LAME_DELEGATION", f"follow referral to {_text(cut)}", "no server address")
-        expires = self.now + max(0, min(ttl, referral.ttl, record.expires - self.now))
-        self._chain.append(record.child)
-        entry = ZoneEntry(record.child, record.keys, servers, expires, tuple(self._chain))
+            raise _Fail("LAME_DELEGATION", f"follow referral to {cut}", "no server address")
+        expires = min(found.expires, self.now + max(0, referral.ttl))
+        entry = ZoneEntry(found.zone, found.keys, servers, expires, found.chain)
+        if self.use_cache:
+            self.cache.put_zone(entry)
+        return entry
+
+    def _single(self, response: Response, step: str) -> tuple[bytes, int]:
+        assert response.answer is not None
+        if len(response.answer) != 1:
+            raise _Fail("BOGUS", f"fetch {step}", "more than one signed record at the name")
+        return response.answer[0].data, response.answer.ttl
+
+    def _zone_entry(
+        self, parent: ZoneEntry, record: Delegation, ttl: int, servers: tuple[Server, ...]
+    ) -> ZoneEntry:
+        """A verified child zone; it holds no longer than its parent, its record or TTL."""
+        ttl = max(0, min(ttl, self.limits.max_ttl, record.expires - self.now))
+        expires = min(parent.expires, self.now + ttl)
+        chain = (*parent.chain, record.child)
+        if len(chain) - 1 > self.limits.max_depth:
+            raise _Fail("LIMIT_EXCEEDED", f"chain to {record.child}", "too many zones")
+        entry = ZoneEntry(record.child, record.keys, servers, expires, chain)
         if self.use_cache:
             self.cache.put_zone(entry)
         return entry
@@ -390,7 +421,7 @@ class Resolution:
     def _verify_delegation(self, data: bytes, zone: ZoneEntry, child: str, step: str) -> Delegation:
         try:
             record = verify_delegation(data, zone.keys, now=self.now, issuer=zone.zone)
-        except ExpiredError as exc:
+        except ValidityError as exc:
             raise _Fail("EXPIRED", f"verify {step}", str(exc)) from None
         except DescriptorError as exc:
             raise _Fail("BOGUS", f"verify {step}", str(exc)) from None
@@ -402,8 +433,9 @@ class Resolution:
         except RollbackError as exc:
             raise _Fail("ROLLBACK", f"verify {step}", str(exc)) from None
         self.versions.accept(record.child, record.version, payload)
-        kids = ", ".join(k.kid.hex()[:16] for k in record.keys)
-        self._note(zone.zone, "", step, f"verified (v{record.version}); child keys {kids}")
+        if self.trace is not None:
+            kids = ", ".join(k.kid.hex()[:16] for k in record.keys)
+            self._note(zone.zone, "", step, f"verified (v{record.version}); child keys {kids}")
         return record
 
     def _servers(self, referral: Response) -> Generator[Action, _Reply, tuple[Server, ...]]:
@@ -412,6 +444,8 @@ class Resolution:
         if found:
             return tuple(dict.fromkeys(found))
         for host in referral.ns_names[: self.limits.max_lookups]:
+            self._budget(host, 1)
+            self.queries += 1
             reply = yield Lookup(host.to_text(omit_final_dot=True))
             found.extend((a, port) for a in reply.addresses)
             if found:
@@ -423,24 +457,25 @@ class Resolution:
         zone: ZoneEntry,
         qname: dns.name.Name,
         qtype: int,
-        via: tuple[Server, ...] = (),
     ) -> Generator[Action, _Reply, Response]:
-        """Ask ``zone``'s servers (or ``via``) until one gives a usable response (§12.3)."""
+        """Ask ``zone``'s servers until one gives a usable response (§12.3)."""
         forwarding = self.forwarder is not None
-        servers = [self.forwarder] if self.forwarder is not None else list(via or zone.servers)
+        servers = [self.forwarder] if self.forwarder is not None else list(zone.servers)
         if not servers:
             raise _Fail("SERVFAIL", f"query {self._question(qname, qtype)}", "no server address")
         self.rng.shuffle(servers)
-        origin = None if forwarding else dns.name.from_text(zone.zone)
+        origin = None if forwarding else _zone_name(zone.zone)
         failures: list[tuple[str, str]] = []
-        question = self._question(qname, qtype)
+        # Text for the trace only when tracing: a cold resolution asks often.
+        tracing = self.trace is not None
+        question = self._question(qname, qtype) if tracing else ""
         for _ in range(self.limits.rounds):
             retry: list[Server] = []
             for server in servers:
-                shown = f"{server[0]}#{server[1]}"
+                shown = f"{server[0]}#{server[1]}" if tracing else ""
                 tcp = False
                 while True:
-                    self._budget(question)
+                    self._budget(qname, qtype)
                     qid = self.rng.getrandbits(16)
                     wire = query_wire(qname, qtype, qid, rd=forwarding)
                     reply = yield Query(server, qname, qtype, qid, wire, tcp)
@@ -452,7 +487,9 @@ class Resolution:
                         continue
                     break
                 if isinstance(outcome, Response):
-                    self._note(zone.zone, shown + ("/tcp" if tcp else ""), question, _said(outcome))
+                    if tracing:
+                        shown += "/tcp" if tcp else ""
+                        self._note(zone.zone, shown, question, _said(outcome))
                     return outcome
                 self._note(zone.zone, shown, question, f"{outcome.code}: {outcome.detail}")
                 failures.append((outcome.code, outcome.detail))
@@ -462,6 +499,7 @@ class Resolution:
             if not servers:
                 break
         code, detail = min(failures, key=lambda f: _SEVERITY.index(f[0]))
+        question = self._question(qname, qtype)
         raise _Fail(code, f"query {question} at the servers of {zone.zone}", detail)
 
     def _response(
@@ -478,22 +516,33 @@ class Resolution:
         if reply.kind != "wire":
             return Fault("TIMEOUT", f"unreachable: {reply.detail}")
         limit = self.limits.max_response if tcp else min(self.limits.max_response, 1232)
-        return classify(reply.wire, qid, qname, qtype, origin, tcp=tcp, max_size=limit)
+        try:
+            found = classify(reply.wire, qid, qname, qtype, origin, tcp=tcp, max_size=limit)
+        except (dns.exception.DNSException, ValueError) as exc:
+            # A hostile response can carry names that cannot be handled (too long).
+            return Fault("LAME_DELEGATION", f"unusable response: {exc}")
+        if isinstance(found, Fault) or found.negative_zone is None:
+            return found
+        if not qname.is_subdomain(found.negative_zone):
+            return Fault("LAME_DELEGATION", f"negative answer from {found.negative_zone}")
+        return found
 
-    def _budget(self, question: str) -> None:
+    def _budget(self, qname: dns.name.Name, qtype: int) -> None:
         if self.queries >= self.limits.max_queries:
+            question = self._question(qname, qtype)
             raise _Fail("LIMIT_EXCEEDED", f"query {question}", f"{self.queries} queries sent")
         if self.clock >= self.deadline:
-            raise _Fail("TIMEOUT", f"query {question}", "the deadline passed")
+            raise _Fail("TIMEOUT", f"query {self._question(qname, qtype)}", "the deadline passed")
 
     # ------------------------------------------------------------ the end
 
     def _conclude(self, zone: ZoneEntry, response: Response) -> Resolved | Children:
         if response.kind is Kind.NXDOMAIN or response.kind is Kind.NODATA:
             code = "NOT_FOUND" if response.kind is Kind.NXDOMAIN else "NO_LIVE_ENDPOINTS"
-            if self.use_cache and response.ttl > 0:
+            ttl = min(response.ttl, self.limits.max_negative_ttl)
+            if self.use_cache and ttl > 0:
                 where = _text(response.negative_zone) if response.negative_zone else zone.zone
-                entry = NegativeEntry(Outcome[code], where, self.now + response.ttl)
+                entry = NegativeEntry(Outcome[code], where, min(zone.expires, self.now + ttl))
                 self.cache.put_negative((self.key, self.qtype), entry)
             what = "name does not exist" if code == "NOT_FOUND" else "no descriptor there"
             # A server holding several zones answers from the deepest; its SOA says which.
@@ -520,7 +569,7 @@ class Resolution:
         data = response.answer[0].data
         try:
             desc = verify(data, zone.keys, now=self.now, issuer=zone.zone)
-        except ExpiredError as exc:
+        except ValidityError as exc:
             raise _Fail("EXPIRED", step, str(exc)) from None
         except DescriptorError as exc:
             raise _Fail("BOGUS", step, str(exc)) from None
@@ -534,15 +583,15 @@ class Resolution:
         self.versions.accept(desc.subject, desc.version, payload)
         self._note(zone.zone, "", step, f"verified (v{desc.version}, expires {desc.expires})")
         ttl = max(0, min(response.answer.ttl, desc.expires - self.now, self.limits.live_ttl))
-        fresh = self.now + ttl
+        fresh = min(self.now + ttl, zone.expires)
         resolved = Resolved(
             identifier=self.identifier,
             name=self.qname.to_text(),
             descriptor=desc,
             zone=zone.zone,
-            chain=tuple(self._chain),
+            chain=zone.chain,
             fresh_until=fresh,
-            stale_until=min(fresh + self.limits.stale_window, desc.expires),
+            stale_until=min(fresh + self.limits.stale_window, desc.expires, zone.expires),
         )
         if self.use_cache:
             self.cache.put_answer((self.key, self.qtype), _replace_from_cache(resolved), len(data))
@@ -563,73 +612,102 @@ class Resolution:
     def _run_forwarding(self) -> Generator[Action, _Reply, Resolved | Children]:
         """Every query goes to the forwarder; the chain is rebuilt from the issuer up
         (§12.7) and verified from the anchor down, so the forwarder cannot forge."""
-        forwarder = ZoneEntry(self.anchor.zone, (), (), 0)
-        response = yield from self._ask(forwarder, self.qname, self.qtype)
+        root = self._anchor_entry()
+        response = yield from self._ask(root, self.qname, self.qtype)
         if response.kind is not Kind.ANSWER or self.qtype == _PTR:
-            where = _text(response.negative_zone) if response.negative_zone else "forwarder"
-            return self._conclude(ZoneEntry(where, (), (), 0), response)
-        root = ZoneEntry(self.anchor.zone, self.anchor.keys, (), 2**63)
-        self._chain = [self.anchor.zone]
-        zone = yield from self._chain_to(root, _issuer(response, self.label))
+            return self._conclude(root, response)
+        zone = yield from self._chain_to(root, self._issuer_below(response, root))
+        yield from self._no_cut_below(zone)
         return self._conclude(zone, response)
 
-    def _chain_to(
-        self, zone: ZoneEntry, issuer: str, via: tuple[Server, ...] = ()
-    ) -> Generator[Action, _Reply, ZoneEntry]:
-        """Verify the zones from ``zone`` down to ``issuer`` (§12.6).
+    def _issuer_below(self, response: Response, zone: ZoneEntry) -> str:
+        """The descriptor's issuer, which must be at or below ``zone`` and above the name."""
+        issuer = _issuer(response, self.label)
+        name = _zone_name(issuer)
+        if not self.qname.is_subdomain(name) or not name.is_subdomain(_zone_name(zone.zone)):
+            raise _Fail(
+                "BOGUS", f"verify descriptor of {self.label}", f"issuer {issuer} is outside"
+            )
+        return issuer
+
+    def _chain_to(self, zone: ZoneEntry, target: str) -> Generator[Action, _Reply, ZoneEntry]:
+        """Verify the zones from ``zone`` down to ``target`` (§12.6).
 
         A server that holds a zone and its descendants answers from the deepest
         one without a referral, and a forwarder never refers: then the cuts are
         found by asking each zone for the delegation records of the names on the
         way down (``<name>.__deleg.<zone>``, always data of ``zone``), shallowest
-        first.
+        first. Each probe is itself resolved by referrals, so it reaches the
+        zone's servers wherever they are.
         """
-        target = dns.name.from_text(issuer)
-        if not self.qname.is_subdomain(target) or not target.is_subdomain(
-            dns.name.from_text(zone.zone)
-        ):
-            step = f"verify descriptor of {self.label}"
-            raise _Fail("BOGUS", step, f"issuer {issuer} is outside")
-        while zone.zone != issuer:
-            current = dns.name.from_text(zone.zone)
-            between = target.relativize(current).labels
+        goal = _zone_name(target)
+        if not self.qname.is_subdomain(goal) or not goal.is_subdomain(_zone_name(zone.zone)):
+            raise _Fail("BOGUS", f"verify the chain to {target}", f"{target} is outside")
+        while zone.zone != target:
+            current = _zone_name(zone.zone)
+            between = goal.relativize(current).labels
             for i in range(len(between) - 1, -1, -1):
                 candidate = dns.name.Name(between[i:]).concatenate(current)
-                found = yield from self._probe(zone, candidate, via)
+                found = yield from self._probe(zone, candidate)
                 if found is not None:
                     zone = found
                     break
             else:
-                step = f"find the zones from {zone.zone} to {issuer}"
+                step = f"find the zones from {zone.zone} to {target}"
                 raise _Fail("BOGUS", step, "no delegation record")
-            if len(self._chain) > self.limits.max_depth:
-                raise _Fail("LIMIT_EXCEEDED", f"chain to {issuer}", "too many zones")
         return zone
 
+    def _no_cut_below(self, zone: ZoneEntry) -> Generator[Action, _Reply, None]:
+        """A zone signs only names above its cuts (§2.2). With no referral to show the
+        cuts, probe the nodes between the issuer and the name: provider names,
+        the region node and the architecture node (zone apexes are never deeper)."""
+        issuer = _zone_name(zone.zone)
+        labels = self.qname.relativize(self.root).labels
+        # The architecture node is at the second '_' label from the right (spec §2.1).
+        marked = [i for i, label in enumerate(labels) if label.startswith(b"_")]
+        node = dns.name.Name(labels[marked[-2] :]).concatenate(self.root)
+        candidates = []
+        while len(node) > len(issuer):
+            candidates.append(node)
+            node = node.parent()
+        for candidate in reversed(candidates):
+            found = yield from self._probe(zone, candidate)
+            if found is not None:
+                step = f"verify descriptor of {self.label}"
+                raise _Fail("BOGUS", step, f"signed by {zone.zone} below its cut {found.zone}")
+
     def _probe(
-        self, zone: ZoneEntry, candidate: dns.name.Name, via: tuple[Server, ...]
+        self, zone: ZoneEntry, candidate: dns.name.Name
     ) -> Generator[Action, _Reply, ZoneEntry | None]:
         text = _text(candidate)
         cached = self.cache.zone(text) if self.use_cache else None
         if cached is not None and cached.expires > self.now:
-            self._chain = list(cached.chain or (*self._chain, text))
             return cached
-        parent = dns.name.from_text(zone.zone)
-        owner = delegation_owner(candidate, parent)
-        response = yield from self._ask(zone, owner, TYPE_DELEGATION, via)
+        owner = delegation_owner(candidate, _zone_name(zone.zone))
+        key = (owner.to_text().lower(), TYPE_DELEGATION)
+        negative = self.cache.negative_answer(key) if self.use_cache else None
+        if negative is not None and negative.expires > self.now:
+            return None
+        if self.forwarder is not None:
+            response = yield from self._ask(zone, owner, TYPE_DELEGATION)
+        else:
+            _, response = yield from self._descend(owner, TYPE_DELEGATION)
         if response.kind is not Kind.ANSWER or response.answer is None:
+            ttl = min(response.ttl, self.limits.max_negative_ttl)
+            if self.use_cache and ttl > 0:
+                outcome = (
+                    Outcome.NOT_FOUND
+                    if response.kind is Kind.NXDOMAIN
+                    else Outcome.NO_LIVE_ENDPOINTS
+                )
+                expires = min(zone.expires, self.now + ttl)
+                self.cache.put_negative(key, NegativeEntry(outcome, zone.zone, expires))
             return None
         step = f"delegation record of {text} at {zone.zone}"
-        if len(response.answer) != 1:
-            raise _Fail("BOGUS", f"fetch {step}", "more than one delegation record")
-        record = self._verify_delegation(response.answer[0].data, zone, text, step)
-        ttl = max(0, min(response.answer.ttl, record.expires - self.now))
-        # No servers: these were not learnt from a referral, so they start no descent.
-        self._chain.append(text)
-        entry = ZoneEntry(text, record.keys, (), self.now + ttl, tuple(self._chain))
-        if self.use_cache:
-            self.cache.put_zone(entry)
-        return entry
+        data, ttl = self._single(response, step)
+        record = self._verify_delegation(data, zone, text, step)
+        # No servers: not learnt from a referral, so this zone starts no descent.
+        return self._zone_entry(zone, record, ttl, ())
 
 
 def _said(response: Response) -> str:

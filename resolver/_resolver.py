@@ -144,6 +144,7 @@ class Resolver(_Base):
         """The children listed at ``node`` (a DNS name under the root)."""
         res = Resolution.for_children(dns.name.from_text(node), **self._options(None, False))
         self.run(res)
+        self.versions.save()
         if res.error is not None:
             raise res.error
         assert isinstance(res.result, Children)

@@ -23,7 +23,9 @@ def order_endpoints(endpoints: Sequence[Endpoint], rng: random.Random) -> list[E
     out: list[Endpoint] = []
     for _, group in groupby(sorted(endpoints, key=lambda e: e.priority), key=lambda e: e.priority):
         left = list(group)
-        # RFC 2782: weight-0 entries are placed first in the list, then picked by running sums.
+        # The descriptor's order carries no meaning: shuffle, then (RFC 2782) weight-0
+        # entries first, then pick by running sums.
+        rng.shuffle(left)
         left.sort(key=lambda e: e.weight != 0)
         while left:
             total = sum(e.weight for e in left)

@@ -2,9 +2,9 @@
 
 Each UDP query gets a socket of its own, connected to the server, so the kernel
 picks a random source port and drops datagrams from any other address; a
-datagram whose ID is not the query's is ignored and the wait goes on (it may be
-a forgery racing the real answer). TCP responses are read with the RFC 7766
-two-octet length prefix.
+datagram that is not a response to the query (other ID or question) is ignored
+and the wait goes on: it may be a forgery racing the real answer. TCP responses
+are read with the RFC 7766 two-octet length prefix.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ._anchor import Server
 
 __all__ = [
     "Unreachable",
+    "answers",
     "exchange",
     "exchange_async",
     "lookup",
@@ -29,6 +30,27 @@ _MAX: int = 65535
 
 class Unreachable(Exception):
     """The server could not be reached (ICMP unreachable, connection refused, reset)."""
+
+
+def _question_end(wire: bytes) -> int:
+    """Offset just past the first question of a message (names are uncompressed there)."""
+    at = 12
+    while at < len(wire) and wire[at]:
+        at += wire[at] + 1
+    return at + 5
+
+
+def answers(data: bytes, wire: bytes) -> bool:
+    """Whether ``data`` is a response to the query ``wire``: same ID, QR set, and the same
+    question (RFC 5452 §9.1; names compared without regard to ASCII case)."""
+    end = _question_end(wire)
+    return (
+        len(data) >= end
+        and data[:2] == wire[:2]
+        and data[2] & 0x80 != 0
+        and data[4:6] == b"\x00\x01"
+        and data[12:end].lower() == wire[12:end].lower()
+    )
 
 
 def _family(address: str) -> socket.AddressFamily:
@@ -58,7 +80,7 @@ def _udp(wire: bytes, server: Server, timeout: float) -> bytes | None:
                 return None
             sock.settimeout(left)
             data = sock.recv(_MAX)
-            if data[:2] == wire[:2]:
+            if answers(data, wire):  # anything else may be a forgery racing the answer
                 return data
 
 
@@ -106,7 +128,7 @@ async def _udp_async(wire: bytes, server: Server) -> bytes:
         await loop.sock_sendall(sock, wire)
         while True:
             data = await loop.sock_recv(sock, _MAX)
-            if data[:2] == wire[:2]:
+            if answers(data, wire):
                 return data
 
 

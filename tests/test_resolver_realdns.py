@@ -15,10 +15,9 @@ Every server here is a real process on loopback; nothing is mocked.
 - A lying forwarder: Unbound in front of a Knot that serves forged records.
   Unbound passes the lie on, and the resolver rejects it.
 
-Strict xfails pin known resolver bugs (their reasons say which): when a server
-holds the root and the platforms, referrals to providers and to a delegated
-region fail; a descriptor signed by the zone above the cut is accepted when no
-referral shows the cut. Once a bug is fixed, its xfail fails and must go.
+The shared layout (one server holding the root and the platforms) exercises
+referrals that skip zones, probes that meet referrals, and a descriptor signed
+by the zone above its cut, which must be BOGUS however the answer arrives.
 
 Knot, NSD and Unbound tests skip when the binary is missing, and fail instead
 when ``CID_REQUIRE_REAL_DNS`` is set (``dnsservers.require_binary``).
@@ -488,29 +487,9 @@ SPLITS = [
 ]
 
 
-def _shared_xfail(want: Published) -> pytest.MarkDecorator:
-    if want.zone.startswith("_cn-sh."):
-        reason = (
-            "resolver bug: _chain_to asks the root's servers for "
-            "_cn-sh.__deleg.ctyun.east.ucid.example, data of a zone they do not hold; "
-            "their referral to ctyun.east is classified as LOOP instead of followed"
-        )
-    else:
-        reason = (
-            "resolver bug: a referral to a provider comes from the platform zone the "
-            "root's server also holds, but _follow fetches the delegation record from "
-            "the root (<provider>.<platform>.__deleg.ucid.example: NXDOMAIN -> BOGUS)"
-        )
-    return pytest.mark.xfail(raises=ResolutionError, strict=True, reason=reason)
-
-
 @pytest.mark.parametrize("split", SPLITS, indirect=True)
 @pytest.mark.parametrize("want", PUBLISHED, ids=IDS)
-def test_referrals_between_servers(
-    split: Split, want: Published, request: pytest.FixtureRequest
-) -> None:
-    if split.layout is SHARED:
-        request.applymarker(_shared_xfail(want))
+def test_referrals_between_servers(split: Split, want: Published) -> None:
     r = Resolver(anchor_for(split.registry, split.port))
     found = r.resolve(want.text, trace=True)
     check(found, want, split.registry)
@@ -594,20 +573,9 @@ FORGERIES = [
 ]
 HONEST = ["h800-pool", "general"]  # untouched, in zones beside the forged records
 
-_ABOVE_THE_CUT = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "resolver bug: a descriptor for a name in a provider zone, issued and signed by "
-        "the platform above the cut, is accepted when the answer comes without a "
-        "referral (one server holding both zones, or a forwarder); through referrals "
-        "it is BOGUS (issuer outside); spec/resolution.md 2.2 and 7.7 forbid it"
-    ),
-)
-
 
 def _forgery_params() -> list[Any]:
-    marks = {"issued-above-cut": _ABOVE_THE_CUT}
-    return [pytest.param(f, id=f.kind, marks=marks.get(f.kind, ())) for f in FORGERIES]
+    return [pytest.param(f, id=f.kind) for f in FORGERIES]
 
 
 def _descriptor_owner(source: str) -> str:
