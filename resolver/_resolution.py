@@ -62,6 +62,8 @@ _PTR: Final = dns.rdatatype.PTR
 _SOA: Final = dns.rdatatype.SOA
 # When every server failed, the failure reported is the most telling one.
 _SEVERITY: Final = ("LOOP", "LAME_DELEGATION", "LIMIT_EXCEEDED", "SERVFAIL", "TIMEOUT")
+# Failures of servers (not of signed data): a cached zone's servers may be to blame.
+_SERVER_FAULTS: Final = frozenset(("LOOP", "LAME_DELEGATION", "SERVFAIL", "TIMEOUT"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,8 +356,27 @@ class Resolution:
         self, qname: dns.name.Name, qtype: int
     ) -> Generator[Action, _Reply, tuple[ZoneEntry, Response]]:
         """Follow referrals from the best known zone to the one holding ``qname``, and
-        return that zone with its (non-referral) response."""
-        zone = self._start_zone(qname)
+        return that zone with its (non-referral) response.
+
+        Servers come from unauthenticated referrals: if a descent that started from a
+        cached zone fails at the servers, that zone is forgotten and the descent
+        starts once more from the anchor (§14.2).
+        """
+        start = self._start_zone(qname)
+        try:
+            return (yield from self._descend_from(start, qname, qtype))
+        except _Fail as fail:
+            if start.zone == self.anchor.zone or fail.code not in _SERVER_FAULTS:
+                raise
+            self.cache.zones.pop(start.zone)
+            self._note(
+                start.zone, "", self._question(qname, qtype), f"{fail.code}; from the anchor"
+            )
+            return (yield from self._descend_from(self._anchor_entry(), qname, qtype))
+
+    def _descend_from(
+        self, zone: ZoneEntry, qname: dns.name.Name, qtype: int
+    ) -> Generator[Action, _Reply, tuple[ZoneEntry, Response]]:
         visited = {zone.zone}
         depth = 0
         while True:
