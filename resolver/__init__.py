@@ -1,7 +1,46 @@
-"""The verifying hierarchical resolver for UCIDs (spec/resolution.md).
+"""The verifying hierarchical resolver for UCIDs (spec/resolution.md part 2).
 
-Empty until the resolver lands (issue 5); it exists now so that the
-distribution's three import packages are fixed from the first release.
+    >>> import resolver
+    >>> r = resolver.Resolver(resolver.TrustAnchor.load("registry/anchor.json", port=5353))
+    >>> found = r.resolve("ucid:sugon.hpc/cn-tj/x86-64-v3/cpu=128;mem=512GiB;net=roce2;sriov")
+    >>> [e.host for e in found.ordered()]                                # doctest: +SKIP
+    ['tj.sugon.example']
+
+The core, :class:`Resolution`, is sans-IO: it says which query to send where and
+takes the responses; :class:`Resolver` and :class:`AsyncResolver` drive it over
+UDP and TCP. Every record is verified from the trust anchor down; failures are
+:class:`ResolutionError` with a stable :class:`Outcome`.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from ._anchor import AnchorError, TrustAnchor
+from ._cache import Cache, NegativeEntry, VersionStore, ZoneEntry
+from ._discovery import Discovery, node_may_match
+from ._outcome import Outcome, ResolutionError
+from ._resolution import Children, Limits, Lookup, Query, Resolution, Resolved, Step
+from ._resolver import AsyncResolver, Resolver
+from ._select import order_endpoints
+
+__all__ = [
+    "AnchorError",
+    "AsyncResolver",
+    "Cache",
+    "Children",
+    "Discovery",
+    "Limits",
+    "Lookup",
+    "NegativeEntry",
+    "Outcome",
+    "Query",
+    "Resolution",
+    "ResolutionError",
+    "Resolved",
+    "Resolver",
+    "Step",
+    "TrustAnchor",
+    "VersionStore",
+    "ZoneEntry",
+    "node_may_match",
+    "order_endpoints",
+]

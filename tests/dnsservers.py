@@ -538,3 +538,96 @@ class NsdServer(DnsServer):
 
     def _command(self, config: Path) -> list[str]:
         return [self._exe, "-d", "-c", str(config.resolve())]
+
+
+class UnboundServer(DnsServer):
+    """``unbound -d`` (foreground): a recursive resolver on loopback, without a validator.
+
+    ``stubs`` maps each zone Unbound may resolve to its authoritative servers,
+    as (address, port) pairs: one ``stub-zone`` each, from which Unbound
+    iterates on its own (glue carries no port, so every server of a zone below
+    must listen on port 53, or be in one of the stubs). Names outside the zones
+    would go to the Internet root, which no test asks for.
+
+    Unbound runs as the current user with no chroot, only the iterator module
+    (the zones are not DNSSEC-signed and are marked insecure), queries to
+    loopback allowed, and QNAME minimisation off (one question per query, as a
+    UCID resolver asks). It is ready when it answers each zone's SOA.
+    """
+
+    binary = "unbound"
+
+    def __init__(
+        self,
+        stubs: Mapping[str, Sequence[tuple[str, int]]],
+        address: str = "127.0.0.1",
+        port: int | None = None,
+    ) -> None:
+        if not all(stubs.values()):
+            raise ValueError("every stub zone needs at least one server")
+        # The base class keeps zone -> file; Unbound has no zone files.
+        super().__init__({zone: Path(os.devnull) for zone in stubs}, address, port)
+        self.stubs = {_abs_name(zone): tuple(servers) for zone, servers in stubs.items()}
+
+    def _configure(self, workdir: Path) -> Path:
+        lines = [
+            "server:",
+            f"    interface: {self.address}",
+            f"    port: {self.port}",
+            "    do-ip4: yes",
+            "    do-ip6: no",
+            "    num-threads: 1",
+            "    do-daemonize: no",
+            "    use-syslog: no",
+            '    logfile: ""',
+            "    verbosity: 1",
+            '    username: ""',
+            '    chroot: ""',
+            f"    directory: {_q(workdir)}",
+            f"    pidfile: {_q(workdir / 'unbound.pid')}",
+            "    access-control: 127.0.0.0/8 allow",
+            "    do-not-query-localhost: no",
+            '    module-config: "iterator"',
+            "    qname-minimisation: no",
+            *(f"    domain-insecure: {_q(zone)}" for zone in self.stubs),
+            "",
+            "remote-control:",
+            "    control-enable: no",
+            "",
+        ]
+        for zone, servers in self.stubs.items():
+            lines += ["stub-zone:", f"    name: {_q(zone)}"]
+            lines += [f"    stub-addr: {address}@{port}" for address, port in servers]
+            lines.append("")
+        config = workdir / "unbound.conf"
+        config.write_text("\n".join(lines))
+        return config
+
+    def _command(self, config: Path) -> list[str]:
+        return [self._exe, "-d", "-c", str(config.resolve())]
+
+    def _wait_ready(self) -> None:
+        # The base class waits for AA answers; a recursive answer never has AA.
+        assert self._proc is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        for zone in self.zones:
+            while not self._resolves(zone):
+                if self._proc.poll() is not None or time.monotonic() > deadline:
+                    raise ServerStartError(
+                        f"unbound on {self.address}@{self.port} did not resolve SOA {zone} "
+                        f"(exit status {self._proc.poll()})\n{self.stderr_text()}"
+                    )
+                time.sleep(0.05)
+
+    def _resolves(self, zone: str) -> bool:
+        query = dns.message.make_query(zone, dns.rdatatype.SOA)
+        try:
+            reply = dns.query.udp(query, self.address, port=self.port, timeout=0.5)
+        except (dns.exception.Timeout, OSError):
+            return False
+        return reply.rcode() == dns.rcode.NOERROR and any(
+            rrset.rdtype == dns.rdatatype.SOA for rrset in reply.answer
+        )
+
+
+__all__ += ["UnboundServer"]

@@ -1,0 +1,264 @@
+"""``cid-resolve``: resolve an identifier (or find by pattern) to verified endpoints."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn, TextIO
+
+from cid import CidError, Endpoint
+
+from ._anchor import TrustAnchor
+from ._cache import VersionStore
+from ._config import ENVIRONMENT, ConfigError, Settings, default_config_path, settings
+from ._demo import DemoHierarchy
+from ._discovery import Discovery
+from ._outcome import Outcome, ResolutionError
+from ._resolution import Limits, Resolved, identifier_or_fail
+from ._resolver import Resolver
+
+__all__ = ["main"]
+
+EXIT_USAGE = 64
+EXIT_CONFIG = 78
+
+
+def _exit_table() -> str:
+    rows = [f"  {o.exit_status:>3}  {o.code:<19} {o.meaning}" for o in Outcome]
+    rows.append(f"  {EXIT_USAGE:>3}  {'usage':<19} bad command-line arguments")
+    rows.append(f"  {EXIT_CONFIG:>3}  {'configuration':<19} unusable setting or trust anchor")
+    return "\n".join(rows)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    env = ", ".join(f"{var} ({key})" for key, var in ENVIRONMENT.items())
+    p = _Parser(
+        prog="cid-resolve",
+        description=(
+            "Resolve a UCID to live endpoints, verifying every signed record from the trust "
+            "anchor down. With no trust anchor configured, resolve against the bundled demo "
+            "hierarchy, served in-process over DNS on 127.0.0.1."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            f"Settings come from flags, then the environment ({env}, UCID_CONFIG), then the "
+            f"TOML file {default_config_path()} (same keys as the flags).\n\n"
+            f"Exit status:\n{_exit_table()}"
+        ),
+    )
+    p.add_argument("identifier", nargs="?", help="the identifier to resolve")
+    p.add_argument("--find", metavar="PATTERN", help="discover identifiers matching PATTERN")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--trace", action="store_true", help="show every query and verification")
+    p.add_argument("--anchor", metavar="FILE", help="trust anchor (anchor.json of a registry)")
+    p.add_argument(
+        "--server", dest="servers", metavar="ADDR[:PORT]", action="append",
+        help="root server address, instead of the anchor's (repeatable)",
+    )  # fmt: skip
+    p.add_argument("--port", metavar="N", help="port of every server (default 53)")
+    p.add_argument("--forward", metavar="ADDR[:PORT]", help="send queries through this resolver")
+    p.add_argument("--timeout", metavar="S", help="seconds per query (default 1)")
+    p.add_argument("--deadline", metavar="S", help="seconds per resolution (default 5)")
+    p.add_argument("--state", metavar="FILE", help="version store for rollback protection")
+    p.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    p.add_argument("--no-cache", action="store_true", help="bypass the cache")
+    p.add_argument("--max-results", type=int, default=100, help="bound for --find (100)")
+    return p
+
+
+@contextlib.contextmanager
+def _anchor(conf: Settings, err: TextIO) -> Iterator[tuple[TrustAnchor, bool]]:
+    """The configured anchor, or the demo hierarchy served for the duration."""
+    if conf.anchor is not None:
+        anchor = TrustAnchor.load(conf.anchor, port=conf.port)
+        if conf.servers:
+            anchor = anchor.with_servers(conf.servers)
+        yield anchor, False
+        return
+    with DemoHierarchy() as demo:  # the demo's trust anchor
+        print(
+            f"(no trust anchor configured: using the bundled demo hierarchy, "
+            f"served on 127.0.0.1 port {demo.port})",
+            file=err,
+        )
+        yield demo, True
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = sys.stderr
+    args = _parser().parse_args(argv)
+    if (args.identifier is None) == (args.find is None):
+        _parser().error("give an IDENTIFIER or --find PATTERN (one of them)")
+    try:
+        if args.identifier is not None:
+            identifier_or_fail(args.identifier)  # before any server starts
+        conf = settings(args)
+        with _anchor(conf, err) as (anchor, demo):
+            resolver = Resolver(
+                anchor,
+                forwarder=conf.forward,
+                limits=Limits(query_timeout=conf.timeout, deadline=conf.deadline),
+                # The demo is re-signed on each run: its versions are not worth keeping.
+                versions=VersionStore(None if demo else conf.state),
+                use_cache=not args.no_cache,
+            )
+            if args.find is not None:
+                return _find(resolver, args, out)
+            return _resolve(resolver, args, out)
+    except ResolutionError as exc:  # a bad identifier or pattern
+        return _failed(exc, args, out, err)
+    except ConfigError as exc:
+        print(f"cid-resolve: configuration: {exc}", file=err)
+        return EXIT_CONFIG
+    except CidError as exc:  # the anchor, the version store
+        print(f"cid-resolve: {exc}", file=err)
+        return EXIT_CONFIG
+
+
+def _resolve(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        found = resolver.resolve(args.identifier, trace=args.trace)
+    except ResolutionError as exc:
+        if args.trace and not args.json:
+            print("\n".join(resolver.last_trace), file=out)
+        return _failed(exc, args, out, sys.stderr)
+    if args.json:
+        body = _result_json(found)
+        if args.trace:
+            body["trace"] = resolver.last_trace
+        json.dump(body, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    if args.trace:
+        print("\n".join(resolver.last_trace) + "\n", file=out)
+    _table(found, out)
+    return 0
+
+
+def _find(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
+    found = resolver.find(args.find, max_results=args.max_results)
+    if args.json:
+        json.dump(_discovery_json(found), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        for result in found.results:
+            first = result.ordered()[0]
+            print(f"{result.identifier}  ->  {_where(first)}", file=out)
+        print(
+            f"{len(found.results)} found, {found.nodes} nodes visited"
+            + ("" if found.complete else " (stopped at a bound)")
+            + (f", {len(found.failures)} failed" if found.failures else ""),
+            file=out,
+        )
+        for failure in found.failures:
+            print(f"  {failure}", file=out)
+    if found.results:
+        return 0
+    if found.failures:
+        return found.failures[0].outcome.exit_status
+    return Outcome.NOT_FOUND.exit_status
+
+
+def _failed(exc: ResolutionError, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.json:
+        body = {
+            "outcome": exc.outcome.code,
+            "meaning": exc.outcome.meaning,
+            "name": exc.name,
+            "step": exc.step,
+            "detail": exc.detail,
+        }
+        json.dump(body, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        print(f"cid-resolve: {exc}", file=err)
+    return exc.outcome.exit_status
+
+
+def _where(ep: Endpoint) -> str:
+    host = f"[{ep.host}]" if ":" in ep.host else ep.host
+    return f"{ep.protocol}://{host}:{ep.port} ({ep.transport})"
+
+
+def _endpoint_json(ep: Endpoint) -> dict[str, Any]:
+    return {
+        "priority": ep.priority,
+        "weight": ep.weight,
+        "transport": ep.transport,
+        "protocol": ep.protocol,
+        "host": ep.host,
+        "port": ep.port,
+        "alpn": list(ep.alpn),
+        "region": ep.region,
+    }
+
+
+def _result_json(found: Resolved) -> dict[str, Any]:
+    desc = found.descriptor
+    return {
+        "outcome": "OK",
+        "identifier": str(found.identifier),
+        "name": found.name,
+        "zone": found.zone,
+        "chain": list(found.chain),
+        "version": desc.version,
+        "expires": desc.expires,
+        "stale": found.stale,
+        "capabilities": list(desc.capabilities),
+        "endpoints": [_endpoint_json(ep) for ep in found.endpoints],
+    }
+
+
+def _discovery_json(found: Discovery) -> dict[str, Any]:
+    return {
+        "pattern": str(found.pattern),
+        "complete": found.complete,
+        "nodes": found.nodes,
+        "results": [_result_json(r) for r in found.results],
+        "failures": [
+            {"outcome": f.outcome.code, "name": f.name, "step": f.step, "detail": f.detail}
+            for f in found.failures
+        ],
+    }
+
+
+def _table(found: Resolved, out: TextIO) -> None:
+    desc = found.descriptor
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(desc.expires))
+    print(str(found.identifier), file=out)
+    if found.identifier.provider_unicode != found.identifier.provider:
+        print(f"  provider   {found.identifier.provider_unicode}", file=out)
+    print(f"  signed by  {found.zone} (version {desc.version}, valid until {until})", file=out)
+    print(f"  chain      {' > '.join(found.chain)}", file=out)
+    if found.stale:
+        print("  STALE      the servers failed; this is the cached answer", file=out)
+    head = ("PRIO", "WEIGHT", "TRANSPORT", "PROTOCOL", "HOST", "PORT", "ALPN", "REGION")
+    rows = [head] + [
+        (
+            str(ep.priority),
+            str(ep.weight),
+            ep.transport,
+            ep.protocol,
+            ep.host,
+            str(ep.port),
+            ",".join(ep.alpn) or "-",
+            ep.region or "-",
+        )
+        for ep in found.endpoints
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    print(file=out)
+    for row in rows:
+        cells = (c.ljust(w) for c, w in zip(row, widths, strict=True))
+        print("  " + "  ".join(cells).rstrip(), file=out)

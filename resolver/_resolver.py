@@ -1,0 +1,229 @@
+"""The drivers: :class:`Resolver` (blocking) and :class:`AsyncResolver` (asyncio).
+
+They hold the configuration, the cache and the version store, build a
+:class:`Resolution` per question, perform the queries it asks for, and save the
+version store when it changed. A warm answer is served straight from the cache
+without building a resolution.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+import dns.name
+
+from cid import CidError, Identifier, Pattern, parse_pattern
+
+from ._anchor import Server, TrustAnchor
+from ._cache import Cache, VersionStore
+from ._discovery import Discovery, Walk
+from ._outcome import Outcome, ResolutionError
+from ._resolution import Children, Limits, Lookup, Resolution, Resolved
+from ._transport import Unreachable, exchange, exchange_async, lookup, lookup_async
+
+__all__ = ["AsyncResolver", "Resolver"]
+
+_NAME_MEMO: Final = 65536
+
+
+class _Base:
+    def __init__(
+        self,
+        anchor: TrustAnchor,
+        *,
+        forwarder: Server | None = None,
+        limits: Limits | None = None,
+        cache: Cache | None = None,
+        versions: VersionStore | str | Path | None = None,
+        use_cache: bool = True,
+        rng: random.Random | None = None,
+        wallclock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.anchor = anchor
+        self.forwarder = forwarder
+        self.limits = limits or Limits()
+        self.cache = cache if cache is not None else Cache()
+        if not isinstance(versions, VersionStore):
+            versions = VersionStore(versions)
+        self.versions = versions
+        self.use_cache = use_cache
+        self.rng = rng or random.SystemRandom()
+        self.wallclock = wallclock
+        self.clock = clock
+        self._keys: dict[str, tuple[str, int]] = {}  # identifier text -> cache key, for warm hits
+        self.last_trace: list[str] = []
+
+    def _warm(self, identifier: object) -> Resolved | None:
+        if type(identifier) is str:
+            key = self._keys.get(identifier)
+            if key is not None:
+                found = self.cache.answers.get(key)
+                if type(found) is Resolved and found.fresh_until > self.wallclock():
+                    return found
+        return None
+
+    def _identifier_resolution(
+        self, identifier: Identifier | str, use_cache: bool | None, trace: bool
+    ) -> Resolution:
+        res = Resolution.for_identifier(identifier, **self._options(use_cache, trace))
+        if type(identifier) is str:
+            if len(self._keys) >= _NAME_MEMO:
+                self._keys.clear()
+            self._keys[identifier] = (res.key, res.qtype)
+        return res
+
+    def _options(self, use_cache: bool | None, trace: bool) -> dict[str, Any]:
+        return {
+            "anchor": self.anchor,
+            "cache": self.cache,
+            "versions": self.versions,
+            "now": int(self.wallclock()),
+            "clock": self.clock(),
+            "limits": self.limits,
+            "forwarder": self.forwarder,
+            "rng": self.rng,
+            "use_cache": self.use_cache if use_cache is None else use_cache,
+            "trace": trace,
+        }
+
+    def _walk(self, pattern: Pattern | str, max_nodes: int, max_results: int) -> Walk:
+        if isinstance(pattern, str):
+            try:
+                pattern = parse_pattern(pattern)
+            except CidError as exc:
+                raise ResolutionError(
+                    Outcome.INVALID_IDENTIFIER, str(pattern), "parse the pattern", str(exc)
+                ) from None
+        return Walk(
+            pattern,
+            self.anchor.origin,
+            lambda node: Resolution.for_children(node, **self._options(None, False)),
+            lambda ident: Resolution.for_identifier(ident, **self._options(None, False)),
+            max_nodes=max_nodes,
+            max_results=max_results,
+        )
+
+    def _finish(self, res: Resolution) -> Resolved:
+        self.last_trace = [str(step) for step in res.trace or ()]
+        self.versions.save()
+        if res.error is not None:
+            raise res.error
+        assert isinstance(res.result, Resolved)
+        return res.result
+
+
+class Resolver(_Base):
+    """A verifying resolver (blocking). See :class:`AsyncResolver` for asyncio.
+
+    ``anchor`` is where resolution starts; ``forwarder`` (address, port) sends
+    every query through a recursive resolver instead of iterating, still
+    verifying every record from the anchor down. ``versions`` is a
+    :class:`VersionStore` or the path of its file (rollback protection across
+    runs); None keeps it in memory.
+    """
+
+    def resolve(
+        self, identifier: Identifier | str, *, use_cache: bool | None = None, trace: bool = False
+    ) -> Resolved:
+        """The verified descriptor of ``identifier`` with its endpoints, or
+        :class:`ResolutionError` with the outcome."""
+        if not trace and use_cache is not False and self.use_cache:
+            warm = self._warm(identifier)
+            if warm is not None:
+                return warm
+        res = self._identifier_resolution(identifier, use_cache, trace)
+        self.run(res)
+        return self._finish(res)
+
+    def children(self, node: str) -> tuple[dns.name.Name, ...]:
+        """The children listed at ``node`` (a DNS name under the root)."""
+        res = Resolution.for_children(dns.name.from_text(node), **self._options(None, False))
+        self.run(res)
+        self.versions.save()
+        if res.error is not None:
+            raise res.error
+        assert isinstance(res.result, Children)
+        return res.result.names
+
+    def find(
+        self, pattern: Pattern | str, *, max_nodes: int = 1000, max_results: int = 1000
+    ) -> Discovery:
+        """Every identifier matching ``pattern`` that the enumeration records lead to,
+        resolved and verified; the walk is pruned by the pattern (spec §17)."""
+        walk = self._walk(pattern, max_nodes, max_results)
+        while (res := walk.next()) is not None:
+            self.run(res)
+            walk.done(res)
+        self.versions.save()
+        return walk.discovery()
+
+    def run(self, res: Resolution) -> None:
+        """Perform the queries ``res`` asks for until it ends."""
+        while (action := res.action()) is not None:
+            if isinstance(action, Lookup):
+                res.looked_up(lookup(action.host), clock=self.clock())
+                continue
+            try:
+                wire = exchange(
+                    action.wire,
+                    action.server,
+                    tcp=action.tcp,
+                    timeout=res.timeout_for(self.clock()),
+                )
+            except Unreachable as exc:
+                res.unreachable(str(exc), clock=self.clock())
+                continue
+            if wire is None:
+                res.timed_out(clock=self.clock())
+            else:
+                res.receive(wire, clock=self.clock())
+
+
+class AsyncResolver(_Base):
+    """As :class:`Resolver`, for asyncio: the same core, queries awaited."""
+
+    async def resolve(
+        self, identifier: Identifier | str, *, use_cache: bool | None = None, trace: bool = False
+    ) -> Resolved:
+        if not trace and use_cache is not False and self.use_cache:
+            warm = self._warm(identifier)
+            if warm is not None:
+                return warm
+        res = self._identifier_resolution(identifier, use_cache, trace)
+        await self.run(res)
+        return self._finish(res)
+
+    async def find(
+        self, pattern: Pattern | str, *, max_nodes: int = 1000, max_results: int = 1000
+    ) -> Discovery:
+        walk = self._walk(pattern, max_nodes, max_results)
+        while (res := walk.next()) is not None:
+            await self.run(res)
+            walk.done(res)
+        self.versions.save()
+        return walk.discovery()
+
+    async def run(self, res: Resolution) -> None:
+        while (action := res.action()) is not None:
+            if isinstance(action, Lookup):
+                res.looked_up(await lookup_async(action.host), clock=self.clock())
+                continue
+            try:
+                wire = await exchange_async(
+                    action.wire,
+                    action.server,
+                    tcp=action.tcp,
+                    timeout=res.timeout_for(self.clock()),
+                )
+            except Unreachable as exc:
+                res.unreachable(str(exc), clock=self.clock())
+                continue
+            if wire is None:
+                res.timed_out(clock=self.clock())
+            else:
+                res.receive(wire, clock=self.clock())

@@ -1,0 +1,879 @@
+"""The sans-IO resolution core (``resolver.Resolution``), with no network at all.
+
+Responses come from real :class:`cid._authority.Authority` objects over the
+hierarchy of ``hostile.py`` (``hostile.drive`` hands each query to the
+authority of the address it is sent to); the tables change one server's
+responses with dnspython and map each change to its outcome. Clocks are
+numbers the test passes, so deadlines are exact.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import pytest
+from hostile import (
+    ACME,
+    ACME_ADDR,
+    ATTACKER,
+    CTYUN,
+    DELEGATION,
+    DESCRIPTOR,
+    EAST,
+    EAST_ADDR,
+    FORWARDER_ADDR,
+    GH,
+    HPC,
+    HPC_ADDR,
+    JS,
+    MI,
+    ROOT,
+    ROOT_ADDR,
+    Behaviour,
+    Change,
+    Hierarchy,
+    Make,
+    Network,
+    answer_with,
+    build_hierarchy,
+    drive,
+    flip_signature,
+    malformed,
+    mutate_record,
+    not_authoritative,
+    nxdomain,
+    only,
+    padded,
+    redirect_glue,
+    refer_to,
+    refused,
+    replace_record,
+    rewrite,
+    serve_delegation,
+    serve_descriptor,
+    servfail,
+    silent,
+    swap_kid,
+    truncated,
+    unasked_answer,
+    validity,
+    wrong_id,
+    zone_key,
+)
+
+import cid
+from resolver import (
+    Cache,
+    Limits,
+    Outcome,
+    Query,
+    Resolution,
+    ResolutionError,
+    Resolved,
+    VersionStore,
+    order_endpoints,
+)
+
+NOW = 1_767_830_000  # when the hierarchy is signed; resolutions run 10 s later
+MISSING = str(cid.parse("ucid:acme.hpc/de-by/neoverse-v2+sm90/acc=8"))  # NXDOMAIN
+BARE = str(cid.parse("ucid:acme.hpc/de-by/neoverse-v2+sm90"))  # an empty non-terminal
+CHAIN = {GH: (ROOT, HPC, ACME), MI: (ROOT, HPC, ACME), JS: (ROOT, EAST, CTYUN)}
+
+
+@pytest.fixture(scope="module")
+def hierarchy(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
+    return build_hierarchy(tmp_path_factory.mktemp("core") / "registry", NOW)
+
+
+def start(
+    h: Hierarchy,
+    identifier: str,
+    *,
+    cache: Cache | None = None,
+    versions: VersionStore | None = None,
+    limits: Limits | None = None,
+    now: int = NOW + 10,
+    clock: float = 0.0,
+    **options: object,
+) -> Resolution:
+    return Resolution.for_identifier(
+        identifier,
+        anchor=h.anchor(),
+        cache=Cache() if cache is None else cache,
+        versions=VersionStore() if versions is None else versions,
+        now=now,
+        clock=clock,
+        limits=limits,
+        rng=random.Random(7),
+        **options,
+    )
+
+
+def run(
+    h: Hierarchy, identifier: str, behaviours: dict[str, Behaviour] | None = None, **options: object
+) -> tuple[Resolution, Network]:
+    network = Network(h, dict(behaviours or {}))
+    return drive(start(h, identifier, **options), network), network  # type: ignore[arg-type]
+
+
+def error_of(res: Resolution) -> ResolutionError:
+    assert res.action() is None
+    assert res.result is None, "a result and an error"
+    assert res.error is not None
+    return res.error
+
+
+def resolved(res: Resolution) -> Resolved:
+    assert res.action() is None
+    assert res.error is None, str(res.error)
+    assert isinstance(res.result, Resolved)
+    return res.result
+
+
+# ------------------------------------------------------------------ honest resolutions
+
+
+@pytest.mark.parametrize(
+    ("identifier", "queries"),
+    [
+        (GH, [ROOT_ADDR, HPC_ADDR, ACME_ADDR]),
+        (MI, [ROOT_ADDR, HPC_ADDR, ACME_ADDR]),
+        # east's server holds ctyun too: ctyun's delegation record is fetched, and the
+        # region and architecture nodes are probed for cuts below it (§2.2).
+        (JS, [ROOT_ADDR, EAST_ADDR, EAST_ADDR, EAST_ADDR, EAST_ADDR]),
+    ],
+    ids=["gh", "mi", "js-through-deleg"],
+)
+def test_honest(hierarchy: Hierarchy, identifier: str, queries: list[str]) -> None:
+    res, network = run(hierarchy, identifier, trace=True)
+    found = resolved(res)
+    assert found.descriptor == hierarchy.descriptor(identifier)
+    assert found.chain == CHAIN[identifier]
+    assert found.zone == CHAIN[identifier][-1]
+    assert found.fresh_until == NOW + 10 + Limits().live_ttl
+    assert [q.server[0] for q in network.sent] == queries
+    assert res.queries == len(queries)
+    assert res.trace and str(res.trace[-1]).startswith(f"[{found.zone}]")
+
+
+# ------------------------------------------------------------------ one server lies
+
+
+def _change(change: Callable[[dns.message.Message], object]) -> Make:
+    def apply(msg: dns.message.Message, tcp: bool) -> None:
+        change(msg)
+
+    return lambda h: rewrite(apply)
+
+
+def _over_tcp(lie: Behaviour) -> Behaviour:
+    """TC over UDP, so that the question is asked again over TCP; there, ``lie``. (Over
+    UDP the transport drops what does not answer the query: a forgery racing it.)"""
+    udp = rewrite(truncated(over_tcp=False))
+    return lambda wire, tcp, authority: (lie if tcp else udp)(wire, tcp, authority)
+
+
+def _tcp_change(change: Callable[[dns.message.Message], object]) -> Make:
+    return lambda h: _over_tcp(_change(change)(h))
+
+
+def _clear_qr(msg: dns.message.Message) -> None:
+    msg.flags &= ~dns.flags.QR
+
+
+def _other_question(msg: dns.message.Message) -> None:
+    name = dns.name.from_text(f"other.{ACME}.")
+    msg.question[0] = dns.rrset.RRset(name, dns.rdataclass.IN, msg.question[0].rdtype)
+
+
+def _no_soa(msg: dns.message.Message) -> None:
+    msg.answer.clear()
+    msg.authority.clear()
+
+
+def _no_ns(msg: dns.message.Message) -> None:
+    msg.authority.clear()
+
+
+def _two_descriptors(h: Hierarchy) -> Behaviour:
+    def both(msg: dns.message.Message, tcp: bool) -> None:
+        rrset = msg.answer[0]
+        mi = h.signed(MI)
+        rrset.add(dns.rdata.from_wire(dns.rdataclass.IN, DESCRIPTOR, mi, 0, len(mi)))
+
+    return rewrite(both)
+
+
+FAULTS: dict[str, tuple[str, Make, str, Outcome, str]] = {
+    # id: (server, lie, identifier, outcome, words of the error)
+    "silent": (ACME_ADDR, lambda h: silent, GH, Outcome.TIMEOUT, "no response"),
+    "wrong-id": (ACME_ADDR, lambda h: wrong_id, GH, Outcome.TIMEOUT, "no response"),
+    "refused": (ACME_ADDR, lambda h: rewrite(refused), GH, Outcome.LAME_DELEGATION, "REFUSED"),
+    "servfail": (ACME_ADDR, lambda h: rewrite(servfail), GH, Outcome.SERVFAIL, "SERVFAIL"),
+    "qr-clear-udp": (ACME_ADDR, _change(_clear_qr), GH, Outcome.TIMEOUT, "no response"),
+    "qr-clear-tcp": (ACME_ADDR, _tcp_change(_clear_qr), GH, Outcome.SERVFAIL, "not a response"),
+    "wrong-id-tcp": (
+        ACME_ADDR,
+        lambda h: _over_tcp(wrong_id),
+        GH,
+        Outcome.SERVFAIL,
+        "not a response",
+    ),
+    "malformed": (ACME_ADDR, lambda h: malformed, GH, Outcome.SERVFAIL, "malformed"),
+    "no-question-udp": (
+        ACME_ADDR,
+        _change(lambda m: m.question.clear()),
+        GH,
+        Outcome.TIMEOUT,
+        "no response",
+    ),
+    "no-question-tcp": (
+        ACME_ADDR,
+        _tcp_change(lambda m: m.question.clear()),
+        GH,
+        Outcome.LAME_DELEGATION,
+        "without the question",
+    ),
+    "other-question-udp": (
+        ACME_ADDR,
+        _change(_other_question),
+        GH,
+        Outcome.TIMEOUT,
+        "no response",
+    ),
+    "other-question-tcp": (
+        ACME_ADDR,
+        _tcp_change(_other_question),
+        GH,
+        Outcome.LAME_DELEGATION,
+        "another question",
+    ),
+    "answer-no-aa": (
+        ACME_ADDR,
+        lambda h: rewrite(not_authoritative),
+        GH,
+        Outcome.LAME_DELEGATION,
+        "answer without AA",
+    ),
+    "unasked-answer": (
+        ACME_ADDR,
+        lambda h: rewrite(unasked_answer),
+        GH,
+        Outcome.LAME_DELEGATION,
+        "unasked data",
+    ),
+    "nxdomain-no-aa": (
+        ACME_ADDR,
+        lambda h: rewrite(nxdomain(ACME), not_authoritative),
+        GH,
+        Outcome.LAME_DELEGATION,
+        "NXDOMAIN without AA",
+    ),
+    "nxdomain-foreign-soa": (
+        ACME_ADDR,
+        lambda h: rewrite(nxdomain("evil.example")),
+        GH,
+        Outcome.LAME_DELEGATION,
+        "zone's SOA",
+    ),
+    "nxdomain-soa-beside-the-name": (
+        ACME_ADDR,
+        lambda h: rewrite(nxdomain(f"_us-ca.{ACME}")),
+        GH,
+        Outcome.LAME_DELEGATION,
+        "negative answer from",
+    ),
+    "nodata-no-soa": (ACME_ADDR, _change(_no_soa), GH, Outcome.LAME_DELEGATION, "NODATA without"),
+    "referral-without-ns": (
+        HPC_ADDR,
+        _change(_no_ns),
+        GH,
+        Outcome.LAME_DELEGATION,
+        "neither an answer nor a referral",
+    ),
+    "refer-to-parent": (
+        HPC_ADDR,
+        lambda h: rewrite(refer_to(ROOT, f"ns1.{ROOT}", ROOT_ADDR)),
+        GH,
+        Outcome.LOOP,
+        "back up",
+    ),
+    "refer-to-itself": (
+        HPC_ADDR,
+        lambda h: rewrite(refer_to(HPC, f"ns1.{HPC}", HPC_ADDR)),
+        GH,
+        Outcome.LOOP,
+        "back up",
+    ),
+    "glue-to-root": (
+        HPC_ADDR,
+        lambda h: rewrite(redirect_glue(ROOT_ADDR)),
+        GH,
+        Outcome.LOOP,
+        "back up",
+    ),
+    "refer-sideways": (
+        ROOT_ADDR,
+        lambda h: rewrite(refer_to(EAST, f"ns1.{EAST}", EAST_ADDR)),
+        GH,
+        Outcome.LAME_DELEGATION,
+        "out of bailiwick",
+    ),
+    "tc-over-tcp": (
+        ACME_ADDR,
+        lambda h: rewrite(truncated(over_tcp=True)),
+        GH,
+        Outcome.SERVFAIL,
+        "truncated response over TCP",
+    ),
+    "udp-oversized": (
+        ACME_ADDR,
+        lambda h: rewrite(padded(1300, over_tcp=False)),
+        GH,
+        Outcome.LIMIT_EXCEEDED,
+        "exceeds 1232",
+    ),
+    "descriptor-flipped": (
+        ACME_ADDR,
+        lambda h: rewrite(mutate_record(DESCRIPTOR, flip_signature)),
+        GH,
+        Outcome.BOGUS,
+        "signature",
+    ),
+    "descriptor-unknown-key": (
+        ACME_ADDR,
+        serve_descriptor(lambda h: h.forge(GH, ATTACKER)),
+        GH,
+        Outcome.BOGUS,
+        "no trusted key",
+    ),
+    "descriptor-key-not-kid": (
+        ACME_ADDR,
+        serve_descriptor(lambda h: swap_kid(h.forge(GH, ATTACKER), zone_key(ACME).kid)),
+        GH,
+        Outcome.BOGUS,
+        "signature",
+    ),
+    "descriptor-garbage": (
+        ACME_ADDR,
+        serve_descriptor(lambda h: b"\xd2\x84garbage"),
+        GH,
+        Outcome.BOGUS,
+        "",
+    ),
+    "descriptor-of-other-identifier": (
+        ACME_ADDR,
+        serve_descriptor(lambda h: h.signed(MI)),
+        GH,
+        Outcome.BOGUS,
+        "it describes",
+    ),
+    "two-descriptors": (ACME_ADDR, _two_descriptors, GH, Outcome.BOGUS, "more than one"),
+    "descriptor-expired": (
+        ACME_ADDR,
+        serve_descriptor(lambda h: h.forge(GH, **validity(NOW - 9000, NOW - 1000))),
+        GH,
+        Outcome.EXPIRED,
+        "expired",
+    ),
+    "descriptor-not-yet-valid": (
+        ACME_ADDR,
+        serve_descriptor(lambda h: h.forge(GH, **validity(NOW + 3600, NOW + 7200))),
+        GH,
+        Outcome.EXPIRED,
+        "valid from",
+    ),
+    "descriptor-critical-extension": (
+        ACME_ADDR,
+        serve_descriptor(lambda h: h.forge(GH, ext={"x": 1}, crit=("x",))),
+        GH,
+        Outcome.BOGUS,
+        "critical",
+    ),
+    "descriptor-issuer-above": (
+        ACME_ADDR,
+        serve_descriptor(lambda h: h.forge(GH, zone_key(HPC), issuer=HPC)),
+        GH,
+        Outcome.BOGUS,
+        "outside",
+    ),
+    "delegation-unknown-key": (
+        ROOT_ADDR,
+        serve_delegation(lambda h: h.forge_delegation(HPC, ATTACKER)),
+        GH,
+        Outcome.BOGUS,
+        "no trusted key",
+    ),
+    "delegation-signed-by-child": (
+        ROOT_ADDR,
+        serve_delegation(lambda h: h.forge_delegation(HPC, zone_key(HPC))),
+        GH,
+        Outcome.BOGUS,
+        "no trusted key",
+    ),
+    "delegation-of-other-child": (
+        ROOT_ADDR,
+        serve_delegation(lambda h: h.delegation_signed(EAST)),
+        GH,
+        Outcome.BOGUS,
+        "it delegates",
+    ),
+    "delegation-expired": (
+        ROOT_ADDR,
+        serve_delegation(lambda h: h.forge_delegation(HPC, **validity(NOW - 9000, NOW - 1000))),
+        GH,
+        Outcome.EXPIRED,
+        "expired",
+    ),
+    "delegation-flipped": (
+        ROOT_ADDR,
+        lambda h: rewrite(mutate_record(DELEGATION, flip_signature)),
+        GH,
+        Outcome.BOGUS,
+        "signature",
+    ),
+    "deleg-fetched-unknown-key": (
+        EAST_ADDR,
+        serve_delegation(lambda h: h.forge_delegation(CTYUN, ATTACKER)),
+        JS,
+        Outcome.BOGUS,
+        "no trusted key",
+    ),
+    "deleg-fetched-empty": (
+        EAST_ADDR,
+        _change(lambda m: m.answer.clear() if m.question[0].rdtype == DELEGATION else None),
+        JS,
+        Outcome.LAME_DELEGATION,
+        "NODATA without",
+    ),
+    "descriptor-signed-above-cut": (
+        ROOT_ADDR,  # answering as if it held east: the cut to ctyun is found by probing
+        lambda h: only(
+            DESCRIPTOR, rewrite(answer_with(DESCRIPTOR, h.forge(JS, zone_key(EAST), issuer=EAST)))
+        ),
+        JS,
+        Outcome.BOGUS,
+        "below its cut ctyun.east.ucid.example",
+    ),
+    "descriptor-issuer-elsewhere": (
+        EAST_ADDR,
+        serve_descriptor(lambda h: h.forge(JS, zone_key(ACME), issuer=ACME)),
+        JS,
+        Outcome.BOGUS,
+        "outside",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("server", "make", "identifier", "outcome", "detail"), list(FAULTS.values()), ids=list(FAULTS)
+)
+def test_lie(
+    hierarchy: Hierarchy, server: str, make: Make, identifier: str, outcome: Outcome, detail: str
+) -> None:
+    cache, versions = Cache(), VersionStore()
+    res, network = run(
+        hierarchy, identifier, {server: make(hierarchy)}, cache=cache, versions=versions
+    )
+    error = error_of(res)
+    assert error.outcome is outcome, str(error)
+    assert detail in str(error)
+    assert error.name == identifier
+    assert any(q.server[0] == server for q in network.sent)
+    key = (res.key, res.qtype)
+    assert cache.answer(key) is None
+    assert cache.negative_answer(key) is None
+    assert versions.version(identifier) is None
+
+
+@pytest.mark.parametrize(
+    ("identifier", "outcome"),
+    [(MISSING, Outcome.NOT_FOUND), (BARE, Outcome.NO_LIVE_ENDPOINTS)],
+    ids=["nxdomain", "nodata"],
+)
+def test_negative_answers_are_cached(
+    hierarchy: Hierarchy, identifier: str, outcome: Outcome
+) -> None:
+    cache = Cache()
+    first, _ = run(hierarchy, identifier, cache=cache)
+    assert error_of(first).outcome is outcome
+    entry = cache.negative_answer((first.key, first.qtype))
+    assert entry is not None
+    assert (entry.outcome, entry.zone, entry.expires) == (outcome, ACME, NOW + 10 + 300)
+
+    again, network = run(hierarchy, identifier, cache=cache)
+    assert error_of(again).outcome is outcome
+    assert network.sent == []
+    later, network = run(hierarchy, identifier, cache=cache, now=NOW + 10 + 300)
+    assert error_of(later).outcome is outcome
+    assert [q.server[0] for q in network.sent] == [ACME_ADDR]  # the zone is still cached
+
+
+# ------------------------------------------------------------------ transport-level rules
+
+
+def test_truncated_answer_is_asked_again_over_tcp(hierarchy: Hierarchy) -> None:
+    res, network = run(hierarchy, GH, {ACME_ADDR: rewrite(truncated(over_tcp=False))})
+    assert resolved(res).descriptor == hierarchy.descriptor(GH)
+    to_acme = [q for q in network.sent if q.server[0] == ACME_ADDR]
+    assert [q.tcp for q in to_acme] == [False, True]
+    assert to_acme[0].qname == to_acme[1].qname
+    assert to_acme[0].id != to_acme[1].id or to_acme[0].wire == to_acme[1].wire
+
+
+def test_first_query_is_udp_with_edns_and_no_rd(hierarchy: Hierarchy) -> None:
+    res = start(hierarchy, GH)
+    query = res.action()
+    assert isinstance(query, Query)
+    assert (query.server, query.tcp, query.qtype) == ((ROOT_ADDR, 53), False, DESCRIPTOR)
+    msg = dns.message.from_wire(query.wire)
+    assert msg.id == query.id
+    assert not msg.flags & dns.flags.RD
+    assert (msg.edns, msg.payload) == (0, 1232)
+    assert msg.question[0].name == dns.name.from_text(cid.parse(GH).to_dns_name(ROOT))
+
+
+@pytest.mark.parametrize(
+    ("hosts", "outcome"),
+    [({f"ns1.{ACME}": (ACME_ADDR,)}, Outcome.OK), ({}, Outcome.LAME_DELEGATION)],
+    ids=["found", "not-found"],
+)
+def test_referral_without_glue_looks_the_server_up(
+    hierarchy: Hierarchy, hosts: dict[str, tuple[str, ...]], outcome: Outcome
+) -> None:
+    def no_glue(msg: dns.message.Message, tcp: bool) -> None:
+        msg.additional = [r for r in msg.additional if r.rdtype != dns.rdatatype.A]
+
+    network = Network(hierarchy, {HPC_ADDR: rewrite(no_glue)}, hosts)
+    res = drive(start(hierarchy, GH), network)
+    assert network.looked_up == [f"ns1.{ACME}"]
+    if outcome is Outcome.OK:
+        assert resolved(res).descriptor == hierarchy.descriptor(GH)
+    else:
+        assert error_of(res).outcome is outcome
+
+
+@pytest.mark.parametrize(
+    ("hosts", "outcome"),
+    [({"ns.evil.example": (HPC_ADDR,)}, Outcome.OK), ({}, Outcome.LAME_DELEGATION)],
+    ids=["looked-up", "not-found"],
+)
+def test_glue_out_of_bailiwick_is_not_used(
+    hierarchy: Hierarchy, hosts: dict[str, tuple[str, ...]], outcome: Outcome
+) -> None:
+    # The root refers to a server named outside its zone, "with its address": the
+    # address is not the root's to give, so the name is looked up instead.
+    evil = rewrite(refer_to(HPC, "ns.evil.example", HPC_ADDR))
+    network = Network(hierarchy, {ROOT_ADDR: only(DESCRIPTOR, evil)}, hosts)
+    res = drive(start(hierarchy, GH), network)
+    assert network.looked_up == ["ns.evil.example"]
+    if outcome is Outcome.OK:
+        assert resolved(res).descriptor == hierarchy.descriptor(GH)
+    else:
+        assert error_of(res).outcome is outcome
+
+
+def test_referral_without_delegation_record_fetches_it(hierarchy: Hierarchy) -> None:
+    def no_record(msg: dns.message.Message, tcp: bool) -> None:
+        msg.additional = [r for r in msg.additional if r.rdtype != DELEGATION]
+
+    res, network = run(hierarchy, GH, {ROOT_ADDR: rewrite(no_record)})
+    assert resolved(res).descriptor == hierarchy.descriptor(GH)
+    asked = [(q.server[0], q.qname.to_text(), q.qtype) for q in network.sent]
+    assert (ROOT_ADDR, f"hpc.__deleg.{ROOT}.", DELEGATION) in asked
+
+
+def test_referral_skipping_a_zone_is_followed(hierarchy: Hierarchy) -> None:
+    # The root's server refers straight to acme (as if it also held hpc): the root has
+    # no delegation record for acme, so the zones between are found by probing.
+    skip = rewrite(refer_to(ACME, f"ns1.{ACME}", ACME_ADDR))
+    res, network = run(hierarchy, GH, {ROOT_ADDR: only(DESCRIPTOR, skip)})
+    found = resolved(res)
+    assert found.descriptor == hierarchy.descriptor(GH)
+    assert found.chain == CHAIN[GH]
+    asked = [(q.qname.to_text(), q.qtype) for q in network.sent]
+    assert (f"acme.hpc.__deleg.{ROOT}.", DELEGATION) in asked
+    assert (f"acme.__deleg.{HPC}.", DELEGATION) in asked
+
+
+def _all_ttls(ttl: int) -> Change:
+    def change(msg: dns.message.Message, tcp: bool) -> None:
+        for section in (msg.answer, msg.authority, msg.additional):
+            for rrset in section:
+                rrset.ttl = ttl
+
+    return change
+
+
+def test_ttls_are_capped(hierarchy: Hierarchy) -> None:
+    cache = Cache()
+    limits = Limits()
+    huge = rewrite(_all_ttls(2**31 - 1))
+    res, _ = run(hierarchy, GH, dict.fromkeys((ROOT_ADDR, HPC_ADDR, ACME_ADDR), huge), cache=cache)
+    now = NOW + 10
+    assert resolved(res).fresh_until == now + limits.live_ttl
+    for zone in (HPC, ACME):
+        entry = cache.zone(zone)
+        assert entry is not None
+        assert entry.expires == now + limits.max_ttl
+    denial = rewrite(nxdomain(ACME, ttl=2**31 - 1))  # SOA TTL and MINIMUM
+    missing, _ = run(hierarchy, MISSING, {ACME_ADDR: denial}, cache=cache)
+    negative = cache.negative_answer((missing.key, missing.qtype))
+    assert negative is not None
+    assert negative.expires == now + limits.max_negative_ttl
+
+
+def test_answers_live_no_longer_than_their_chain(hierarchy: Hierarchy) -> None:
+    soon = NOW + 40  # hpc's delegation record expires 30 s after the resolution
+    short = hierarchy.forge_delegation(HPC, None, version=2, expires=soon)
+    cache = Cache()
+    res, _ = run(
+        hierarchy, GH, {ROOT_ADDR: rewrite(replace_record(DELEGATION, short))}, cache=cache
+    )
+    found = resolved(res)
+    assert found.fresh_until == soon
+    assert found.stale_until == soon
+    for zone in (HPC, ACME):
+        entry = cache.zone(zone)
+        assert entry is not None
+        assert entry.expires == soon
+
+
+def test_unreachable_servers_are_retried_each_round(hierarchy: Hierarchy) -> None:
+    res = start(hierarchy, GH, limits=Limits(rounds=3))
+    for _ in range(3):
+        query = res.action()
+        assert isinstance(query, Query)
+        assert query.server[0] == ROOT_ADDR
+        res.unreachable("connection refused", clock=res.clock + 0.01)
+    error = error_of(res)
+    assert error.outcome is Outcome.TIMEOUT
+    assert "unreachable" in error.detail
+    assert res.queries == 3
+
+
+def test_nothing_to_report_after_the_end(hierarchy: Hierarchy) -> None:
+    res, _ = run(hierarchy, GH)
+    with pytest.raises(RuntimeError):
+        res.receive(b"", clock=1.0)
+    with pytest.raises(RuntimeError):
+        res.timed_out(clock=1.0)
+
+
+# ------------------------------------------------------------------ limits
+
+
+@pytest.mark.parametrize(
+    ("limits", "outcome", "detail"),
+    [
+        (Limits(max_depth=1), Outcome.LIMIT_EXCEEDED, "more than 1 referrals"),
+        (Limits(max_depth=2), Outcome.OK, ""),
+        (Limits(max_queries=2), Outcome.LIMIT_EXCEEDED, "2 queries sent"),
+        (Limits(max_queries=3), Outcome.OK, ""),
+        (Limits(max_response=300), Outcome.LIMIT_EXCEEDED, "exceeds 300"),
+    ],
+    ids=["depth-1", "depth-2", "queries-2", "queries-3", "response-300"],
+)
+def test_limits(hierarchy: Hierarchy, limits: Limits, outcome: Outcome, detail: str) -> None:
+    res, network = run(hierarchy, GH, limits=limits)
+    assert len(network.sent) <= limits.max_queries
+    if outcome is Outcome.OK:
+        assert resolved(res).descriptor == hierarchy.descriptor(GH)
+    else:
+        error = error_of(res)
+        assert error.outcome is outcome
+        assert detail in str(error)
+
+
+@pytest.mark.parametrize(
+    ("step", "outcome", "sent"),
+    [
+        (0.3, Outcome.OK, 3),
+        (0.5, Outcome.TIMEOUT, 2),
+        (1.0, Outcome.TIMEOUT, 1),
+        (7.0, Outcome.TIMEOUT, 1),
+    ],
+)
+def test_deadline(hierarchy: Hierarchy, step: float, outcome: Outcome, sent: int) -> None:
+    # Each reply comes `step` seconds after its query; the deadline is 1 s.
+    res = start(hierarchy, GH, limits=Limits(deadline=1.0), clock=100.0)
+    network = Network(hierarchy)
+    drive(res, network, step=step)
+    assert len(network.sent) == sent
+    if outcome is Outcome.OK:
+        resolved(res)
+    else:
+        error = error_of(res)
+        assert error.outcome is outcome
+        assert "deadline" in error.detail
+
+
+@pytest.mark.parametrize(
+    ("clock", "expected"),
+    [(100.0, 0.25), (100.9, 0.1), (101.0, 0.0), (150.0, 0.0)],
+)
+def test_timeout_for_never_passes_the_deadline(
+    hierarchy: Hierarchy, clock: float, expected: float
+) -> None:
+    res = start(hierarchy, GH, limits=Limits(deadline=1.0, query_timeout=0.25), clock=100.0)
+    assert res.timeout_for(clock) == pytest.approx(expected)
+
+
+def test_timeouts_past_the_deadline_end_it(hierarchy: Hierarchy) -> None:
+    res = start(hierarchy, GH, limits=Limits(deadline=1.0, rounds=50), clock=0.0)
+    while res.action() is not None:
+        res.timed_out(clock=res.clock + 0.3)
+    error = error_of(res)
+    assert error.outcome is Outcome.TIMEOUT
+    assert res.queries == 4  # at 0, 0.3, 0.6, 0.9; the deadline passed at 1.2
+
+
+# ------------------------------------------------------------------ cache and versions
+
+
+def test_warm_cache_answers_without_queries(hierarchy: Hierarchy) -> None:
+    cache = Cache()
+    first, _ = run(hierarchy, GH, cache=cache)
+    assert not resolved(first).from_cache
+    again, network = run(hierarchy, GH, cache=cache, now=NOW + 20)
+    found = resolved(again)
+    assert found.from_cache
+    assert found.descriptor == resolved(first).descriptor
+    assert network.sent == []
+    # Past fresh_until the answer is fetched again, from the cached zone's servers.
+    later, network = run(hierarchy, GH, cache=cache, now=NOW + 10 + 61)
+    assert not resolved(later).from_cache
+    assert [q.server[0] for q in network.sent] == [ACME_ADDR]
+
+
+def test_use_cache_false_neither_reads_nor_writes(hierarchy: Hierarchy) -> None:
+    cache = Cache()
+    run(hierarchy, GH, cache=cache)
+    entries = len(cache)
+    res, network = run(hierarchy, GH, cache=cache, use_cache=False)
+    assert not resolved(res).from_cache
+    assert len(network.sent) == 3
+    assert len(cache) == entries
+
+
+@pytest.mark.parametrize(
+    ("subject", "version", "outcome"),
+    [
+        (GH, 3, Outcome.ROLLBACK),
+        (GH, 2, Outcome.ROLLBACK),
+        (GH, 1, Outcome.OK),
+        (HPC, 2, Outcome.ROLLBACK),
+        (ACME, 2, Outcome.ROLLBACK),
+        (EAST, 2, Outcome.OK),
+    ],
+)
+def test_versions_seen_before(
+    hierarchy: Hierarchy, subject: str, version: int, outcome: Outcome
+) -> None:
+    versions = VersionStore()
+    versions.accept(subject, version, b"other claims")
+    res, _ = run(hierarchy, GH, versions=versions)
+    if outcome is Outcome.OK:
+        assert resolved(res).descriptor.version == 2
+        assert versions.version(GH) == 2
+    else:
+        assert error_of(res).outcome is outcome
+        assert versions.version(subject) == version
+
+
+def test_forwarder(hierarchy: Hierarchy) -> None:
+    forwarder = (FORWARDER_ADDR, 53)
+    res, network = run(hierarchy, JS, forwarder=forwarder)
+    found = resolved(res)
+    assert found.descriptor == hierarchy.descriptor(JS)
+    assert found.chain == CHAIN[JS]
+    assert {q.server for q in network.sent} == {forwarder}
+    assert all(dns.message.from_wire(q.wire).flags & dns.flags.RD for q in network.sent)
+
+
+@pytest.mark.parametrize("text", ["", "ucid:", "ucid:acme.hpc", "http://x", "ucid:a/b/c/d/e"])
+def test_invalid_identifier(hierarchy: Hierarchy, text: str) -> None:
+    with pytest.raises(ResolutionError) as info:
+        start(hierarchy, text)
+    assert info.value.outcome is Outcome.INVALID_IDENTIFIER
+
+
+# ------------------------------------------------------------------ endpoint order
+
+
+def _endpoints(*spec: tuple[str, int, int]) -> list[cid.Endpoint]:
+    return [cid.Endpoint("tcp", "https", host, 443, prio, weight) for host, prio, weight in spec]
+
+
+def _first_pick(weights: dict[str, int]) -> dict[str, float]:
+    """How often each endpoint of one priority comes first under RFC 2782 with the list
+    in random order: a number drawn in 0..total picks by running sums, so an endpoint
+    wins its weight's worth of draws, and the endpoint first in the list also wins 0
+    (weight-0 endpoints go first in the list, and share that one draw)."""
+    total = sum(weights.values())
+    if total == 0:
+        return {host: 1 / len(weights) for host in weights}
+    zeros = [host for host, w in weights.items() if w == 0]
+    first = zeros or list(weights)
+    return {
+        h: (w + (1 / len(first) if h in first else 0)) / (total + 1) for h, w in weights.items()
+    }
+
+
+@pytest.mark.parametrize(
+    "endpoints",
+    [
+        _endpoints(("a.example", 1, 70), ("b.example", 1, 30)),
+        _endpoints(("a.example", 1, 10), ("b.example", 1, 10), ("c.example", 1, 20)),
+        _endpoints(("zero.example", 1, 0), ("b.example", 1, 9)),
+        _endpoints(("a.example", 1, 0), ("b.example", 1, 0)),
+        _endpoints(("later.example", 2, 1000), ("a.example", 1, 10), ("b.example", 1, 30)),
+    ],
+    ids=["70-30", "10-10-20", "zero-weight", "all-zero", "priority-first"],
+)
+def test_order_endpoints_is_weighted(endpoints: list[cid.Endpoint]) -> None:
+    best = min(e.priority for e in endpoints)
+    expected = _first_pick({e.host: e.weight for e in endpoints if e.priority == best})
+    rng = random.Random(20260101)
+    rounds = 4000
+    counts: Counter[str] = Counter()
+    for _ in range(rounds):
+        order = order_endpoints(endpoints, rng)
+        assert sorted(order, key=lambda e: e.host) == sorted(endpoints, key=lambda e: e.host)
+        assert [e.priority for e in order] == sorted(e.priority for e in endpoints)
+        counts[order[0].host] += 1
+    assert set(counts) == set(expected)
+    for host, p in expected.items():
+        # Within five standard deviations of a binomial count (seeded: reproducible).
+        assert abs(counts[host] - rounds * p) <= 5 * (rounds * p * (1 - p)) ** 0.5
+
+
+def test_resolved_ordered_keeps_priorities(hierarchy: Hierarchy) -> None:
+    res, _ = run(hierarchy, GH)
+    found = resolved(res)
+    assert [e.priority for e in found.endpoints] == [1, 1, 2]
+    for seed in range(20):
+        ordered = found.ordered(random.Random(seed))
+        assert [e.priority for e in ordered] == [1, 1, 2]
+        assert ordered[-1].host == "192.0.2.44"
+
+
+def test_versions_file_round_trip(hierarchy: Hierarchy, tmp_path: Path) -> None:
+    path = tmp_path / "versions.json"
+    versions = VersionStore(path)
+    run(hierarchy, GH, versions=versions)
+    versions.save()
+    reloaded = VersionStore(path)
+    assert reloaded.version(GH) == 2
+    assert reloaded.version(ACME) == 1
+    res, _ = run(hierarchy, GH, versions=reloaded)
+    assert resolved(res).descriptor.version == 2
