@@ -169,21 +169,24 @@ class Authority:
     """Answers DNS queries for a set of zones; swap the zones with :meth:`load`."""
 
     def __init__(self, zones: Iterable[dns.zone.Zone] = ()) -> None:
-        self._zones: dict[dns.name.Name, _Zone] = {}
-        self._wire_zones: dict[bytes, _Zone] = {}
-        self._wire_cuts: frozenset[bytes] = frozenset()
-        self._cache = _Answers()
-        self.load(zones)
-
-    def load(self, zones: Iterable[dns.zone.Zone]) -> None:
-        """Replace every zone at once and forget every cached answer."""
         prepared = {z.origin: z for z in map(_prepare, zones)}
-        # One assignment each: a query sees the old state or the new one.
         self._zones = prepared
         self._wire_zones = {o.to_digestable(): z for o, z in prepared.items()}
         # Every zone's cuts at once: a query meeting one below its zone's origin
         # takes the full path, which is never wrong.
         self._wire_cuts = frozenset(c.to_digestable() for z in prepared.values() for c in z.cuts)
+        self._cache = _Answers()
+
+    def load(self, zones: Iterable[dns.zone.Zone]) -> None:
+        """Replace every zone at once and forget every cached answer."""
+        self.adopt(Authority(zones))
+
+    def adopt(self, other: Authority) -> None:
+        """Serve ``other``'s zones from now on, forgetting every cached answer: indexing
+        a large zone takes a while, so a server builds ``other`` off its event loop."""
+        # On the thread that answers: between two queries, all of it changes.
+        self._zones, self._wire_zones = other._zones, other._wire_zones
+        self._wire_cuts = other._wire_cuts
         self._cache = _Answers()
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import time
@@ -30,6 +31,9 @@ _TCP_IDLE: Final = 10.0  # seconds a TCP client may stay silent (half-open conne
 _TCP_MAX_CLIENTS: Final = 256
 _UDP_BATCH: Final = 64  # datagrams per wake-up: then other sockets and TCP get a turn
 _UDP_MAX: Final = 65535
+# The registry's folders that hold a file per record (zones/<zone>/<folder>).
+_BULK: Final = frozenset({"descriptors", "delegations", "sources"})
+_RACY_NS: Final = 50_000_000
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -176,14 +180,45 @@ def registry_zones(registry_path: Path, now: int, only: Iterable[str] = ()) -> l
     return zones
 
 
+def _authority(registry_path: Path, now: int, only: list[str]) -> Authority:
+    return Authority(registry_zones(registry_path, now, only))
+
+
 def _fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
-    return tuple(
-        sorted(
-            (str(p), p.stat().st_mtime_ns, p.stat().st_size)
-            for p in path.rglob("*")
-            if p.is_file() and not p.name.startswith(".")
-        )
-    )
+    """A few stats that change when the registry does, or ``()`` when that is unsure.
+
+    Every folder's mtime (a file added, removed or replaced by rename, as cid's
+    atomic writes, git and rsync do, changes its folder's), and mtime and size of
+    each small file (settings, keys: an editor may rewrite one in place). The
+    bulk folders are not listed: stat-ing every descriptor blocked the event loop
+    for seconds at 100,000. A file overwritten in place there is seen at the
+    hourly reassembly.
+    """
+    start = time.time_ns()
+    root = str(path)
+    out = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        with contextlib.suppress(FileNotFoundError):  # gone meanwhile: its parent tells
+            out.append((folder, os.stat(folder).st_mtime_ns, 0))
+            parts = os.path.relpath(folder, root).split(os.sep)
+            if len(parts) == 3 and parts[0] == "zones" and parts[2] in _BULK:
+                continue
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue  # temporary files of atomic writes
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    else:
+                        st = entry.stat()
+                        out.append((entry.path, st.st_mtime_ns, st.st_size))
+    # File times come from a coarse clock: a change in the same few milliseconds
+    # as this scan may leave them as they are, so only an older state is sure.
+    if any(abs(start - mtime) < _RACY_NS for _, mtime, _ in out):
+        return ()
+    return tuple(sorted(out))
 
 
 async def serve_registry(
@@ -197,7 +232,7 @@ async def serve_registry(
     """Serve a registry until SIGTERM/SIGINT; reassemble when its files change."""
     only = list(zones)
     fingerprint = _fingerprint(registry_path)
-    authority = Authority(registry_zones(registry_path, int(time.time()), only))
+    authority = _authority(registry_path, int(time.time()), only)
     server = DnsServer(authority, listen)
     await server.start()
     stop = asyncio.Event()
@@ -219,13 +254,14 @@ async def serve_registry(
             # shrinking towards each record's expiry and expired ones go.
             if current != fingerprint or time.time() - last_build > 3600:
                 try:
+                    # Assembled and indexed off the loop, then swapped in at once.
                     built = await loop.run_in_executor(
-                        None, registry_zones, registry_path, int(time.time()), only
+                        None, _authority, registry_path, int(time.time()), only
                     )
                 except Exception as exc:
                     log.error("registry not reloaded, still serving the last good one: %s", exc)
                 else:
-                    authority.load(built)
+                    authority.adopt(built)
                     log.info("reloaded %s", registry_path)
                 fingerprint, last_build = current, time.time()
     finally:

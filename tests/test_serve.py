@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dns.asyncquery
@@ -24,11 +24,13 @@ import pytest
 from dnsservers import KnotServer, NsdServer, free_port, require_binary
 
 import cid
+from cid import _server
+from cid._atomic import write_atomic
 from cid._authority import Authority
 from cid._cli import main as cli_main
 from cid._demo import DEMO_ROOT, write_demo
 from cid._layout import TYPE_DESCRIPTOR
-from cid._server import _UDP_BATCH, DnsServer, _Udp
+from cid._server import _UDP_BATCH, DnsServer, _fingerprint, _Udp
 from cid._store import Registry
 
 GH = (
@@ -156,6 +158,52 @@ def test_clean_shutdown_on_sigterm(served: tuple[subprocess.Popen[str], int]) ->
     log = proc.stderr.read()
     idle.close()
     assert "stopped" in log and "Traceback" not in log
+
+
+def test_registry_watch_sees_changes_without_listing_descriptors(
+    demo: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_server, "_RACY_NS", 0)  # this test's changes come fast
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def spy(path: str) -> object:
+        listed.append(os.path.basename(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", spy)
+    zone = demo.path / "zones" / "acme.hpc.ucid.example"
+    descriptor = next((zone / "descriptors").glob("*.cose"))
+    settings = (zone / "zone.json").read_text()
+    changes: list[Callable[[], object]] = [
+        lambda: write_atomic(zone / "descriptors" / "new.cose", b"x"),  # added
+        lambda: write_atomic(descriptor, descriptor.read_bytes()),  # replaced, same bytes
+        (zone / "descriptors" / "new.cose").unlink,  # removed
+        lambda: (zone / "zone.json").write_text(settings + " "),  # edited in place
+        (demo.path / "registry.json").touch,  # in place, same size
+    ]
+    listed.clear()  # what the watch lists, from here on
+    before = _fingerprint(demo.path)
+    assert before
+    for change in changes:
+        time.sleep(0.02)  # file times come from a clock with a few milliseconds a tick
+        change()
+        after = _fingerprint(demo.path)
+        assert after != before, change
+        before = after
+    assert listed and not {"descriptors", "sources", "delegations"} & set(listed)
+
+
+def test_registry_watch_is_unsure_right_after_a_change(demo: Registry) -> None:
+    # A change in the same clock tick as the scan might not move any time:
+    # the watch says "unsure" (), and the server reassembles once more.
+    (demo.path / "registry.json").touch()
+    assert _fingerprint(demo.path) == ()
+    past = time.time() - 10
+    for folder, dirs, files in os.walk(demo.path):
+        for name in [*dirs, *files, "."]:
+            os.utime(os.path.join(folder, name), (past, past))
+    assert _fingerprint(demo.path) != ()
 
 
 def _ipv6_loopback() -> bool:
