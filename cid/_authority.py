@@ -5,12 +5,18 @@ It holds assembled zones and answers like any authoritative server (RFC 1034
 NODATA with the SOA for negative caching (RFC 2308), REFUSED outside its
 zones, EDNS(0) with a 1232-byte UDP payload (RFC 6891), TC when a UDP answer
 does not fit. Answers are kept in wire form, keyed by the question, and
-reused with the query's id and question spelling patched in.
+reused with the query's id and question spelling patched in; that cache holds
+at most ``2 * _CACHE_BYTES`` (see :class:`_Answers`). NXDOMAIN and REFUSED
+answers to plain queries are not cached but made from a template with the
+question copied in, so a flood of random names neither fills the cache nor
+costs a full parse each.
 """
 
 from __future__ import annotations
 
+import bisect
 import struct
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -33,11 +39,19 @@ __all__ = ["Authority"]
 
 _NO_EDNS_PAYLOAD: Final = 512
 _TCP_MAX: Final = 65535
-_CACHE_LIMIT: Final = 100_000
+# Bytes of answers in each of the cache's two generations (a 600-byte answer
+# takes about 850 with its key and Python's overheads: ~40,000 per generation).
+_CACHE_BYTES: Final = 32 * 1024 * 1024
+_ENTRY_OVERHEAD: Final = 120  # two bytes objects and a dict slot, beyond their lengths
 _IN: Final = dns.rdataclass.IN
 # An OPT record with no options: root owner, type 41, then class (payload),
 # TTL (extended rcode, version, flags) and a zero RDLENGTH.
 _OPT_HEAD: Final = b"\x00\x00\x29"
+# Section counts of a negative answer: one question, no answer, the SOA or
+# nothing in authority, an OPT record or none.
+_COUNTS: Final = tuple(struct.pack("!HHHH", 1, 0, ns, ar) for ns in (0, 1) for ar in (0, 1))
+# The OPT record of every EDNS answer: payload UDP_PAYLOAD, no flags, no options.
+_OPT: Final = _OPT_HEAD + UDP_PAYLOAD.to_bytes(2) + b"\x00" * 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +64,14 @@ class _Zone:
     # non-terminal (NODATA), any other absent name NXDOMAIN. A set, so that
     # random names cost one lookup, not a scan of the zone.
     parents: frozenset[dns.name.Name]
+    # For the wire-form fast path: sorted hash() values of the lowercase wire form
+    # of every name that exists (nodes and parents). A name whose hash is absent
+    # does not exist; a collision only sends a query down the full path. 8 bytes
+    # a name, where a set of names would cost ~150.
+    name_hashes: array[int]
+    # The negative answer's authority section (the SOA) in wire form, split where
+    # a pointer to the origin goes (its offset depends on the question's length).
+    soa_wire: tuple[bytes, ...]
 
 
 def _prepare(zone: dns.zone.Zone) -> _Zone:
@@ -57,8 +79,10 @@ def _prepare(zone: dns.zone.Zone) -> _Zone:
     assert origin is not None
     cuts = set()
     parents: set[dns.name.Name] = set()
+    hashes = array("q")
     for name, node in zone.nodes.items():
         absolute = name.derelativize(origin)
+        hashes.append(hash(absolute.to_digestable()))
         if absolute != origin and node.get_rdataset(_IN, dns.rdatatype.NS) is not None:
             cuts.add(absolute)
         above = absolute
@@ -67,28 +91,103 @@ def _prepare(zone: dns.zone.Zone) -> _Zone:
             if above in parents:
                 break
             parents.add(above)
+    hashes.extend(hash(p.to_digestable()) for p in parents)
     soa_rds = zone.get_rdataset(origin, dns.rdatatype.SOA)
     if soa_rds is None:
         raise ValueError(f"zone {origin} has no SOA")
     soa = _rrset(origin, soa_rds)
     soa.ttl = min(soa_rds.ttl, soa_rds[0].minimum)
-    return _Zone(zone, origin, frozenset(cuts), soa, frozenset(parents))
+    return _Zone(
+        zone,
+        origin,
+        frozenset(cuts),
+        soa,
+        frozenset(parents),
+        array("q", sorted(hashes)),
+        _soa_wire(soa, origin),
+    )
+
+
+def _soa_wire(soa: dns.rrset.RRset, origin: dns.name.Name) -> tuple[bytes, ...]:
+    """The SOA record as segments to join with a pointer to the origin: the owner
+    is the origin, and MNAME and RNAME end in it when they are inside the zone."""
+    rdata = [b""]
+    record = soa[0]
+    for name in (record.mname, record.rname):
+        if name.is_subdomain(origin):
+            rdata[-1] += b"".join(len(x).to_bytes(1) + x for x in name.relativize(origin).labels)
+            rdata.append(b"")  # a pointer to the origin ends the name
+        else:
+            rdata[-1] += name.to_wire()
+    rdata[-1] += struct.pack(
+        "!IIIII", record.serial, record.refresh, record.retry, record.expire, record.minimum
+    )
+    length = sum(map(len, rdata)) + 2 * (len(rdata) - 1)
+    fixed = struct.pack("!HHIH", dns.rdatatype.SOA, _IN, soa.ttl, length)
+    return (b"", fixed + rdata[0], *rdata[1:])
+
+
+class _Answers:
+    """The answer cache, bounded: two generations of at most ``_CACHE_BYTES`` each.
+
+    When the young generation is full it becomes the old one and the oldest is
+    dropped; a hit in the old generation moves the answer back to the young one.
+    So answers in use stay and one-off questions pass through, for a dict lookup
+    a hit (an LRU's bound, without its bookkeeping).
+    """
+
+    __slots__ = ("_bytes", "_old", "_young")
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self._young: dict[bytes, bytes] = {}
+        self._old: dict[bytes, bytes] = {}
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._young) + len(self._old)
+
+    def get(self, key: bytes) -> bytes | None:
+        found = self._young.get(key)
+        if found is None:
+            found = self._old.pop(key, None)
+            if found is not None:
+                self.put(key, found)
+        return found
+
+    def put(self, key: bytes, answer: bytes) -> None:
+        size = len(key) + len(answer) + _ENTRY_OVERHEAD
+        if self._bytes + size > _CACHE_BYTES:
+            self._old, self._young, self._bytes = self._young, {}, 0
+        self._young[key] = answer
+        self._bytes += size
 
 
 class Authority:
     """Answers DNS queries for a set of zones; swap the zones with :meth:`load`."""
 
     def __init__(self, zones: Iterable[dns.zone.Zone] = ()) -> None:
-        self._zones: dict[dns.name.Name, _Zone] = {}
-        self._cache: dict[bytes, bytes] = {}
-        self.load(zones)
+        prepared = {z.origin: z for z in map(_prepare, zones)}
+        self._zones = prepared
+        self._wire_zones = {o.to_digestable(): z for o, z in prepared.items()}
+        # Every zone's cuts at once: a query meeting one below its zone's origin
+        # takes the full path, which is never wrong.
+        self._wire_cuts = frozenset(c.to_digestable() for z in prepared.values() for c in z.cuts)
+        self._cache = _Answers()
 
     def load(self, zones: Iterable[dns.zone.Zone]) -> None:
         """Replace every zone at once and forget every cached answer."""
-        prepared = {z.origin: z for z in map(_prepare, zones)}
-        # One assignment each: a query sees the old state or the new one.
-        self._zones = prepared
-        self._cache = {}
+        self.adopt(Authority(zones))
+
+    def adopt(self, other: Authority) -> None:
+        """Serve ``other``'s zones from now on, forgetting every cached answer: indexing
+        a large zone takes a while, so a server builds ``other`` off its event loop."""
+        # On the thread that answers: between two queries, all of it changes.
+        self._zones, self._wire_zones = other._zones, other._wire_zones
+        self._wire_cuts = other._wire_cuts
+        self._cache = _Answers()
 
     @property
     def origins(self) -> list[dns.name.Name]:
@@ -99,16 +198,53 @@ class Authority:
     def answer(self, wire: bytes, *, tcp: bool = False) -> bytes | None:
         """The response to one query message, or None to drop it (not even a header)."""
         key = _cache_key(wire, tcp)
-        if key is not None:
-            cached = self._cache.get(key)
-            if cached is not None:
-                return _patch(cached, wire)
+        if key is None:
+            return self._answer_slow(wire, tcp)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return _patch(cached, wire)
+        response = self._negative(wire, key)
+        if response is not None:
+            return response
         response = self._answer_slow(wire, tcp)
-        if response is not None and key is not None:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = response
+        if response is not None:
+            self._cache.put(key, response)
         return response
+
+    def _negative(self, wire: bytes, key: bytes) -> bytes | None:
+        """NXDOMAIN or REFUSED for a plain query (``key`` from :func:`_cache_key`) from
+        the wire alone, or None when the name exists, sits at or below a cut, or the
+        answer would not fit: then the full path decides (and caches)."""
+        if key[1:2] == b"-":
+            question, opt, limit = key[2:], b"", _NO_EDNS_PAYLOAD
+        else:
+            question, opt, limit = key[4:], _OPT, int.from_bytes(key[1:3])
+        if key[:1] == b"T":
+            limit = _TCP_MAX
+        edns = len(opt) // len(_OPT)
+        echo = wire[12 : 12 + len(question)]  # the question as spelled
+        qname = question[:-4]
+        zone = None
+        if question[-2:] == b"\x00\x01":  # class IN; any other is REFUSED too
+            zones, cuts = self._wire_zones, self._wire_cuts
+            at = 0  # walk up from qname to the deepest zone holding it
+            while (zone := zones.get(qname[at:])) is None:
+                if qname[at:] in cuts:
+                    return None  # a referral (or a zone cut to look at closely)
+                if not qname[at]:
+                    break  # the root, and no zone
+                at += qname[at] + 1
+        if zone is None:
+            return _head(wire, 0x8000 | dns.rcode.REFUSED, _COUNTS[edns]) + echo + opt
+        hashes = zone.name_hashes
+        h = hash(qname)
+        found = bisect.bisect_left(hashes, h)
+        if found < len(hashes) and hashes[found] == h:
+            return None  # the name exists, or a collision: NODATA or an answer
+        pointer = (0xC000 | (12 + at)).to_bytes(2)  # to the origin, in the question
+        head = _head(wire, 0x8400 | dns.rcode.NXDOMAIN, _COUNTS[2 + edns])  # QR, AA
+        response = head + echo + pointer.join(zone.soa_wire) + opt
+        return response if len(response) <= limit else None
 
     def _answer_slow(self, wire: bytes, tcp: bool) -> bytes | None:
         try:
@@ -208,8 +344,19 @@ class Authority:
         For live registrations (spec §8.8): one zone changes, the rest need no new preparation.
         """
         prepared = _prepare(zone)
-        self._zones = {**self._zones, prepared.origin: prepared}
-        self._cache = {}
+        zones = {**self._zones, prepared.origin: prepared}
+        self._zones = zones
+        self._wire_zones = {o.to_digestable(): z for o, z in zones.items()}
+        self._wire_cuts = frozenset(c.to_digestable() for z in zones.values() for c in z.cuts)
+        self._cache = _Answers()
+
+
+def _head(wire: bytes, flags: int, counts: bytes) -> bytes:
+    """A response header to query ``wire``: its id, QR and ``flags`` (AA, rcode), RD and
+    CD copied (as :func:`_patch` copies them), then ``counts``."""
+    return (
+        wire[:2] + bytes((flags >> 8 | (wire[2] & 0x01), flags & 0xFF | (wire[3] & 0x10))) + counts
+    )
 
 
 def _rrset(name: dns.name.Name, rds: dns.rdataset.Rdataset) -> dns.rrset.RRset:

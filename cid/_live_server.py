@@ -134,8 +134,10 @@ class LiveUpdates:
         loop = asyncio.get_running_loop()
         async with self.lock:
             state = await loop.run_in_executor(None, self.load, now)
+            # Indexed off the loop too (large zones take a while), then swapped in at once.
+            built = await loop.run_in_executor(None, Authority, state.built)
             self._state = state
-            self.authority.load(state.built)
+            self.authority.adopt(built)
             self._wake.set()
 
     # ----------------------------------------------------------- updates

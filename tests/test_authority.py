@@ -17,7 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cid
-from cid._authority import Authority
+from cid import _authority
+from cid._authority import Authority, _Answers
 from cid._demo import DEMO_ROOT, write_demo
 from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR
 from cid._store import Registry
@@ -164,6 +165,66 @@ def test_reload_drops_cached_answers(demo: Registry) -> None:
     auth.load([demo.assemble(z, now=NOW)[0] for z in demo.zones if not z.startswith("acme")])
     r = ask(auth, gh_name(), "SVCB")
     assert r.answer == [] and not r.flags & dns.flags.AA  # now a referral from hpc
+
+
+NEGATIVE_NAMES = [
+    "nothing.acme.hpc.ucid.example.",
+    "NoThInG.Acme.HPC.ucid.example.",  # the answer keeps the query's spelling
+    "a.b.c.d._de-by.acme.hpc.ucid.example.",  # below an empty non-terminal
+    "x." + gh_name(),  # below a descriptor
+    "_de-by.acme.hpc.ucid.example.",  # an empty non-terminal: NODATA, full path
+    gh_name(),  # exists: full path
+    "nothing.ucid.example.",
+    "x.sugon.hpc.ucid.example.",  # a zone of its own
+    "deep.below.a.cut.hpc.ucid.example.",
+    "example.com.",  # outside every zone: REFUSED
+    ".",
+    "ns1.acme.hpc.ucid.example.",
+    "x.ns1.acme.hpc.ucid.example.",  # ends in the SOA's MNAME
+    "a" * 63 + "." + "b" * 63 + "." + "c" * 50 + ".acme.hpc.ucid.example.",  # long
+]
+
+
+@pytest.mark.parametrize("name", NEGATIVE_NAMES)
+@pytest.mark.parametrize("rdtype", ["A", "TXT", TYPE_DESCRIPTOR, "ANY", "NS", "DS", 0, 65535])
+def test_negative_answers_are_those_of_the_full_path(name: str, rdtype: object) -> None:
+    # NXDOMAIN and REFUSED come from a template; they must say what the full
+    # (dnspython) path says, whatever the class, EDNS and transport.
+    auth = _shared()
+    for rdclass in ("IN", "CH", "ANY"):
+        for edns, payload, tcp in [(-1, 0, False), (0, 512, False), (0, 4096, False), (0, 0, True)]:
+            q = dns.message.make_query(name, rdtype, rdclass, use_edns=edns, payload=payload)  # type: ignore[arg-type]
+            q.flags |= dns.flags.RD
+            wire = q.to_wire()
+            fast = auth.answer(wire, tcp=tcp)
+            full = auth._answer_slow(wire, tcp)
+            assert fast is not None and full is not None
+            assert dns.message.from_wire(fast).to_text() == dns.message.from_wire(full).to_text()
+
+
+def test_random_names_do_not_fill_the_cache() -> None:
+    auth = _shared()
+    auth._cache.clear()
+    for i in range(2000):
+        for name in (f"r{i}.acme.hpc.ucid.example.", f"r{i}.example.org."):
+            r = ask(auth, name, TYPE_DESCRIPTOR)
+            assert r.rcode() in (dns.rcode.NXDOMAIN, dns.rcode.REFUSED)
+    assert len(auth._cache) == 0
+    ask(auth, gh_name(), "SVCB")
+    assert len(auth._cache) == 1
+
+
+def test_the_cache_is_bounded_and_keeps_what_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_authority, "_CACHE_BYTES", 100_000)
+    cache = _Answers()
+    cache.put(b"hot", b"answer")
+    for i in range(20_000):  # a flood of one-off questions, 1 MB of answers
+        cache.put(b"q%d" % i, b"x" * 50)
+        if i % 100 == 0:
+            assert cache.get(b"hot") == b"answer"
+    entry = len(b"q19999") + 50 + _authority._ENTRY_OVERHEAD
+    assert len(cache) * entry <= 2 * 100_000 + entry
+    assert cache.get(b"q0") is None and cache.get(b"q19999") is not None
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -9,9 +10,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import dns.asyncquery
 import dns.exception
 import dns.flags
 import dns.message
@@ -22,9 +24,13 @@ import pytest
 from dnsservers import KnotServer, NsdServer, free_port, require_binary
 
 import cid
+from cid import _server
+from cid._atomic import write_atomic
+from cid._authority import Authority
 from cid._cli import main as cli_main
 from cid._demo import DEMO_ROOT, write_demo
 from cid._layout import TYPE_DESCRIPTOR
+from cid._server import _UDP_BATCH, DnsServer, _fingerprint, _Udp
 from cid._store import Registry
 
 GH = (
@@ -152,6 +158,118 @@ def test_clean_shutdown_on_sigterm(served: tuple[subprocess.Popen[str], int]) ->
     log = proc.stderr.read()
     idle.close()
     assert "stopped" in log and "Traceback" not in log
+
+
+def test_registry_watch_sees_changes_without_listing_descriptors(
+    demo: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_server, "_RACY_NS", 0)  # this test's changes come fast
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def spy(path: str) -> object:
+        listed.append(os.path.basename(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", spy)
+    zone = demo.path / "zones" / "acme.hpc.ucid.example"
+    descriptor = next((zone / "descriptors").glob("*.cose"))
+    settings = (zone / "zone.json").read_text()
+    changes: list[Callable[[], object]] = [
+        lambda: write_atomic(zone / "descriptors" / "new.cose", b"x"),  # added
+        lambda: write_atomic(descriptor, descriptor.read_bytes()),  # replaced, same bytes
+        (zone / "descriptors" / "new.cose").unlink,  # removed
+        lambda: (zone / "zone.json").write_text(settings + " "),  # edited in place
+        (demo.path / "registry.json").touch,  # in place, same size
+    ]
+    listed.clear()  # what the watch lists, from here on
+    before = _fingerprint(demo.path)
+    assert before
+    for change in changes:
+        time.sleep(0.02)  # file times come from a clock with a few milliseconds a tick
+        change()
+        after = _fingerprint(demo.path)
+        assert after != before, change
+        before = after
+    assert listed and not {"descriptors", "sources", "delegations"} & set(listed)
+
+
+def test_registry_watch_is_unsure_right_after_a_change(demo: Registry) -> None:
+    # A change in the same clock tick as the scan might not move any time:
+    # the watch says "unsure" (), and the server reassembles once more.
+    (demo.path / "registry.json").touch()
+    assert _fingerprint(demo.path) == ()
+    past = time.time() - 10
+    for folder, dirs, files in os.walk(demo.path):
+        for name in [*dirs, *files, "."]:
+            os.utime(os.path.join(folder, name), (past, past))
+    assert _fingerprint(demo.path) != ()
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def test_several_addresses_ipv6_too(demo: Registry) -> None:
+    listen = [("127.0.0.1", 0), ("127.0.0.1", 0)]
+    if _ipv6_loopback():
+        listen.append(("::1", 0))
+    authority = Authority([demo.assemble(z, now=int(time.time()))[0] for z in demo.zones])
+
+    async def run() -> None:
+        server = DnsServer(authority, listen)
+        await server.start()
+        try:
+            assert len({port for _, port in server.bound}) == len(listen)
+            for host, port in server.bound:
+                q = dns.message.make_query(GH_NAME, TYPE_DESCRIPTOR, use_edns=0)
+                for send in (dns.asyncquery.udp, dns.asyncquery.tcp):
+                    r = await send(q, host, port=port, timeout=TIMEOUT)
+                    assert r.rcode() == dns.rcode.NOERROR and r.answer, (host, send)
+        finally:
+            await server.stop()
+
+    asyncio.run(run())
+
+
+class _FakeSocket:
+    """Queued datagrams in, answers out; the first ``send_failures`` sends fail."""
+
+    def __init__(self, datagrams: list[bytes], send_failures: int) -> None:
+        self.queue = list(datagrams)
+        self.sent: list[bytes] = []
+        self.send_failures = send_failures
+
+    def recvfrom(self, size: int) -> tuple[bytes, tuple[str, int]]:
+        if not self.queue:
+            raise BlockingIOError
+        return self.queue.pop(0), ("127.0.0.1", 9)
+
+    def sendto(self, data: bytes, addr: tuple[str, int]) -> int:
+        if self.send_failures:
+            self.send_failures -= 1
+            raise BlockingIOError  # a full send buffer
+        self.sent.append(data)
+        return len(data)
+
+
+def test_udp_drain_is_bounded_and_survives_send_errors(demo: Registry) -> None:
+    authority = Authority([demo.assemble(z, now=int(time.time()))[0] for z in demo.zones])
+    query = dns.message.make_query("ucid.example.", "SOA").to_wire()
+    junk = b"\x00"  # dropped without an answer
+    fake = _FakeSocket([query, junk] + [query] * (_UDP_BATCH + 10), send_failures=1)
+    udp = _Udp(fake, lambda: authority)  # type: ignore[arg-type]
+    udp.drain()
+    # One wake-up reads at most a batch; the failed send cost one answer, not the loop.
+    assert len(fake.queue) == 12 and len(fake.sent) == _UDP_BATCH - 2
+    udp.drain()
+    assert not fake.queue and len(fake.sent) == _UDP_BATCH + 10
+    assert dns.message.from_wire(fake.sent[0]).rcode() == dns.rcode.NOERROR
 
 
 # ----------------------------------------------------------- real servers
