@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-__all__ = ["AtomicWriter", "write_atomic"]
+__all__ = ["AtomicWriter", "fsync_dir", "write_atomic"]
 
 _WORKERS: Final = 4
 _PENDING: Final = 256  # writes queued at most: bounds the memory held
@@ -25,7 +25,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool 
     file raises :class:`FileExistsError` (by ``link``, so there is no check-then-write race)."""
     path = Path(path)
     _write_file(path, data, mode, overwrite)
-    _fsync_folder(path.parent)
+    fsync_dir(path.parent)
 
 
 def _write_file(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
@@ -45,7 +45,8 @@ def _write_file(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
         Path(tmp).unlink(missing_ok=True)  # gone already after a rename
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make the folder's entries (a rename, a new or removed file) survive a crash."""
     dirfd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dirfd)
@@ -88,7 +89,7 @@ class AtomicWriter:
         finally:
             self._pool.shutdown(wait=True)
         for folder in sorted(self._folders):
-            _fsync_folder(folder)
+            fsync_dir(folder)
 
     def __enter__(self) -> AtomicWriter:
         return self
