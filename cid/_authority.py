@@ -5,7 +5,8 @@ It holds assembled zones and answers like any authoritative server (RFC 1034
 NODATA with the SOA for negative caching (RFC 2308), REFUSED outside its
 zones, EDNS(0) with a 1232-byte UDP payload (RFC 6891), TC when a UDP answer
 does not fit. Answers are kept in wire form, keyed by the question, and
-reused with the query's id and question spelling patched in; that cache holds
+reused with the query's id and question spelling patched in (and a query
+repeated byte for byte, id aside, is looked up as it is); that cache holds
 at most ``2 * _CACHE_BYTES`` (see :class:`_Answers`). NXDOMAIN and REFUSED
 answers to plain queries are not cached but made from a template with the
 question copied in, so a flood of random names neither fills the cache nor
@@ -197,18 +198,33 @@ class Authority:
 
     def answer(self, wire: bytes, *, tcp: bool = False) -> bytes | None:
         """The response to one query message, or None to drop it (not even a header)."""
+        cache = self._cache
+        # The very message answered before but for its id (a resolver asks alike
+        # each time): the same answer, for a lookup and no parsing at all.
+        same = (b"t" if tcp else b"u") + wire[2:]
+        seen = cache.get(same)
+        if seen is not None:
+            return wire[:2] + seen[2:]
         key = _cache_key(wire, tcp)
         if key is None:
             return self._answer_slow(wire, tcp)
-        cached = self._cache.get(key)
+        cached = cache.get(key)
         if cached is not None:
-            return _patch(cached, wire)
-        response = self._negative(wire, key)
-        if response is not None:
-            return response
-        response = self._answer_slow(wire, tcp)
-        if response is not None:
-            self._cache.put(key, response)
+            response = _patch(cached, wire)
+        else:
+            negative = self._negative(wire, key)
+            if negative is not None:
+                return negative  # not cached: random names must not fill the cache
+            fresh = self._answer_slow(wire, tcp)
+            if fresh is None:
+                return None
+            cache.put(key, fresh)
+            response = fresh
+        # Only lowercase questions: a resolver randomising case (0x20) never
+        # repeats a message, and would fill the cache with them.
+        question = key[2:] if key[1:2] == b"-" else key[4:]
+        if wire[12 : 12 + len(question)] == question:
+            cache.put(same, response)
         return response
 
     def _negative(self, wire: bytes, key: bytes) -> bytes | None:

@@ -32,7 +32,7 @@ import dns.name
 import dns.tsig
 import dns.zone
 
-from ._atomic import write_atomic
+from ._atomic import AtomicWriter, write_atomic
 from ._descriptor import (
     Delegation,
     Descriptor,
@@ -284,38 +284,39 @@ class Registry:
         validity is left, with a version above the last one published.
         """
         written: list[Path] = []
-        for cfg in self.top_down():
-            key = self.signing_key(cfg.name)
-            keys = self.verify_keys(cfg.name)
-            folder = self._folder(cfg.name)
-            for source in sorted((folder / "sources").glob("*.json")):
-                spec = _read_json(source)
-                try:
-                    rec = descriptor_from_json(spec, now, cfg.valid_for)
-                except CidError as exc:
-                    raise RegistryError(f"{source}: {exc}") from None
-                out = folder / "descriptors" / f"{_file_name(rec.subject)}.cose"
-                old = _old_record(out, keys, now, verify)
-                new = _next(rec, old, now, cfg.valid_for, "version" in spec)
-                if new is not None:
-                    write_atomic(out, sign(new, key))
-                    written.append(out)
-            for child in self.children(cfg.name):
-                drec = Delegation(
-                    parent=cfg.name,
-                    child=child.name,
-                    keys=tuple(self.verify_keys(child.name)),
-                    version=1,
-                    issued_at=now,
-                    not_before=now,
-                    expires=now + cfg.delegation_valid_for,
-                )
-                out = folder / "delegations" / f"{child.name}.cose"
-                dold = _old_record(out, keys, now, verify_delegation)
-                dnew = _next(drec, dold, now, cfg.delegation_valid_for, False)
-                if dnew is not None:
-                    write_atomic(out, sign(dnew, key))
-                    written.append(out)
+        with AtomicWriter() as writer:  # durable when the block ends
+            for cfg in self.top_down():
+                key = self.signing_key(cfg.name)
+                keys = self.verify_keys(cfg.name)
+                folder = self._folder(cfg.name)
+                for source in sorted((folder / "sources").glob("*.json")):
+                    spec = _read_json(source)
+                    try:
+                        rec = descriptor_from_json(spec, now, cfg.valid_for)
+                    except CidError as exc:
+                        raise RegistryError(f"{source}: {exc}") from None
+                    out = folder / "descriptors" / f"{_file_name(rec.subject)}.cose"
+                    old = _old_record(out, keys, now, verify)
+                    new = _next(rec, old, now, cfg.valid_for, "version" in spec)
+                    if new is not None:
+                        writer.write(out, sign(new, key))
+                        written.append(out)
+                for child in self.children(cfg.name):
+                    drec = Delegation(
+                        parent=cfg.name,
+                        child=child.name,
+                        keys=tuple(self.verify_keys(child.name)),
+                        version=1,
+                        issued_at=now,
+                        not_before=now,
+                        expires=now + cfg.delegation_valid_for,
+                    )
+                    out = folder / "delegations" / f"{child.name}.cose"
+                    dold = _old_record(out, keys, now, verify_delegation)
+                    dnew = _next(drec, dold, now, cfg.delegation_valid_for, False)
+                    if dnew is not None:
+                        writer.write(out, sign(dnew, key))
+                        written.append(out)
         anchor = self.anchor()
         if _read_optional(self.path / "anchor.json") != anchor:
             _write_json(self.path / "anchor.json", anchor)

@@ -211,7 +211,35 @@ def test_random_names_do_not_fill_the_cache() -> None:
             assert r.rcode() in (dns.rcode.NXDOMAIN, dns.rcode.REFUSED)
     assert len(auth._cache) == 0
     ask(auth, gh_name(), "SVCB")
-    assert len(auth._cache) == 1
+    assert len(auth._cache) == 2  # by question, and the message as it came
+
+
+def test_a_repeated_message_gets_the_same_answer_with_its_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    auth = Authority(z.zone for z in _shared()._zones.values())  # a cache of its own
+    queries = []
+    for rd in (True, False, True):
+        q = dns.message.make_query(gh_name().lower(), "SVCB", use_edns=0)
+        if not rd:
+            q.flags &= ~dns.flags.RD
+        queries.append(q)
+    first = [auth.answer(q.to_wire()) for q in queries]
+    assert len(auth._cache) == 3  # one question; two messages (RD and not)
+    # Asked again, each comes from the message lookup: nothing is parsed.
+    monkeypatch.setattr(_authority, "_cache_key", None)
+    for q, before in zip(queries, first, strict=True):
+        q.id = (q.id + 1) % 65536
+        again = auth.answer(q.to_wire())
+        assert again is not None and before is not None
+        assert again[:2] == q.to_wire()[:2] and again[2:] == before[2:]
+        assert bool(dns.message.from_wire(again).flags & dns.flags.RD) is bool(
+            q.flags & dns.flags.RD
+        )
+    monkeypatch.undo()
+    mixed = dns.message.make_query(gh_name().upper(), "SVCB", use_edns=0)
+    assert auth.answer(mixed.to_wire()) is not None
+    assert len(auth._cache) == 3  # a randomised spelling is not kept as a message
 
 
 def test_the_cache_is_bounded_and_keeps_what_is_used(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import dns.zone
 import pytest
 
 import cid
+from cid._atomic import AtomicWriter
 from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
 from cid._store import Registry, RegistryError
 from cid._zone import NameServer, zone_text
@@ -221,3 +223,66 @@ def test_deep_names_are_published_without_crashing(tmp_path: Path) -> None:
     zone, problems = reg.assemble(ROOT, now=NOW)
     assert problems == []
     assert zone.get_rdataset(owner(subject), TYPE_DESCRIPTOR) is not None
+
+
+def _fsync_log(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every fsync and rename, in order: ("file"|"folder"|"rename", name)."""
+    events: list[str] = []
+    fsync, replace = os.fsync, os.replace
+
+    def spy_fsync(fd: int) -> None:
+        events.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        fsync(fd)
+
+    def spy_replace(src: str, dst: str | Path) -> None:
+        events.append("rename")
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", spy_fsync)
+    monkeypatch.setattr(os, "replace", spy_replace)
+    return events
+
+
+def test_atomic_writer_syncs_each_folder_once_after_every_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    events = _fsync_log(monkeypatch)
+    with AtomicWriter() as writer:
+        for i in range(600):  # more than the writer keeps pending
+            writer.write(tmp_path / "ab"[i % 2] / f"{i}.bin", b"%d" % i, 0o640)
+        writer.write(tmp_path / "a" / "0.bin", b"new")  # replaces a file written before
+    assert (tmp_path / "a" / "0.bin").read_bytes() == b"new"
+    assert (tmp_path / "b" / "599.bin").read_bytes() == b"599"
+    assert stat.S_IMODE((tmp_path / "b" / "1.bin").stat().st_mode) == 0o640
+    assert not list(tmp_path.glob("*/.*"))  # no temporary file left
+    # Each file's data before its rename; the two folders once, after every rename.
+    assert events.count("file") == events.count("rename") == 601
+    assert events[-2:] == ["folder", "folder"] and events.count("folder") == 2
+
+
+def test_atomic_writer_reports_a_failed_write(tmp_path: Path) -> None:
+    writer = AtomicWriter()
+    writer.write(tmp_path / "a.bin", b"a")
+    writer.write(tmp_path / "missing" / "b.bin", b"b")
+    with pytest.raises(FileNotFoundError):
+        writer.close()
+    assert (tmp_path / "a.bin").read_bytes() == b"a"
+
+
+def test_build_makes_every_file_durable_before_returning(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for old in registry.path.glob("zones/*/*/*.cose"):
+        old.unlink()  # everything signed afresh
+    events = _fsync_log(monkeypatch)
+    written = registry.build(now=NOW)
+    signed = [p for p in written if p.suffix == ".cose"]
+    folders = {p.parent for p in signed}
+    assert len(signed) >= len(folders) > 1
+    # Every signed file renamed into place, then each of their folders fsync'd once.
+    first = events.index("folder")
+    assert events[:first].count("rename") == len(signed)
+    assert events[first : first + len(folders)] == ["folder"] * len(folders)
+    assert events.count("rename") == len(written)
