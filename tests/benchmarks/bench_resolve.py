@@ -54,12 +54,9 @@ import hashlib
 import json
 import os
 import random
-import select
 import shutil
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -75,6 +72,10 @@ import dns.query
 import dns.rdatatype
 import dns.resolver
 import dns.version
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_serve, beside it
+
+from bench_serve import CidServe
 
 import cid
 import resolver
@@ -200,49 +201,6 @@ def common_port(rng: random.Random) -> int:
     raise RuntimeError("no port free on every loopback address")
 
 
-class CidServe:
-    """``python -m cid serve REGISTRY --zone ZONE --listen ADDRESS:PORT``."""
-
-    def __init__(self, registry: Path, zone: str, address: str, port: int, log: Path) -> None:
-        argv = [
-            sys.executable,
-            "-m",
-            "cid",
-            "serve",
-            str(registry),
-            "--zone",
-            zone,
-            "--listen",
-            f"{address}:{port}",
-            "--reload-interval",
-            "3600",  # no registry scan on the event loop while measuring
-        ]
-        self.log = log
-        with log.open("wb") as err:
-            self.proc = subprocess.Popen(
-                argv,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], 120)  # bounded start-up
-        line = self.proc.stdout.readline().decode() if ready else ""
-        if f"port {port}" not in line:
-            self.stop()
-            raise RuntimeError(f"cid serve {zone} did not start: {line!r}\n{log.read_text()}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-
 @contextlib.contextmanager
 def serving(registry: Path, workdir: Path) -> Iterator[int]:
     """Every zone served by its own process; yields the port they share."""
@@ -253,7 +211,12 @@ def serving(registry: Path, workdir: Path) -> Iterator[int]:
         try:
             for zone, (_, address) in ZONES.items():
                 log = workdir / f"serve-{zone}.log"
-                started.append(CidServe(registry, zone, address, port, log))
+                # No registry scan on the event loop while measuring.
+                quiet = ("--reload-interval", "3600")
+                srv = CidServe(
+                    registry, workdir, zone, address=address, port=port, extra=quiet, log=log
+                )
+                started.append(srv)
         except RuntimeError:
             for srv in started:
                 srv.stop()

@@ -259,11 +259,22 @@ def _binary(name: str) -> str:
 
 
 class CidServe:
-    """``python -m cid serve REGISTRY --zone PROVIDER`` on a loopback port."""
+    """``python -m cid serve REGISTRY --zone ZONE --listen ADDRESS:PORT`` (a free
+    loopback port by default), started and ready, or RuntimeError with its log."""
 
-    def __init__(self, registry: Path, workdir: Path, zone: str = PROVIDER) -> None:
-        self.port = free_port()
-        self.log = workdir / "cid-serve.log"
+    def __init__(
+        self,
+        registry: Path,
+        workdir: Path,
+        zone: str = PROVIDER,
+        *,
+        address: str = "127.0.0.1",
+        port: int | None = None,
+        extra: Sequence[str] = (),
+        log: Path | None = None,
+    ) -> None:
+        self.port = free_port() if port is None else port
+        self.log = log or workdir / "cid-serve.log"
         argv = [
             sys.executable,
             "-m",
@@ -273,7 +284,8 @@ class CidServe:
             "--zone",
             zone,
             "--listen",
-            f"127.0.0.1:{self.port}",
+            f"{address}:{self.port}",
+            *extra,
         ]
         with self.log.open("wb") as err:
             self.proc = subprocess.Popen(
@@ -288,7 +300,7 @@ class CidServe:
         line = self.proc.stdout.readline().decode() if ready else ""
         if f"port {self.port}" not in line:
             self.stop()
-            raise RuntimeError(f"cid serve did not start: {line!r}\n{self.log.read_text()}")
+            raise RuntimeError(f"cid serve {zone} did not start: {line!r}\n{self.log.read_text()}")
 
     @property
     def pid(self) -> int:
