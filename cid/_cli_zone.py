@@ -150,6 +150,7 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             listen,
             zones=args.zone or (),
             reload_interval=args.reload_interval,
+            deep_interval=args.full_check_interval,
             ready=ready,
         )
     )
@@ -218,7 +219,20 @@ def add_commands(commands: Any) -> None:
         help="address and port (repeatable; default 127.0.0.1:5353)",
     )
     p.add_argument("--zone", action="append", help="serve only this zone (repeatable)")
-    p.add_argument("--reload-interval", type=float, default=2.0, metavar="SECONDS")
+    p.add_argument(
+        "--reload-interval",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="check folders and small files for a change this often (default 2)",
+    )
+    p.add_argument(
+        "--full-check-interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="check every record file for a change in place this often (default 60)",
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(run=_cmd_serve)
 

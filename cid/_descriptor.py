@@ -1170,7 +1170,9 @@ def _validity(rec: Descriptor | Delegation, now: int, skew: int) -> None:
         raise TypeError("now must be an int of seconds since the epoch")
     start = rec.not_before if rec.not_before > rec.issued_at else rec.issued_at  # the max
     if now < start - skew:
-        raise NotYetValidError(f"valid from {start} (less {skew} s of skew); now is {now}")
+        raise NotYetValidError(
+            f"valid from {start} (less {skew} s of skew); now is {now}", start - skew
+        )
     if now >= rec.expires + skew:
         raise ExpiredError(f"expired at {rec.expires} (plus {skew} s of skew); now is {now}")
 

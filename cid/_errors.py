@@ -95,7 +95,15 @@ class ExpiredError(ValidityError):
 
 
 class NotYetValidError(ValidityError):
-    """``now`` is before ``nbf`` (or ``iat``) minus the allowed clock skew."""
+    """``now`` is before ``nbf`` (or ``iat``) minus the allowed clock skew.
+
+    ``valid_from`` is the first second at which it verifies (``start - skew``), so
+    that a publisher can schedule the record's appearance.
+    """
+
+    def __init__(self, message: str, valid_from: int = 0) -> None:
+        super().__init__(message)
+        self.valid_from = valid_from
 
 
 class RollbackError(DescriptorError):

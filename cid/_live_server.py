@@ -51,6 +51,11 @@ class _State:
     keyring: dict[dns.name.Name, dns.tsig.Key]
     built: list[dns.zone.Zone]
 
+    def next_change(self, now: int) -> int | None:
+        """When a signed record of some zone expires or becomes valid (spec §8.7)."""
+        times = [i.next_change(now) for _, i in self.inputs.values()]
+        return min((t for t in times if t is not None), default=None)
+
     def next_lapse(self) -> int | None:
         ends = [e.until for z in self.zones.values() if z is not None for e in z.entries.values()]
         return min(ends, default=None)
@@ -128,6 +133,10 @@ class LiveUpdates:
             static,
             dict(inputs.live),
         )
+
+    def next_change(self, now: int) -> int | None:
+        """When the zones must be assembled again though no file changed (spec §8.7)."""
+        return self._state.next_change(now)
 
     async def reload(self, now: int) -> None:
         """Load the whole registry again (beside the server) and swap every zone in."""

@@ -209,15 +209,15 @@ def registry_zones(registry_path: Path, now: int, only: Iterable[str] = ()) -> l
     return zones
 
 
-def _fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
+def _fingerprint(path: Path, *, deep: bool = False) -> tuple[tuple[str, int, int], ...]:
     """A few stats that change when the registry does, or ``()`` when that is unsure.
 
     Every folder's mtime (a file added, removed or replaced by rename, as cid's
     atomic writes, git and rsync do, changes its folder's), and mtime and size of
     each small file (settings, keys: an editor may rewrite one in place). The
-    bulk folders are not listed: stat-ing every descriptor blocked the event loop
-    for seconds at 100,000. A file overwritten in place there is seen at the
-    hourly reassembly.
+    per-record folders are listed only when ``deep``: stat-ing every descriptor
+    takes about a second at 100,000 files, so that runs beside the loop and less
+    often, to see a file rewritten in place there.
     """
     start = time.time_ns()
     root = str(path)
@@ -230,7 +230,7 @@ def _fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
             if len(parts) == 3 and parts[0] == "zones" and parts[2] == "live":
                 continue  # live registrations are served by LiveUpdates itself
             out.append((folder, os.stat(folder).st_mtime_ns, 0))
-            if len(parts) == 3 and parts[0] == "zones" and parts[2] in _BULK:
+            if not deep and len(parts) == 3 and parts[0] == "zones" and parts[2] in _BULK:
                 continue
             with os.scandir(folder) as entries:
                 for entry in entries:
@@ -248,22 +248,67 @@ def _fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(out))
 
 
+class _Watch:
+    """When to assemble the registry again (spec §8.7): a file changed (cheap check
+    every reload interval, deep check every ``deep_interval``), a signed record
+    expires or becomes valid, or an hour has passed."""
+
+    def __init__(self, path: Path, deep_interval: float) -> None:
+        self.path = path
+        self.deep_interval = deep_interval
+        # Taken before the first assembly reads the files, as every later baseline.
+        self.shallow = _fingerprint(path)
+        self.deep = _fingerprint(path, deep=True)
+        self.last_build = self.last_deep = time.time()
+        self.due: int | None = None  # when a signed record expires or becomes valid
+
+    async def baseline(self) -> None:
+        """Take the state the next assembly starts from (before it reads the files)."""
+        loop = asyncio.get_running_loop()
+        self.shallow = _fingerprint(self.path)
+        self.deep = await loop.run_in_executor(
+            None, functools.partial(_fingerprint, self.path, deep=True)
+        )
+        self.last_deep = time.time()
+
+    async def why(self) -> str | None:
+        """Why to assemble the zones again now, or ``None``."""
+        now = time.time()
+        if now - self.last_deep >= self.deep_interval:
+            loop = asyncio.get_running_loop()
+            scan = functools.partial(_fingerprint, self.path, deep=True)
+            current = await loop.run_in_executor(None, scan)
+            self.last_deep = time.time()
+            if current != self.deep:
+                return "a file changed"
+        elif _fingerprint(self.path) != self.shallow:
+            return "a file changed"
+        if self.due is not None and now >= self.due:
+            return "a signed record expired or became valid"
+        if now - self.last_build > 3600:
+            return "an hour passed"
+        return None
+
+
 async def serve_registry(
     registry_path: Path,
     listen: Sequence[tuple[str, int]],
     *,
     zones: Iterable[str] = (),
     reload_interval: float = 2.0,
+    deep_interval: float = 60.0,
     ready: Callable[[list[tuple[str, int]]], None] | None = None,
 ) -> None:
-    """Serve a registry until SIGTERM/SIGINT; reassemble when its files change.
+    """Serve a registry until SIGTERM/SIGINT; reassemble when it changes (spec §8.7).
 
     Live registrations (spec §8.8) change ``live/`` folders, which ``LiveUpdates``
     serves itself, so they are not a change here.
     """
     only = list(zones)
-    fingerprint = _fingerprint(registry_path)
-    live = LiveUpdates(registry_path, only, now=int(time.time()))
+    watch = _Watch(registry_path, deep_interval)
+    now = int(time.time())
+    live = LiveUpdates(registry_path, only, now=now)
+    watch.due = live.next_change(now)
     authority = live.authority
     server = DnsServer(authority, listen, live)
     await server.start()
@@ -274,7 +319,6 @@ async def serve_registry(
     if ready is not None:
         ready(server.bound)
     log.info("serving %s", ", ".join(str(o) for o in authority.origins))
-    last_build = time.time()
     leases = asyncio.ensure_future(live.run_leases())
     try:
         while not stop.is_set():
@@ -282,17 +326,19 @@ async def serve_registry(
                 await asyncio.wait_for(stop.wait(), reload_interval)
             if stop.is_set():
                 break
-            current = _fingerprint(registry_path)
-            # Reassemble when files change, and hourly, so that TTLs keep
-            # shrinking towards each record's expiry and expired ones go.
-            if current != fingerprint or time.time() - last_build > 3600:
-                try:
-                    await live.reload(int(time.time()))
-                except Exception as exc:
-                    log.error("registry not reloaded, still serving the last good one: %s", exc)
-                else:
-                    log.info("reloaded %s", registry_path)
-                fingerprint, last_build = current, time.time()
+            why = await watch.why()
+            if why is None:
+                continue
+            await watch.baseline()
+            watch.last_build = time.time()
+            now = int(watch.last_build)
+            try:
+                await live.reload(now)
+            except Exception as exc:
+                log.error("registry not reloaded, still serving the last good one: %s", exc)
+            else:
+                log.info("reloaded %s: %s", registry_path, why)
+            watch.due = live.next_change(now)
     finally:
         leases.cancel()
         await server.stop()

@@ -43,7 +43,7 @@ from ._descriptor import (
     verify_delegation,
 )
 from ._descriptor_json import descriptor_from_json
-from ._errors import CidError
+from ._errors import CidError, NotYetValidError
 from ._identifier import parse
 from ._keys import SigningKey, VerifyKey
 from ._live import Entry, LivePolicy, Registration, published, read_entry
@@ -63,10 +63,15 @@ class RegistryError(CidError):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong in a registry: the file and the reason."""
+    """One thing wrong in a registry: the file and the reason.
+
+    ``valid_from`` is set when the only fault is that the record is not valid
+    yet: from then on it verifies, and a server assembles the zone again.
+    """
 
     path: str
     reason: str
+    valid_from: int | None = None
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
@@ -172,6 +177,16 @@ class ZoneInputs:
     live: dict[dns.name.Name, Entry]  # live/*.json, by name
     lapsed: list[Path]  # live files whose lease has lapsed: never served, may be deleted
     problems: list[Problem]
+
+    def next_change(self, now: int) -> int | None:
+        """The first time after ``now`` at which the assembled zone differs from the
+        one assembled at ``now`` without any file changing: a signed record expires
+        (spec §5) or a record not yet valid becomes valid. Live leases are not
+        counted: the live driver times those itself."""
+        times = [r.record.expires for r in self.static]
+        times += [d.record.expires for d in self.delegations]
+        times += [p.valid_from for p in self.problems if p.valid_from is not None]
+        return min((t for t in times if t > now), default=None)
 
 
 @dataclass
@@ -352,7 +367,7 @@ class Registry:
                 data = path.read_bytes()
                 rec = verify(data, keys, now=now, issuer=zone)
             except (CidError, OSError) as exc:
-                problems.append(Problem(str(path), f"{type(exc).__name__}: {exc}"))
+                problems.append(_problem(path, exc))
                 continue
             if path.name != f"{_file_name(rec.subject)}.cose":
                 problems.append(Problem(str(path), f"holds {rec.subject}; its file name differs"))
@@ -369,7 +384,7 @@ class Registry:
                 data = path.read_bytes()
                 drec = verify_delegation(data, keys, now=now, issuer=zone)
             except (CidError, OSError) as exc:
-                problems.append(Problem(str(path), f"{type(exc).__name__}: {exc}"))
+                problems.append(_problem(path, exc))
                 continue
             if drec.child != child.name:
                 problems.append(Problem(str(path), f"delegates {drec.child}, not {child.name}"))
@@ -580,3 +595,8 @@ def _next(
         return None  # unchanged and fresh: keep the published bytes
     version = max(old.version + 1, rec.version if explicit_version else 0)
     return replace(rec, version=version)
+
+
+def _problem(path: Path, exc: Exception) -> Problem:
+    valid_from = exc.valid_from if isinstance(exc, NotYetValidError) else None
+    return Problem(str(path), f"{type(exc).__name__}: {exc}", valid_from)
