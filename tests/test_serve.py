@@ -224,7 +224,9 @@ def test_deep_watch_sees_a_descriptor_rewritten_in_place(
     assert _fingerprint(demo.path, deep=True) != deep
 
 
-def _signed(demo: Registry, zone: str, subject: str, host: str, **times: int) -> None:
+def _signed(
+    demo: Registry, zone: str, subject: str, host: str, *, not_before: int, expires: int
+) -> None:
     """A descriptor of ``zone`` for ``subject`` with the given times, written in its file."""
     now = int(time.time())
     spec = {
@@ -233,7 +235,10 @@ def _signed(demo: Registry, zone: str, subject: str, host: str, **times: int) ->
         "version": 7,
         "endpoints": [{"transport": "tcp", "protocol": "https", "host": host, "port": 443}],
     }
-    rec = dataclasses.replace(descriptor_from_json(spec, now, 3600), **times)
+    rec = descriptor_from_json(spec, now, 3600)
+    rec = dataclasses.replace(
+        rec, not_before=not_before, issued_at=min(now, not_before), expires=expires
+    )
     path = demo.path / "zones" / zone / "descriptors" / f"{_file_name(subject)}.cose"
     path.write_bytes(cid.sign(rec, demo.signing_key(zone)))  # in place when it exists
 
@@ -279,7 +284,6 @@ def test_serve_follows_expiry_validity_and_files_rewritten_in_place(demo: Regist
         later,
         "later.example",
         not_before=now + skew + 4,
-        issued_at=now,
         expires=now + 3000,
     )
     proc, port = _serve(demo, "--reload-interval", "0.2", "--full-check-interval", "1")
