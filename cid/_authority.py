@@ -16,6 +16,7 @@ costs a full parse each.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import struct
 from array import array
 from collections.abc import Iterable
@@ -34,7 +35,7 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
-from ._layout import TYPE_DELEGATION, UDP_PAYLOAD, delegation_owner
+from ._layout import TYPE_DELEGATION, UDP_PAYLOAD, delegation_owner, enum_owner
 
 __all__ = ["Authority"]
 
@@ -86,18 +87,9 @@ def _prepare(zone: dns.zone.Zone) -> _Zone:
         hashes.append(hash(absolute.to_digestable()))
         if absolute != origin and node.get_rdataset(_IN, dns.rdatatype.NS) is not None:
             cuts.add(absolute)
-        above = absolute
-        while above != origin and above.is_subdomain(origin):
-            above = above.parent()
-            if above in parents:
-                break
-            parents.add(above)
+        _add_parents(absolute, origin, parents)
     hashes.extend(hash(p.to_digestable()) for p in parents)
-    soa_rds = zone.get_rdataset(origin, dns.rdatatype.SOA)
-    if soa_rds is None:
-        raise ValueError(f"zone {origin} has no SOA")
-    soa = _rrset(origin, soa_rds)
-    soa.ttl = min(soa_rds.ttl, soa_rds[0].minimum)
+    soa = _negative_soa(zone, origin)
     return _Zone(
         zone,
         origin,
@@ -107,6 +99,82 @@ def _prepare(zone: dns.zone.Zone) -> _Zone:
         array("q", sorted(hashes)),
         _soa_wire(soa, origin),
     )
+
+
+def _reprepare(
+    old: _Zone,
+    zone: dns.zone.Zone,
+    added: Iterable[dns.name.Name],
+    removed: Iterable[dns.name.Name],
+) -> _Zone:
+    """What :func:`_prepare` gives for ``zone``, from ``old``'s index and the nodes that
+    changed: a name's hash is in ``name_hashes`` once as a node and once as a parent."""
+    origin = old.origin
+    parents = set(old.parents)
+    hashes = array("q", old.name_hashes)
+
+    def insert(name: dns.name.Name) -> None:
+        bisect.insort(hashes, hash(name.to_digestable()))
+
+    def delete(name: dns.name.Name) -> None:
+        value = hash(name.to_digestable())
+        i = bisect.bisect_left(hashes, value)
+        assert i < len(hashes) and hashes[i] == value, name
+        del hashes[i]
+
+    for name in removed:
+        delete(name)
+        above = name
+        while above != origin:
+            above = above.parent()
+            if above not in parents or _has_below(zone, above):
+                break  # kept, and so is everything above it
+            parents.discard(above)
+            delete(above)
+    for name in added:
+        insert(name)
+        for parent in _add_parents(name, origin, parents):
+            insert(parent)
+    soa = _negative_soa(zone, origin)
+    return _Zone(zone, origin, old.cuts, soa, frozenset(parents), hashes, _soa_wire(soa, origin))
+
+
+def _add_parents(
+    name: dns.name.Name, origin: dns.name.Name, parents: set[dns.name.Name]
+) -> list[dns.name.Name]:
+    """Add the names above ``name`` up to ``origin`` to ``parents``; return those new."""
+    new = []
+    above = name
+    while above != origin and above.is_subdomain(origin):
+        above = above.parent()
+        if above in parents:
+            break  # and so is every name above it
+        parents.add(above)
+        new.append(above)
+    return new
+
+
+def _negative_soa(zone: dns.zone.Zone, origin: dns.name.Name) -> dns.rrset.RRset:
+    """The SOA of negative answers, with TTL min(SOA TTL, MINIMUM) (RFC 2308 §3)."""
+    soa_rds = zone.get_rdataset(origin, dns.rdatatype.SOA)
+    if soa_rds is None:
+        raise ValueError(f"zone {origin} has no SOA")
+    soa = _rrset(origin, soa_rds)
+    soa.ttl = min(soa_rds.ttl, soa_rds[0].minimum)
+    return soa
+
+
+def _has_below(zone: dns.zone.Zone, name: dns.name.Name) -> bool:
+    """Whether ``zone`` has a node strictly below ``name`` (absolute)."""
+    assert zone.origin is not None
+    rel = name.relativize(zone.origin)
+    with contextlib.suppress(dns.name.NameTooLong):
+        if enum_owner(rel) in zone.nodes:
+            return True  # the listing of its children: the usual case, one lookup
+    # Otherwise look at every node: only when the last name below a node goes.
+    if rel == dns.name.empty:
+        return any(n != rel for n in zone.nodes)
+    return any(n != rel and n.is_subdomain(rel) for n in zone.nodes)
 
 
 def _soa_wire(soa: dns.rrset.RRset, origin: dns.name.Name) -> tuple[bytes, ...]:
@@ -354,12 +422,30 @@ class Authority:
                 return None
             name = name.parent()
 
+    def zone(self, origin: dns.name.Name) -> dns.zone.Zone | None:
+        """The zone served at ``origin``, if any (not to be changed: copy it)."""
+        found = self._zones.get(origin)
+        return None if found is None else found.zone
+
     def replace_zone(self, zone: dns.zone.Zone) -> None:
         """Replace (or add) one zone, the others untouched, and forget every cached answer.
 
         For live registrations (spec §8.8): one zone changes, the rest need no new preparation.
         """
-        prepared = _prepare(zone)
+        self._swap(_prepare(zone))
+
+    def patch_zone(
+        self,
+        zone: dns.zone.Zone,
+        added: Iterable[dns.name.Name],
+        removed: Iterable[dns.name.Name],
+    ) -> None:
+        """Serve ``zone``, a copy of a served zone that differs from it by the nodes
+        ``added`` and ``removed`` (absolute names): only those are indexed again."""
+        assert zone.origin is not None
+        self._swap(_reprepare(self._zones[zone.origin], zone, added, removed))
+
+    def _swap(self, prepared: _Zone) -> None:
         zones = {**self._zones, prepared.origin: prepared}
         self._zones = zones
         self._wire_zones = {o.to_digestable(): z for o, z in zones.items()}

@@ -16,7 +16,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
@@ -32,6 +32,8 @@ from ._errors import CidError
 from ._identifier import parse
 from ._live import Entry, LiveZone, Registration, entry_bytes, handle
 from ._store import Registry, RegistryError, ZoneInputs
+from ._zone import SignedDescriptor
+from ._zone_patch import patch
 
 __all__ = ["LiveUpdates"]
 
@@ -189,10 +191,11 @@ class LiveUpdates:
                 log.error("update from %s: %s; not written: %s", peer, decision.log, exc)
                 return decision.response(dns.rcode.SERVFAIL)
             # On disk: from here on the change holds, whatever happens to this process.
+            change = {decision.name: (zone.entries.get(decision.name), decision.entry)}
             zone = zone.with_entry(decision.name, decision.entry)
             state.zones[zone.name] = zone
             try:
-                await self._swap(state, zone, now)
+                await self._swap(state, zone, now, change)
             except CidError as exc:
                 log.error(
                     "update from %s: %s; written, not yet served: %s", peer, decision.log, exc
@@ -202,11 +205,35 @@ class LiveUpdates:
             log.info("update from %s: %s", peer, decision.log)
             return decision.response()
 
-    async def _swap(self, state: _State, zone: LiveZone, now: int) -> None:
-        """Re-assemble one zone with its current entries and serve it."""
+    async def _swap(
+        self,
+        state: _State,
+        zone: LiveZone,
+        now: int,
+        changes: Mapping[dns.name.Name, tuple[Entry | None, Entry | None]],
+    ) -> None:
+        """Serve ``zone`` with its current entries: the served zone patched where
+        ``changes`` (name: before, after) say, or else assembled again whole."""
         name, inputs = state.inputs[zone.name]
-        current = ZoneInputs(inputs.static, inputs.delegations, dict(zone.entries), [], [])
         loop = asyncio.get_running_loop()
+        served = self.authority.zone(zone.name)
+        if served is not None:
+            descriptors = {n: (_published(a), _published(b)) for n, (a, b) in changes.items()}
+            settings = state.registry.zones[name].settings
+            edit = functools.partial(
+                patch,
+                served,
+                settings,
+                descriptors,
+                cuts=zone.cuts,
+                root=state.registry.root,
+                now=now,
+            )
+            patched = await loop.run_in_executor(None, edit)
+            if patched is not None:
+                self.authority.patch_zone(patched.zone, patched.added, patched.removed)
+                return
+        current = ZoneInputs(inputs.static, inputs.delegations, dict(zone.entries), [], [])
         build = functools.partial(state.registry.assemble_from, name, current, now=now)
         built = await loop.run_in_executor(None, build)
         self.authority.replace_zone(built)
@@ -244,13 +271,18 @@ class LiveUpdates:
                 zone = replace(old, entries={n: e for n, e in old.entries.items() if n not in gone})
                 state.zones[origin] = zone
                 if any(isinstance(e, Registration) for e in gone.values()):
-                    await self._swap(state, zone, now)
+                    await self._swap(state, zone, now, {n: (e, None) for n, e in gone.items()})
                 name = state.inputs[origin][0]
                 paths = [state.registry.live_file(name, n) for n in gone]
                 await loop.run_in_executor(None, _unlink_all, paths)
                 for n, entry in gone.items():
                     if isinstance(entry, Registration):
                         log.info("lease lapsed: %s (%s)", n, entry.by)
+
+
+def _published(entry: Entry | None) -> SignedDescriptor | None:
+    """What a live entry publishes: a registration's descriptor; a withdrawal, nothing."""
+    return SignedDescriptor(entry.data, entry.record) if isinstance(entry, Registration) else None
 
 
 def _owner(subject: str, root: str) -> dns.name.Name:

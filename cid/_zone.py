@@ -211,33 +211,11 @@ def assemble(
     labels: dict[bytes, bytes] = {}
     svcb: dict[Endpoint, dns.rdata.Rdata] = {}
     for desc in descriptors:
-        rec = desc.record
-        ident = parse(rec.subject)
-        owner = _absolute(ident.to_dns_name(root))
-        owner = dns.name.Name([labels.setdefault(x, x) for x in owner.labels])
-        if not owner.is_subdomain(origin) or any(owner.is_subdomain(c) for c in cuts):
-            raise ZoneError(
-                f"zone {settings.name}: {rec.subject} is named {owner}, outside the zone"
-            )
-        if rec.issuer.rstrip(".") != settings.name.rstrip("."):
-            raise ZoneError(f"zone {settings.name}: {rec.subject} is issued by {rec.issuer}")
-        if rec.expires <= now:
-            continue
-        ttl = _ttl(settings, rec.expires, now)
-        _add(zone, owner, _generic(TYPE_DESCRIPTOR, desc.data), ttl)
-        for endpoint in rec.endpoints:
-            rdata = svcb.get(endpoint)
-            if rdata is None:
-                rdata = svcb[endpoint] = svcb_rdata(endpoint)
-            _add(zone, owner, rdata, ttl)
-        if len(desc.data) <= MAX_TXT_COPY:  # the base64 copy must fit 1232 octets too
-            txt = dns.rdtypes.ANY.TXT.TXT(IN, dns.rdatatype.TXT, txt_strings(desc.data))
-            _add(zone, owner, txt, ttl)
-        # The identifier's path in the UCID tree: owner -> arch node -> region node -> ...
-        arch_node = dns.name.Name(owner.labels[len(ident.capabilities) :])
-        if owner != origin:
-            start = arch_node if arch_node.is_subdomain(origin) else origin
-            _tree(children, [owner, *_ancestors(start, origin)])
+        path = publish_descriptor(
+            zone, settings, desc, cuts, root=root, now=now, shared=(labels, svcb)
+        )
+        if path:
+            _tree(children, path)
     for child in cuts:
         _tree(children, [child, *_ancestors(child.parent(), origin)])
     for node, below in children.items():
@@ -253,6 +231,50 @@ def assemble(
             ptr = dns.rdtypes.ANY.PTR.PTR(IN, dns.rdatatype.PTR, child)  # type: ignore[no-untyped-call]
             _add(zone, owner, ptr, settings.ttl)
     return zone
+
+
+def publish_descriptor(
+    zone: dns.zone.Zone,
+    settings: ZoneSettings,
+    desc: SignedDescriptor,
+    cuts: Iterable[dns.name.Name],
+    *,
+    root: str,
+    now: int,
+    shared: tuple[dict[bytes, bytes], dict[Endpoint, dns.rdata.Rdata]] | None = None,
+) -> list[dns.name.Name]:
+    """Add one descriptor's records (TYPE65280, SVCB, TXT) to ``zone``; return its path
+    in the enumeration tree (owner, then the nodes up to the origin), empty when it
+    has expired or is not listed. ``shared`` holds labels and SVCB rdata to reuse."""
+    labels, svcb = shared if shared is not None else ({}, {})
+    origin = zone.origin
+    assert origin is not None
+    rec = desc.record
+    ident = parse(rec.subject)
+    owner = _absolute(ident.to_dns_name(root))
+    owner = dns.name.Name([labels.setdefault(x, x) for x in owner.labels])
+    if not owner.is_subdomain(origin) or any(owner.is_subdomain(c) for c in cuts):
+        raise ZoneError(f"zone {settings.name}: {rec.subject} is named {owner}, outside the zone")
+    if rec.issuer.rstrip(".") != settings.name.rstrip("."):
+        raise ZoneError(f"zone {settings.name}: {rec.subject} is issued by {rec.issuer}")
+    if rec.expires <= now:
+        return []
+    ttl = _ttl(settings, rec.expires, now)
+    _add(zone, owner, _generic(TYPE_DESCRIPTOR, desc.data), ttl)
+    for endpoint in rec.endpoints:
+        rdata = svcb.get(endpoint)
+        if rdata is None:
+            rdata = svcb[endpoint] = svcb_rdata(endpoint)
+        _add(zone, owner, rdata, ttl)
+    if len(desc.data) <= MAX_TXT_COPY:  # the base64 copy must fit 1232 octets too
+        txt = dns.rdtypes.ANY.TXT.TXT(IN, dns.rdatatype.TXT, txt_strings(desc.data))
+        _add(zone, owner, txt, ttl)
+    if owner == origin:
+        return []
+    # The identifier's path in the UCID tree: owner -> arch node -> region node -> ...
+    arch_node = dns.name.Name(owner.labels[len(ident.capabilities) :])
+    start = arch_node if arch_node.is_subdomain(origin) else origin
+    return [owner, *_ancestors(start, origin)]
 
 
 def _ancestors(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from dnsservers import require_binary
 
 BENCH = Path(__file__).parent / "benchmarks"
 
@@ -50,3 +51,12 @@ def test_descriptor_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
         "verify again / nacl verify",
         "sign / nacl sign",
     }
+
+
+def test_live_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # Real servers on loopback (cid serve, knotd): skipped without Knot unless required.
+    require_binary("knotd")
+    assert _load("bench_live").main(["--quick", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["updates"] == 5 and result["descriptors"] == 50
+    assert result["cid_serve_median_ms"] > 0 and result["knot_median_ms"] > 0
