@@ -22,6 +22,7 @@ from typing import Final
 import dns.zone
 
 from ._authority import Authority
+from ._errors import CidError
 from ._live import is_update
 from ._live_server import LiveUpdates
 from ._store import Registry
@@ -305,6 +306,8 @@ async def serve_registry(
     serves itself, so they are not a change here.
     """
     only = list(zones)
+    with contextlib.suppress(CidError, OSError):  # a broken registry is reported by the load
+        Registry.load(registry_path).make_live_folders()
     watch = _Watch(registry_path, deep_interval)
     now = int(time.time())
     live = LiveUpdates(registry_path, only, now=now)

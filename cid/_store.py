@@ -32,7 +32,7 @@ import dns.name
 import dns.tsig
 import dns.zone
 
-from ._atomic import AtomicWriter, write_atomic
+from ._atomic import AtomicWriter, fsync_dir, write_atomic
 from ._descriptor import (
     Delegation,
     Descriptor,
@@ -508,7 +508,20 @@ class Registry:
         _write_json(path, data)
         written.append(path)
         self.zones[zone] = _zone_config(path)
+        self.make_live_folders()
         return written
+
+    def make_live_folders(self) -> None:
+        """Create the ``live/`` folder of each zone open to live registration.
+
+        Made up front, not at the first registration: a new folder changes its
+        parent's mtime, which a server's registry watch takes for an edit (§8.7).
+        """
+        for name, cfg in self.zones.items():
+            folder = self._folder(name) / "live"
+            if cfg.live is not None and not folder.is_dir():
+                folder.mkdir()
+                fsync_dir(folder.parent)
 
     def check(self, *, now: int) -> list[Problem]:
         """Every problem in the registry, each with its file."""

@@ -323,7 +323,7 @@ def test_zone_live_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_registry_reports_damaged_and_shadowed_live_files(registry: Registry) -> None:
     now = int(time.time())
     live = registry.path / "zones" / ZONE / "live"
-    live.mkdir()
+    live.mkdir(exist_ok=True)
     (live / "_cpu_8._x86-64-v4._de-by.acme.hpc.json").write_text("{}")
     gh = next((registry.path / "zones" / ZONE / "descriptors").glob("*neoverse*.cose"))
     subject = cid.verify(gh.read_bytes(), registry.verify_keys(ZONE), now=now).subject
