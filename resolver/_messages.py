@@ -162,6 +162,9 @@ def _strict(
     ttl, owner = _negative_ttl(msg)
     if zone is not None and (owner is None or not owner.is_subdomain(zone)):
         return Fault("LAME_DELEGATION", "NODATA without the zone's SOA")
+    if owner is None and any(r.rdtype == _NS and r.rdclass == _IN for r in msg.authority):
+        # §12.4.1: NS without SOA is a referral, which a forwarder must never give.
+        return Fault("LAME_DELEGATION", "a referral from a forwarder")
     return Response(Kind.NODATA, ttl=ttl, negative_zone=owner)
 
 
@@ -429,6 +432,12 @@ def _negative(
             break
     if zone is not None and (owner is None or not owner.is_subdomain(zone)):
         return None
+    if (
+        kind is Kind.NODATA
+        and owner is None
+        and any(r.section == 1 and r.type == _T_NS for r in rrsets.values())
+    ):
+        return None  # a forwarder's referral: a fault, which the strict path explains
     if kind is Kind.NXDOMAIN:
         return Response(Kind.NXDOMAIN, "NXDOMAIN", ttl=ttl, negative_zone=owner)
     return Response(Kind.NODATA, ttl=ttl, negative_zone=owner)

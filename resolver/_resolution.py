@@ -539,7 +539,14 @@ class Resolution:
             return Fault("LAME_DELEGATION", f"unusable response: {exc}")
         if isinstance(found, Fault) or found.negative_zone is None:
             return found
-        if not qname.is_subdomain(found.negative_zone):
+        holds = qname.is_subdomain(found.negative_zone)
+        if origin is None:
+            # A forwarder needs no SOA (§12.4.1); one that cannot hold the name, or is
+            # above the root, gives no negative TTL: the answer is used, not cached.
+            if holds and found.negative_zone.is_subdomain(self.root):
+                return found
+            return replace(found, ttl=0, negative_zone=None)
+        if not holds:
             return Fault("LAME_DELEGATION", f"negative answer from {found.negative_zone}")
         return found
 

@@ -800,6 +800,74 @@ def test_forwarder(hierarchy: Hierarchy) -> None:
     assert all(dns.message.from_wire(q.wire).flags & dns.flags.RD for q in network.sent)
 
 
+def _aa(msg: dns.message.Message, tcp: bool) -> None:
+    msg.flags |= dns.flags.AA
+
+
+# What a forwarder must never give: NS and glue, no SOA (§12.4.1).
+_REFERRAL = refer_to(HPC, f"ns1.{HPC}", HPC_ADDR)
+
+FORWARDER_FAULTS: dict[str, tuple[Behaviour, Outcome, str, bool]] = {
+    # id: (the forwarder's behaviour, outcome, words of the error, negative answer cached)
+    "referral": (
+        rewrite(_REFERRAL),
+        Outcome.LAME_DELEGATION,
+        "a referral from a forwarder",
+        False,
+    ),
+    "referral-with-aa": (
+        rewrite(_REFERRAL, _aa),
+        Outcome.LAME_DELEGATION,
+        "a referral from a forwarder",
+        False,
+    ),
+    "nodata-without-soa": (
+        rewrite(lambda m, tcp: _no_soa(m)),
+        Outcome.NO_LIVE_ENDPOINTS,
+        "no descriptor",
+        False,
+    ),
+    "nxdomain": (rewrite(nxdomain(ACME)), Outcome.NOT_FOUND, f"at {ACME}:", True),
+    # An SOA that cannot hold the name gives no negative TTL: used, not cached.
+    "nxdomain-foreign-soa": (
+        rewrite(nxdomain("evil.example")),
+        Outcome.NOT_FOUND,
+        f"at {ROOT}:",
+        False,
+    ),
+    "nxdomain-soa-beside-the-name": (
+        rewrite(nxdomain(f"_us-ca.{ACME}")),
+        Outcome.NOT_FOUND,
+        f"at {ROOT}:",
+        False,
+    ),
+    "nxdomain-soa-above-the-root": (
+        rewrite(nxdomain("example")),
+        Outcome.NOT_FOUND,
+        f"at {ROOT}:",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "outcome", "detail", "cached"),
+    FORWARDER_FAULTS.values(),
+    ids=FORWARDER_FAULTS,
+)
+def test_forwarder_faults(
+    hierarchy: Hierarchy, behaviour: Behaviour, outcome: Outcome, detail: str, cached: bool
+) -> None:
+    forwarder = (FORWARDER_ADDR, 53)
+    cache = Cache()
+    res, network = run(hierarchy, GH, {FORWARDER_ADDR: behaviour}, forwarder=forwarder, cache=cache)
+    error = error_of(res)
+    assert error.outcome is outcome, str(error)
+    assert detail in str(error)
+    assert {q.server for q in network.sent} == {forwarder}
+    assert (cache.negative_answer((res.key, res.qtype)) is not None) == cached
+
+
 @pytest.mark.parametrize("text", ["", "ucid:", "ucid:acme.hpc", "http://x", "ucid:a/b/c/d/e"])
 def test_invalid_identifier(hierarchy: Hierarchy, text: str) -> None:
     with pytest.raises(ResolutionError) as info:

@@ -505,6 +505,12 @@ FORWARDED = [
         id="descriptor-signed-above-its-cut",
     ),
     pytest.param(lambda h: silent, Outcome.TIMEOUT, id="silent"),
+    # A forwarder never refers (§12.4.1): following this would ask the root directly.
+    pytest.param(
+        lambda h: rewrite(refer_to(HPC, f"ns1.{HPC}", ROOT_ADDR)),
+        Outcome.LAME_DELEGATION,
+        id="referral",
+    ),
 ]
 
 
