@@ -271,8 +271,11 @@ class Resolution:
         return self._action
 
     def timeout_for(self, clock: float) -> float:
-        """How long the driver may wait for the pending query's reply."""
-        return max(0.0, min(self.limits.query_timeout, self.deadline - clock))
+        """How long the driver may wait for the pending action's reply: a query waits
+        at most ``query_timeout``, a lookup (which may take several queries of the
+        system's resolver) until the deadline; neither beyond it."""
+        left = max(0.0, self.deadline - clock)
+        return left if isinstance(self._action, Lookup) else min(self.limits.query_timeout, left)
 
     def receive(self, wire: bytes, *, clock: float) -> None:
         self._advance(_Reply("wire", clock, wire=wire))
@@ -405,9 +408,7 @@ class Resolution:
         else:
             # The server also holds zones between (§12.5): they are found by probing.
             found = yield from self._chain_to(zone, cut)
-        servers = yield from self._servers(referral)
-        if not servers:
-            raise _Fail("LAME_DELEGATION", f"follow referral to {cut}", "no server address")
+        servers = yield from self._servers(referral, cut)
         expires = min(found.expires, self.now + max(0, referral.ttl))
         entry = ZoneEntry(found.zone, found.keys, servers, expires, found.chain)
         if self.use_cache:
@@ -454,19 +455,32 @@ class Resolution:
             self._note(zone.zone, "", step, f"verified (v{record.version}); child keys {kids}")
         return record
 
-    def _servers(self, referral: Response) -> Generator[Action, _Reply, tuple[Server, ...]]:
+    def _servers(
+        self, referral: Response, cut: str
+    ) -> Generator[Action, _Reply, tuple[Server, ...]]:
+        """The cut's server set: the glue, else the addresses of the first name servers
+        that a lookup finds (§12.5.2). A lookup that does not end in time is a fault
+        TIMEOUT of that server, as an unreachable server's would be."""
         port = self.anchor.port
         found = [(a, port) for name in referral.ns_names for a in referral.glue.get(name, [])]
         if found:
             return tuple(dict.fromkeys(found))
+        failures: list[tuple[str, str]] = []
         for host in referral.ns_names[: self.limits.max_lookups]:
             self._budget(host, 1)
             self.queries += 1
-            reply = yield Lookup(host.to_text(omit_final_dot=True))
-            found.extend((a, port) for a in reply.addresses)
-            if found:
-                break
-        return tuple(dict.fromkeys(found))
+            name = host.to_text(omit_final_dot=True)
+            reply = yield Lookup(name)
+            if reply.kind != "addresses":
+                failures.append(("TIMEOUT", f"no address for {name} in time"))
+            elif not reply.addresses:
+                failures.append(("LAME_DELEGATION", f"no server address: {name} has none"))
+            else:
+                self._note(cut, "", f"look up {name}", ", ".join(reply.addresses))
+                return tuple(dict.fromkeys((a, port) for a in reply.addresses))
+            self._note(cut, "", f"look up {name}", failures[-1][1])
+        code, detail = min(failures, key=lambda f: _SEVERITY.index(f[0]))
+        raise _Fail(code, f"follow referral to {cut}", detail)
 
     def _ask(
         self,

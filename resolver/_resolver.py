@@ -166,7 +166,8 @@ class Resolver(_Base):
         """Perform the queries ``res`` asks for until it ends."""
         while (action := res.action()) is not None:
             if isinstance(action, Lookup):
-                res.looked_up(lookup(action.host), clock=self.clock())
+                found = lookup(action.host, timeout=res.timeout_for(self.clock()))
+                _report_lookup(res, found, self.clock())
                 continue
             try:
                 wire = exchange(
@@ -211,7 +212,8 @@ class AsyncResolver(_Base):
     async def run(self, res: Resolution) -> None:
         while (action := res.action()) is not None:
             if isinstance(action, Lookup):
-                res.looked_up(await lookup_async(action.host), clock=self.clock())
+                found = await lookup_async(action.host, timeout=res.timeout_for(self.clock()))
+                _report_lookup(res, found, self.clock())
                 continue
             try:
                 wire = await exchange_async(
@@ -227,3 +229,10 @@ class AsyncResolver(_Base):
                 res.timed_out(clock=self.clock())
             else:
                 res.receive(wire, clock=self.clock())
+
+
+def _report_lookup(res: Resolution, found: tuple[str, ...] | None, clock: float) -> None:
+    if found is None:
+        res.timed_out(clock=clock)
+    else:
+        res.looked_up(found, clock=clock)

@@ -308,7 +308,8 @@ def only(qtype: int, behaviour: Behaviour) -> Behaviour:
 
 
 def rewrite(*changes: Change) -> Behaviour:
-    """The honest response, parsed, changed in place by each of ``changes``, re-encoded."""
+    """The honest response, parsed, changed in place by each of ``changes``, re-encoded
+    with the records in the order the changes left them (dnspython would shuffle)."""
 
     def lying(wire: bytes, tcp: bool, authority: Authority) -> list[bytes]:
         out = []
@@ -316,7 +317,7 @@ def rewrite(*changes: Change) -> Behaviour:
             msg = dns.message.from_wire(response)
             for change in changes:
                 change(msg, tcp)
-            out.append(msg.to_wire())
+            out.append(msg.to_wire(want_shuffle=False))
         return out
 
     return lying
@@ -509,11 +510,12 @@ class Network:
 
     hierarchy: Hierarchy
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
-    hosts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # for Lookup
+    #: For Lookup: a host's addresses, or None for a lookup that does not end in time.
+    hosts: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     sent: list[Query] = field(default_factory=list)
     looked_up: list[str] = field(default_factory=list)
 
-    def lookup(self, lookup: Lookup) -> tuple[str, ...]:
+    def lookup(self, lookup: Lookup) -> tuple[str, ...] | None:
         self.looked_up.append(lookup.host)
         return self.hosts.get(lookup.host, ())
 
@@ -532,11 +534,16 @@ class Network:
 
 
 def drive(res: Resolution, network: Network, *, step: float = 0.01) -> Resolution:
-    """Run ``res`` to its end over ``network``, the clock advancing ``step`` per action."""
+    """Run ``res`` to its end over ``network``, the clock advancing ``step`` per action,
+    or as long as the driver waits (``timeout_for``) for a lookup that does not end."""
     while (action := res.action()) is not None:
         clock = res.clock + step
         if isinstance(action, Lookup):
-            res.looked_up(network.lookup(action), clock=clock)
+            found = network.lookup(action)
+            if found is None:
+                res.timed_out(clock=res.clock + res.timeout_for(res.clock))
+            else:
+                res.looked_up(found, clock=clock)
             continue
         wire = network.exchange(action)
         if wire is None:

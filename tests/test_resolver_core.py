@@ -74,6 +74,7 @@ import cid
 from resolver import (
     Cache,
     Limits,
+    Lookup,
     Outcome,
     Query,
     Resolution,
@@ -542,24 +543,85 @@ def test_first_query_is_udp_with_edns_and_no_rd(hierarchy: Hierarchy) -> None:
     assert msg.question[0].name == dns.name.from_text(cid.parse(GH).to_dns_name(ROOT))
 
 
-@pytest.mark.parametrize(
-    ("hosts", "outcome"),
-    [({f"ns1.{ACME}": (ACME_ADDR,)}, Outcome.OK), ({}, Outcome.LAME_DELEGATION)],
-    ids=["found", "not-found"],
-)
-def test_referral_without_glue_looks_the_server_up(
-    hierarchy: Hierarchy, hosts: dict[str, tuple[str, ...]], outcome: Outcome
-) -> None:
-    def no_glue(msg: dns.message.Message, tcp: bool) -> None:
-        msg.additional = [r for r in msg.additional if r.rdtype != dns.rdatatype.A]
+def _glueless(*hosts: str) -> Change:
+    """The referral names ``hosts`` as the cut's servers, and gives no glue."""
 
-    network = Network(hierarchy, {HPC_ADDR: rewrite(no_glue)}, hosts)
-    res = drive(start(hierarchy, GH), network)
-    assert network.looked_up == [f"ns1.{ACME}"]
+    def change(msg: dns.message.Message, tcp: bool) -> None:
+        for i, rrset in enumerate(msg.authority):
+            if rrset.rdtype == dns.rdatatype.NS:
+                targets = [f"{host}." for host in hosts]
+                msg.authority[i] = dns.rrset.from_text_list(
+                    rrset.name, rrset.ttl, "IN", "NS", targets
+                )
+        address = (dns.rdatatype.A, dns.rdatatype.AAAA)
+        msg.additional = [r for r in msg.additional if r.rdtype not in address]
+
+    return change
+
+
+NS1, NS2 = f"ns1.{ACME}", f"ns2.{ACME}"
+Lookups = dict[str, tuple[str, ...] | None]
+LOOKUPS: dict[str, tuple[tuple[str, ...], Lookups, tuple[str, ...], Outcome, str]] = {
+    # id: (the cut's servers, what their lookups give (None: no end in time),
+    #      the servers looked up, outcome, words of the error)
+    "found": ((NS1,), {NS1: (ACME_ADDR,)}, (NS1,), Outcome.OK, ""),
+    "no-address": ((NS1,), {}, (NS1,), Outcome.LAME_DELEGATION, f"{NS1} has none"),
+    "too-slow": ((NS1,), {NS1: None}, (NS1,), Outcome.TIMEOUT, f"no address for {NS1} in time"),
+    "second-found": ((NS1, NS2), {NS2: (ACME_ADDR,)}, (NS1, NS2), Outcome.OK, ""),
+    # A lookup waits until the deadline: none is tried after one that did not end.
+    "slow-then-deadline": (
+        (NS1, NS2),
+        {NS1: None, NS2: (ACME_ADDR,)},
+        (NS1,),
+        Outcome.TIMEOUT,
+        "the deadline passed",
+    ),
+    # As for servers (§12.3 step 5), the most severe fault is reported.
+    "none-then-slow": (
+        (NS1, NS2),
+        {NS2: None},
+        (NS1, NS2),
+        Outcome.LAME_DELEGATION,
+        f"{NS1} has none",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("targets", "hosts", "tried", "outcome", "detail"), LOOKUPS.values(), ids=LOOKUPS
+)
+def test_referral_without_glue_looks_the_servers_up(
+    hierarchy: Hierarchy,
+    targets: tuple[str, ...],
+    hosts: Lookups,
+    tried: tuple[str, ...],
+    outcome: Outcome,
+    detail: str,
+) -> None:
+    network = Network(hierarchy, {HPC_ADDR: rewrite(_glueless(*targets))}, hosts)
+    res = drive(start(hierarchy, GH, limits=Limits(deadline=2.0), trace=True), network)
+    assert network.looked_up == list(tried)
     if outcome is Outcome.OK:
         assert resolved(res).descriptor == hierarchy.descriptor(GH)
+        assert f"[{ACME}] look up {tried[-1]}: {ACME_ADDR}" in map(str, res.trace or ())
     else:
-        assert error_of(res).outcome is outcome
+        error = error_of(res)
+        assert error.outcome is outcome, str(error)
+        assert detail in str(error)
+    assert res.queries == len(network.sent) + len(tried)  # a lookup counts as a query
+
+
+def test_a_lookup_may_wait_until_the_deadline(hierarchy: Hierarchy) -> None:
+    network = Network(hierarchy, {HPC_ADDR: rewrite(_glueless(NS1))})
+    limits = Limits(deadline=3.0, query_timeout=0.25)
+    res = start(hierarchy, GH, limits=limits, clock=100.0)
+    while isinstance(query := res.action(), Query):
+        wire = network.exchange(query)
+        assert wire is not None
+        res.receive(wire, clock=res.clock + 0.1)
+    assert res.action() == Lookup(NS1)
+    assert res.timeout_for(res.clock) == pytest.approx(103.0 - res.clock)
+    assert res.timeout_for(104.0) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -568,7 +630,7 @@ def test_referral_without_glue_looks_the_server_up(
     ids=["looked-up", "not-found"],
 )
 def test_glue_out_of_bailiwick_is_not_used(
-    hierarchy: Hierarchy, hosts: dict[str, tuple[str, ...]], outcome: Outcome
+    hierarchy: Hierarchy, hosts: Lookups, outcome: Outcome
 ) -> None:
     # The root refers to a server named outside its zone, "with its address": the
     # address is not the root's to give, so the name is looked up instead.
