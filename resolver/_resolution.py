@@ -196,7 +196,8 @@ def _zone_name(zone: str) -> dns.name.Name:
 class Resolution:
     """One resolution: of an identifier's descriptor, or of a node's children.
 
-    Use :meth:`for_identifier` or :meth:`for_children`. Then, while
+    Use :meth:`for_identifier` or :meth:`for_children`; ``until``, a monotonic
+    time, ends it sooner than ``limits.deadline`` would. Then, while
     :meth:`action` returns a :class:`Query` or :class:`Lookup`, perform it and
     report with :meth:`receive`, :meth:`timed_out`, :meth:`unreachable` or
     :meth:`looked_up`. When :meth:`action` returns None, :attr:`result` holds a
@@ -221,6 +222,7 @@ class Resolution:
         use_cache: bool = True,
         trace: bool = False,
         identifier: Identifier | None = None,
+        until: float | None = None,
     ) -> None:
         self.qname = qname
         # Cache key: the absolute name in lowercase (cheaper to hash than a Name).
@@ -239,6 +241,8 @@ class Resolution:
         self.trace: list[Step] | None = [] if trace else None
         self.queries = 0
         self.deadline = clock + self.limits.deadline
+        if until is not None:  # a bound on a larger task (a discovery's, §17.4)
+            self.deadline = min(self.deadline, until)
         self.clock = clock
         self.root = anchor.origin
         self.result: Resolved | Children | None = None

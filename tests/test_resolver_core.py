@@ -13,6 +13,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dns.flags
 import dns.message
@@ -73,6 +74,7 @@ from hostile import (
 import cid
 from resolver import (
     Cache,
+    Discovery,
     Limits,
     Lookup,
     Outcome,
@@ -83,6 +85,7 @@ from resolver import (
     VersionStore,
     order_endpoints,
 )
+from resolver._discovery import Walk
 
 NOW = 1_767_830_000  # when the hierarchy is signed; resolutions run 10 s later
 MISSING = str(cid.parse("ucid:acme.hpc/de-by/neoverse-v2+sm90/acc=8"))  # NXDOMAIN
@@ -935,6 +938,102 @@ def test_invalid_identifier(hierarchy: Hierarchy, text: str) -> None:
     with pytest.raises(ResolutionError) as info:
         start(hierarchy, text)
     assert info.value.outcome is Outcome.INVALID_IDENTIFIER
+
+
+# ------------------------------------------------------------------ discovery
+
+
+def discover(
+    h: Hierarchy,
+    network: Network,
+    *,
+    step: float = 0.01,
+    deadline: float = 100.0,
+    **bounds: int,
+) -> tuple[Discovery, list[float]]:
+    """``find("ucid:*")`` as the drivers run it, the clock starting at 0 and advancing
+    ``step`` per query; also the clock at the end of each resolution."""
+    clock, ends = 0.0, []
+    cache, versions = Cache(), VersionStore()
+
+    anchor = h.anchor()
+
+    def options() -> dict[str, Any]:
+        return {
+            "anchor": anchor,
+            "cache": cache,
+            "versions": versions,
+            "now": NOW + 10,
+            "clock": clock,  # now, as the drivers read it for each resolution
+            "limits": Limits(deadline=1.0, query_timeout=0.25),
+            "rng": random.Random(7),
+            "until": deadline,
+        }
+
+    walk = Walk(
+        cid.parse_pattern("ucid:*"),
+        anchor.origin,
+        lambda node: Resolution.for_children(node, **options()),
+        lambda ident: Resolution.for_identifier(ident, **options()),
+        until=deadline,
+        **bounds,
+    )
+    while (res := walk.next(clock)) is not None:
+        drive(res, network, step=step)
+        clock = res.clock
+        ends.append(clock)
+        walk.done(res)
+    return walk.discovery(), ends
+
+
+def test_discovery_runs_to_its_end(hierarchy: Hierarchy) -> None:
+    found, _ = discover(hierarchy, Network(hierarchy))
+    assert (found.complete, found.bound, found.failures) == (True, None, ())
+    assert [str(r.identifier) for r in found.results] == sorted([GH, MI, JS])
+
+
+@pytest.mark.parametrize(
+    ("step", "deadline"), [(0.01, 0.05), (0.3, 0.5), (0.3, 1.0), (0.3, 1.3), (0.7, 0.5)]
+)
+def test_discovery_ends_by_its_deadline(hierarchy: Hierarchy, step: float, deadline: float) -> None:
+    found, ends = discover(hierarchy, Network(hierarchy), step=step, deadline=deadline)
+    assert (found.complete, found.bound) == (False, "deadline")
+    # A resolution cut short by the walk's deadline is not a failure of the servers.
+    assert found.failures == ()
+    assert {str(r.identifier) for r in found.results} < {GH, MI, JS}
+    # No query is sent at or after the deadline: the last reply is at most a step later.
+    assert max(ends) < deadline + step
+
+
+def test_discovery_reports_timeouts_within_its_deadline(hierarchy: Hierarchy) -> None:
+    network = Network(hierarchy, {ACME_ADDR: silent})
+    found, _ = discover(hierarchy, network, step=0.3, deadline=100.0)
+    assert found.complete
+    assert [f.outcome for f in found.failures] == [Outcome.TIMEOUT]  # acme's listing
+    assert [str(r.identifier) for r in found.results] == [JS]
+    # The same silence with the walk's deadline before the resolution's: cut, not failed.
+    found, ends = discover(
+        hierarchy, Network(hierarchy, {ACME_ADDR: silent}), step=0.3, deadline=1.6
+    )
+    assert (found.bound, found.failures) == ("deadline", ())
+    assert max(ends) < 1.6 + 0.3
+
+
+@pytest.mark.parametrize(
+    ("bounds", "bound", "nodes", "results"),
+    [
+        ({"max_nodes": 1}, "max_nodes", 1, 0),
+        ({"max_nodes": 4}, "max_nodes", 4, 0),
+        ({"max_results": 1}, "max_results", 10, 1),
+        ({"max_nodes": 11, "max_results": 3}, None, 11, 3),  # just enough
+    ],
+)
+def test_discovery_bounds(
+    hierarchy: Hierarchy, bounds: dict[str, int], bound: str | None, nodes: int, results: int
+) -> None:
+    found, _ = discover(hierarchy, Network(hierarchy), **bounds)
+    assert (found.bound, found.complete) == (bound, bound is None)
+    assert (found.nodes, len(found.results)) == (nodes, results)
 
 
 # ------------------------------------------------------------------ endpoint order

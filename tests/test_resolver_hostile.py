@@ -609,6 +609,28 @@ def test_lookups_end_by_the_deadline(
         assert servers.acme.queries == []
 
 
+# ------------------------------------------------------------------ discovery
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+def test_discovery_ends_by_its_deadline(servers: HostileServers, driver: str) -> None:
+    # acme is silent: its listing would take two rounds of 0.25 s, and the walk has 0.4 s.
+    servers.acme.behaviour = silent
+    h = servers.hierarchy
+    if driver == "sync":
+        find = partial(make_resolver(servers).find, "ucid:*", deadline=0.4)
+    else:
+        aio = AsyncResolver(servers.anchor, limits=LIMITS, wallclock=Wallclock(h.now))
+        find = partial(asyncio.run, aio.find("ucid:*", deadline=0.4))
+    start = time.monotonic()
+    found = find()
+    assert time.monotonic() - start < 0.4 + SLACK
+    assert (found.complete, found.bound) == (False, "deadline")
+    assert found.failures == ()  # acme's listing was cut short, not failed
+    assert servers.acme.queries
+    assert {str(r.identifier) for r in found.results} <= {JS}
+
+
 # ------------------------------------------------------------------ asyncio driver
 
 ASYNC = [
