@@ -23,7 +23,10 @@ from typing import Any, Final, Literal
 
 import dns.exception
 import dns.name
+import dns.rdata
+import dns.rdataclass
 import dns.rdatatype
+import dns.rrset
 
 from cid import (
     CidError,
@@ -43,7 +46,7 @@ from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum
 
 from ._anchor import Server, TrustAnchor
 from ._cache import Cache, NegativeEntry, VersionStore, ZoneEntry
-from ._messages import Fault, Kind, Response, classify, query_wire
+from ._messages import Fault, Kind, Response, classify, query_wire, txt_copy
 from ._outcome import Outcome, ResolutionError
 from ._select import order_endpoints
 
@@ -59,10 +62,14 @@ __all__ = [
 ]
 
 _PTR: Final = dns.rdatatype.PTR
+_TXT: Final = dns.rdatatype.TXT
 # When every server failed, the failure reported is the most telling one.
 _SEVERITY: Final = ("LOOP", "LAME_DELEGATION", "LIMIT_EXCEEDED", "SERVFAIL", "TIMEOUT")
 # Failures of servers (not of signed data): a cached zone's servers may be to blame.
 _SERVER_FAULTS: Final = frozenset(("LOOP", "LAME_DELEGATION", "SERVFAIL", "TIMEOUT"))
+# How a forwarder that does not pass private types fails on them: then the
+# descriptor's TXT copy is asked for (§12.7.1).
+_TXT_FALLBACK: Final = frozenset(("LAME_DELEGATION", "SERVFAIL", "TIMEOUT"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -654,12 +661,42 @@ class Resolution:
         """Every query goes to the forwarder; the chain is rebuilt from the issuer up
         (§12.7) and verified from the anchor down, so the forwarder cannot forge."""
         root = self._anchor_entry()
-        response = yield from self._ask(root, self.qname, self.qtype)
+        try:
+            response = yield from self._ask(root, self.qname, self.qtype)
+        except _Fail as fail:
+            if self.qtype != TYPE_DESCRIPTOR or fail.code not in _TXT_FALLBACK:
+                raise
+            response = yield from self._txt_copy(root, fail)
         if response.kind is not Kind.ANSWER or self.qtype == _PTR:
             return self._conclude(root, response)
         zone = yield from self._chain_to(root, self._issuer_below(response, root))
         yield from self._no_cut_below(zone)
         return self._conclude(zone, response)
+
+    def _txt_copy(self, root: ZoneEntry, fail: _Fail) -> Generator[Action, _Reply, Response]:
+        """The forwarder failed on TYPE65280: ask for the descriptor's TXT copy (§12.7.1),
+        to be verified exactly as a TYPE65280 record. NXDOMAIN stands (it denies every
+        type); anything else without a copy leaves ``fail`` as the outcome, since no
+        copy is not no descriptor (one over 696 octets has none)."""
+        try:
+            response = yield from self._ask(root, self.qname, _TXT)
+        except _Fail:
+            raise fail from None
+        if response.kind is Kind.NXDOMAIN:
+            return response
+        if response.kind is not Kind.ANSWER or response.answer is None:
+            raise fail
+        try:
+            data = txt_copy(response.answer)
+        except ValueError as exc:
+            raise _Fail("BOGUS", f"read the TXT copy of {self.label}", str(exc)) from None
+        if data is None:
+            raise fail
+        self._note(root.zone, "", self._question(), f"{fail.code}; TXT copy used")
+        rdata = dns.rdata.GenericRdata(dns.rdataclass.IN, TYPE_DESCRIPTOR, data)
+        return Response(
+            Kind.ANSWER, answer=dns.rrset.from_rdata(self.qname, response.answer.ttl, rdata)
+        )
 
     def _issuer_below(self, response: Response, zone: ZoneEntry) -> str:
         """The descriptor's issuer, which must be at or below ``zone`` and above the name."""

@@ -33,6 +33,7 @@ Typical use::
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import hashlib
 import socket
@@ -58,7 +59,7 @@ from cid import Delegation, Descriptor, SigningKey
 from cid._authority import Authority
 from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR
 from cid._store import Registry
-from cid._zone import NameServer
+from cid._zone import NameServer, txt_strings
 from resolver import Lookup, Query, Resolution, TrustAnchor
 from resolver._transport import answers
 
@@ -88,12 +89,14 @@ __all__ = [
     "Network",
     "answer_with",
     "build_hierarchy",
+    "by_type",
     "drive",
     "extra_additional",
     "flip_signature",
     "honest",
     "malformed",
     "mutate_record",
+    "mutate_txt",
     "not_authoritative",
     "nxdomain",
     "only",
@@ -297,12 +300,16 @@ def malformed(wire: bytes, tcp: bool, authority: Authority) -> list[bytes]:
 
 def only(qtype: int, behaviour: Behaviour) -> Behaviour:
     """``behaviour`` for questions of type ``qtype``; honest for every other one."""
+    return by_type({dns.rdatatype.RdataType.make(qtype): behaviour})
+
+
+def by_type(behaviours: Mapping[dns.rdatatype.RdataType, Behaviour]) -> Behaviour:
+    """The behaviour for the question's type; honest for types not in ``behaviours``."""
 
     def chosen(wire: bytes, tcp: bool, authority: Authority) -> list[bytes]:
         question = dns.message.from_wire(wire).question
-        if question and question[0].rdtype == qtype:
-            return behaviour(wire, tcp, authority)
-        return honest(wire, tcp, authority)
+        behaviour = behaviours.get(question[0].rdtype, honest) if question else honest
+        return behaviour(wire, tcp, authority)
 
     return chosen
 
@@ -462,6 +469,23 @@ def mutate_record(rdtype: int, mutation: Callable[[bytes], bytes]) -> Change:
                 if rrset.rdtype == rdtype:
                     rdatas = [_generic(rdtype, mutation(rd.to_digestable())) for rd in rrset]
                     section[i] = dns.rrset.from_rdata_list(rrset.name, rrset.ttl, rdatas)
+
+    return mutate
+
+
+def mutate_txt(mutation: Callable[[bytes], bytes]) -> Change:
+    """Every TXT copy of a descriptor in the answer (§3.6): its signed bytes passed
+    through ``mutation``, and encoded again."""
+
+    def mutate(msg: dns.message.Message, tcp: bool) -> None:
+        for i, rrset in enumerate(msg.answer):
+            if rrset.rdtype == dns.rdatatype.TXT:
+                signed = [base64.b64decode(b"".join(rd.strings[1:])) for rd in rrset]
+                rdatas = [
+                    dns.rdtypes.ANY.TXT.TXT(rrset.rdclass, rrset.rdtype, txt_strings(mutation(d)))
+                    for d in signed
+                ]
+                msg.answer[i] = dns.rrset.from_rdata_list(rrset.name, rrset.ttl, rdatas)
 
     return mutate
 

@@ -18,8 +18,10 @@ from typing import Any
 import dns.flags
 import dns.message
 import dns.name
+import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.TXT
 import dns.rrset
 import pytest
 from hostile import (
@@ -46,6 +48,7 @@ from hostile import (
     Network,
     answer_with,
     build_hierarchy,
+    by_type,
     drive,
     flip_signature,
     malformed,
@@ -72,6 +75,7 @@ from hostile import (
 )
 
 import cid
+from cid._zone import txt_strings
 from resolver import (
     Cache,
     Discovery,
@@ -931,6 +935,277 @@ def test_forwarder_faults(
     assert detail in str(error)
     assert {q.server for q in network.sent} == {forwarder}
     assert (cache.negative_answer((res.key, res.qtype)) is not None) == cached
+
+
+# ------------------------------------------------------------------ TXT fallback (§12.7.1)
+
+TXT = dns.rdatatype.TXT
+
+
+def _rcode(rcode: dns.rcode.Rcode) -> Change:
+    def change(msg: dns.message.Message, tcp: bool) -> None:
+        servfail(msg, tcp)
+        msg.set_rcode(rcode)
+
+    return change
+
+
+def _nodata(msg: dns.message.Message, tcp: bool) -> None:
+    nxdomain(ACME)(msg, tcp)
+    msg.set_rcode(dns.rcode.NOERROR)
+
+
+def _txt(*records: list[bytes]) -> Behaviour:
+    """The TXT answer, made of ``records`` (each a list of character-strings)."""
+
+    def change(msg: dns.message.Message, tcp: bool) -> None:
+        owner = msg.question[0].name
+        rdatas = [dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, TXT, r) for r in records]
+        msg.flags |= dns.flags.AA
+        msg.answer = [dns.rrset.from_rdata_list(owner, 600, rdatas)]
+        msg.authority.clear()
+
+    return rewrite(change)
+
+
+def _base64(data: bytes) -> bytes:
+    return b"".join(txt_strings(data)[1:])
+
+
+def _copy(text: bytes, tag: bytes = b"ucid1") -> list[bytes]:
+    """A TXT copy of ``text`` (base64, or not) in strings of 255 octets."""
+    return [tag, *(text[i : i + 255] for i in range(0, len(text), 255))]
+
+
+def _stray_bits(data: bytes) -> list[bytes]:
+    """A copy whose last character before the padding has an unused bit set: it
+    decodes to the same bytes, but is not the one encoding of them."""
+    text = _base64(data)
+    assert text.endswith(b"=") and not text.endswith(b"==")
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = alphabet[alphabet.index(text[-2]) | 1]
+    return _copy(text[:-2] + bytes([last]) + b"=")
+
+
+REFUSED = rewrite(refused)
+DENIED = {DESCRIPTOR: REFUSED}  # a forwarder that refuses the descriptor's type
+
+# id: (the forwarder's behaviour per question type, outcome, words of the error,
+#      whether the TXT copy was asked for)
+FALLBACK: dict[
+    str, tuple[Callable[[Hierarchy], dict[dns.rdatatype.RdataType, Behaviour]], Outcome, str, bool]
+] = {
+    "honest": (lambda h: {}, Outcome.OK, "", False),
+    "refused": (lambda h: DENIED, Outcome.OK, "", True),
+    "servfail": (lambda h: {DESCRIPTOR: rewrite(servfail)}, Outcome.OK, "", True),
+    "notimp": (lambda h: {DESCRIPTOR: rewrite(_rcode(dns.rcode.NOTIMP))}, Outcome.OK, "", True),
+    "formerr": (lambda h: {DESCRIPTOR: rewrite(_rcode(dns.rcode.FORMERR))}, Outcome.OK, "", True),
+    "dropped": (lambda h: {DESCRIPTOR: silent}, Outcome.OK, "", True),
+    # The forwarder's statements, and what is not a failure of the servers: no fallback.
+    "nodata": (
+        lambda h: {DESCRIPTOR: rewrite(_nodata)},
+        Outcome.NO_LIVE_ENDPOINTS,
+        "no descriptor",
+        False,
+    ),
+    "nxdomain": (
+        lambda h: {DESCRIPTOR: rewrite(nxdomain(ACME))},
+        Outcome.NOT_FOUND,
+        "does not exist",
+        False,
+    ),
+    "descriptor-flipped": (
+        lambda h: {DESCRIPTOR: rewrite(mutate_record(DESCRIPTOR, flip_signature))},
+        Outcome.BOGUS,
+        "signature",
+        False,
+    ),
+    "udp-oversized": (
+        lambda h: {DESCRIPTOR: rewrite(padded(1300, over_tcp=False))},
+        Outcome.LIMIT_EXCEEDED,
+        "exceeds 1232",
+        False,
+    ),
+    # No usable copy: the failure of the descriptor's question stands.
+    "txt-refused-too": (
+        lambda h: {DESCRIPTOR: REFUSED, TXT: REFUSED},
+        Outcome.LAME_DELEGATION,
+        "REFUSED",
+        True,
+    ),
+    "txt-servfail": (
+        lambda h: {DESCRIPTOR: REFUSED, TXT: rewrite(servfail)},
+        Outcome.LAME_DELEGATION,
+        "REFUSED",
+        True,
+    ),
+    "txt-nodata": (
+        lambda h: {DESCRIPTOR: rewrite(servfail), TXT: rewrite(_nodata)},
+        Outcome.SERVFAIL,
+        "SERVFAIL",
+        True,
+    ),
+    "txt-not-a-copy": (
+        lambda h: {**DENIED, TXT: _txt([b"v=spf1 -all"], _copy(_base64(h.signed(GH)), b"UCID1"))},
+        Outcome.LAME_DELEGATION,
+        "REFUSED",
+        True,
+    ),
+    "txt-nxdomain": (
+        lambda h: {**DENIED, TXT: rewrite(nxdomain(ACME))},
+        Outcome.NOT_FOUND,
+        "does not exist",
+        True,
+    ),
+    # A copy: read as the spec says, then verified as a TYPE65280 record.
+    "txt-beside-other-text": (
+        lambda h: {**DENIED, TXT: _txt([b"hello"], txt_strings(h.signed(GH)))},
+        Outcome.OK,
+        "",
+        True,
+    ),
+    "txt-cut-anywhere": (
+        lambda h: {**DENIED, TXT: _txt([b"ucid1", *(bytes([c]) for c in _base64(h.signed(GH)))])},
+        Outcome.OK,
+        "",
+        True,
+    ),
+    "txt-two-copies": (
+        lambda h: {**DENIED, TXT: _txt(txt_strings(h.signed(GH)), txt_strings(h.signed(MI)))},
+        Outcome.BOGUS,
+        "more than one TXT copy",
+        True,
+    ),
+    "txt-tag-alone": (
+        lambda h: {**DENIED, TXT: _txt([b"ucid1"])},
+        Outcome.BOGUS,
+        "without data",
+        True,
+    ),
+    "txt-not-base64": (
+        lambda h: {**DENIED, TXT: _txt([b"ucid1", b"0oRY!SaM"])},
+        Outcome.BOGUS,
+        "not base64",
+        True,
+    ),
+    "txt-white-space": (
+        lambda h: {**DENIED, TXT: _txt([b"ucid1", b"0oRY SaM="])},
+        Outcome.BOGUS,
+        "not base64",
+        True,
+    ),
+    "txt-unpadded": (
+        lambda h: {**DENIED, TXT: _txt(_copy(_base64(h.signed(MI)).rstrip(b"=")))},
+        Outcome.BOGUS,
+        "not base64",
+        True,
+    ),
+    "txt-stray-bits": (
+        lambda h: {**DENIED, TXT: _txt(_stray_bits(h.signed(MI)))},
+        Outcome.BOGUS,
+        "not canonical",
+        True,
+    ),
+    "txt-flipped": (
+        lambda h: {**DENIED, TXT: _txt(txt_strings(flip_signature(h.signed(GH))))},
+        Outcome.BOGUS,
+        "signature",
+        True,
+    ),
+    "txt-other-identifier": (
+        lambda h: {**DENIED, TXT: _txt(txt_strings(h.signed(MI)))},
+        Outcome.BOGUS,
+        "it describes",
+        True,
+    ),
+    "txt-forged": (
+        lambda h: {**DENIED, TXT: _txt(txt_strings(h.forge(GH, ATTACKER)))},
+        Outcome.BOGUS,
+        "no trusted key",
+        True,
+    ),
+    "txt-expired": (
+        lambda h: {
+            **DENIED,
+            TXT: _txt(txt_strings(h.forge(GH, **validity(NOW - 9000, NOW - 1000)))),
+        },
+        Outcome.EXPIRED,
+        "expired",
+        True,
+    ),
+    # Delegation records have no TXT copy: the probes still need TYPE65281.
+    "delegations-refused-too": (
+        lambda h: {DESCRIPTOR: REFUSED, DELEGATION: REFUSED},
+        Outcome.LAME_DELEGATION,
+        f"hpc.__deleg.{ROOT}. TYPE65281",
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("behaviours", "outcome", "detail", "asked"), FALLBACK.values(), ids=FALLBACK
+)
+def test_txt_fallback_when_forwarding(
+    hierarchy: Hierarchy,
+    behaviours: Callable[[Hierarchy], dict[dns.rdatatype.RdataType, Behaviour]],
+    outcome: Outcome,
+    detail: str,
+    asked: bool,
+) -> None:
+    forwarder = (FORWARDER_ADDR, 53)
+    cache, versions = Cache(), VersionStore()
+    forwarding = {FORWARDER_ADDR: by_type(behaviours(hierarchy))}
+    res, network = run(
+        hierarchy, GH, forwarding, forwarder=forwarder, cache=cache, versions=versions, trace=True
+    )
+    assert {q.server for q in network.sent} == {forwarder}
+    assert sum(q.qtype == TXT for q in network.sent) == asked
+    key = (res.key, res.qtype)
+    if outcome is Outcome.OK:
+        found = resolved(res)
+        assert found.descriptor == hierarchy.descriptor(GH)
+        assert found.chain == CHAIN[GH]
+        assert any("TXT copy used" in str(step) for step in res.trace or ()) == asked
+        cached = cache.answer(key)
+        assert isinstance(cached, Resolved) and cached.descriptor == found.descriptor
+        return
+    error = error_of(res)
+    assert error.outcome is outcome, str(error)
+    assert detail in str(error)
+    assert cache.answer(key) is None
+    assert versions.version(GH) is None
+
+
+def test_no_txt_fallback_when_iterating(hierarchy: Hierarchy) -> None:
+    res, network = run(hierarchy, GH, {ACME_ADDR: by_type(DENIED)})
+    assert error_of(res).outcome is Outcome.LAME_DELEGATION
+    assert all(q.qtype != TXT for q in network.sent)
+
+
+def test_txt_fallback_with_the_chain_cached(hierarchy: Hierarchy) -> None:
+    # A forwarder starts refusing both private types. Once the chain and the probes'
+    # negative answers are cached (§14.2, §14.4), the TXT copy is all a fresh
+    # descriptor needs: it is fetched and verified again, not served stale.
+    cache, versions = Cache(), VersionStore()
+    forwarder = (FORWARDER_ADDR, 53)
+    first, _ = run(hierarchy, GH, forwarder=forwarder, cache=cache, versions=versions)
+    resolved(first)
+    refusing = by_type({DESCRIPTOR: REFUSED, DELEGATION: REFUSED})
+    later = NOW + 10 + Limits().live_ttl + 1
+    res, network = run(
+        hierarchy,
+        GH,
+        {FORWARDER_ADDR: refusing},
+        forwarder=forwarder,
+        cache=cache,
+        versions=versions,
+        now=later,
+    )
+    found = resolved(res)
+    assert (found.stale, found.from_cache) == (False, False)
+    assert found.fresh_until == later + Limits().live_ttl
+    assert [q.qtype for q in network.sent] == [DESCRIPTOR, TXT]
 
 
 @pytest.mark.parametrize("text", ["", "ucid:", "ucid:acme.hpc", "http://x", "ucid:a/b/c/d/e"])

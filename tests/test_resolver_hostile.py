@@ -45,10 +45,12 @@ from hostile import (
     HostileServers,
     Make,
     build_hierarchy,
+    by_type,
     extra_additional,
     flip_signature,
     malformed,
     mutate_record,
+    mutate_txt,
     not_authoritative,
     nxdomain,
     only,
@@ -537,6 +539,56 @@ def test_forwarder_cannot_forge(
         assert_honest(resolver.resolve(GH), servers.hierarchy, GH)
     assert servers.acme.queries == servers.root.queries == []  # only the forwarder asked
     assert servers.forwarder.queries
+
+
+TXT: Final = dns.rdatatype.TXT
+FALLBACK = [
+    # (the forwarder's behaviour per question type, outcome, TXT questions it gets)
+    pytest.param({}, Outcome.OK, 0, id="honest"),
+    pytest.param({DESCRIPTOR: rewrite(refused)}, Outcome.OK, 1, id="refuses-the-type"),
+    pytest.param({DESCRIPTOR: silent}, Outcome.OK, 1, id="drops-the-type"),
+    pytest.param(
+        {DESCRIPTOR: rewrite(refused), TXT: rewrite(refused)},
+        Outcome.LAME_DELEGATION,
+        1,
+        id="refuses-txt-too",
+    ),
+    pytest.param(
+        {DESCRIPTOR: rewrite(refused), TXT: rewrite(mutate_txt(flip_signature))},
+        Outcome.BOGUS,
+        1,
+        id="forged-txt-copy",
+    ),
+]
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+@pytest.mark.parametrize(("behaviours", "outcome", "asked"), FALLBACK)
+def test_txt_fallback_through_a_forwarder(
+    servers: HostileServers,
+    driver: str,
+    behaviours: dict[dns.rdatatype.RdataType, Behaviour],
+    outcome: Outcome,
+    asked: int,
+) -> None:
+    # A forwarder that does not pass TYPE65280 (but passes TYPE65281): the descriptor's
+    # TXT copy is asked for and verified as the record itself (§12.7.1).
+    servers.forwarder.behaviour = by_type(behaviours)
+    h = servers.hierarchy
+    forwarder = (servers.forwarder.address, servers.port)
+    if driver == "sync":
+        resolve = partial(make_resolver(servers, forwarder=forwarder).resolve, GH)
+    else:
+        aio = AsyncResolver(
+            servers.anchor, forwarder=forwarder, limits=LIMITS, wallclock=Wallclock(h.now)
+        )
+        resolve = partial(asyncio.run, aio.resolve(GH))
+    if outcome is Outcome.OK:
+        assert_honest(resolve(), h, GH)
+    else:
+        failing(resolve, outcome)
+    assert servers.forwarder.asked(TXT) == asked
+    assert servers.acme.queries == servers.root.queries == []  # only the forwarder asked
 
 
 # ------------------------------------------------------------------ servers without glue
