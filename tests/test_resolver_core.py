@@ -1177,6 +1177,22 @@ def test_txt_fallback_when_forwarding(
     assert versions.version(GH) is None
 
 
+@pytest.mark.parametrize(
+    ("limits", "sent"),
+    [(Limits(max_queries=2), 2), (Limits(deadline=0.02), 2)],
+    ids=["no-query-left", "deadline-passed"],
+)
+def test_txt_fallback_within_the_limits(hierarchy: Hierarchy, limits: Limits, sent: int) -> None:
+    # The descriptor's question used up the budget: no TXT query, and its own failure
+    # is the outcome (§12.7.1 rule 2), not LIMIT_EXCEEDED.
+    forwarding = {FORWARDER_ADDR: by_type({DESCRIPTOR: silent})}
+    res, network = run(hierarchy, GH, forwarding, forwarder=(FORWARDER_ADDR, 53), limits=limits)
+    error = error_of(res)
+    assert error.outcome is Outcome.TIMEOUT, str(error)
+    assert "no response in time" in str(error)
+    assert [q.qtype for q in network.sent] == [DESCRIPTOR] * sent
+
+
 def test_no_txt_fallback_when_iterating(hierarchy: Hierarchy) -> None:
     res, network = run(hierarchy, GH, {ACME_ADDR: by_type(DENIED)})
     assert error_of(res).outcome is Outcome.LAME_DELEGATION
