@@ -157,7 +157,7 @@ def _find(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
             print(f"{result.identifier}  ->  {_where(first)}", file=out)
         print(
             f"{len(found.results)} found, {found.nodes} nodes visited"
-            + ("" if found.complete else " (stopped at a bound)")
+            + ("" if found.bound is None else f" (stopped at a bound: {found.bound})")
             + (f", {len(found.failures)} failed" if found.failures else ""),
             file=out,
         )
@@ -167,6 +167,9 @@ def _find(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
         return 0
     if found.failures:
         return found.failures[0].outcome.exit_status
+    if found.bound is not None:  # nothing found, but the walk did not end: not NOT_FOUND
+        bound = Outcome.TIMEOUT if found.bound == "deadline" else Outcome.LIMIT_EXCEEDED
+        return bound.exit_status
     return Outcome.NOT_FOUND.exit_status
 
 
@@ -224,6 +227,7 @@ def _discovery_json(found: Discovery) -> dict[str, Any]:
     return {
         "pattern": str(found.pattern),
         "complete": found.complete,
+        "bound": found.bound,
         "nodes": found.nodes,
         "results": [_result_json(r) for r in found.results],
         "failures": [

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,13 +26,19 @@ _EMPTY = (Outcome.NOT_FOUND, Outcome.NO_LIVE_ENDPOINTS)
 @dataclass(frozen=True, slots=True)
 class Discovery:
     """What :meth:`Resolver.find` found: verified results (ordered by identifier), the
-    resolutions that failed, and whether the walk ended before a bound cut it short."""
+    resolutions that failed, the listings begun, and the bound that cut the walk
+    short (``"max_nodes"``, ``"max_results"`` or ``"deadline"``), if one did."""
 
     pattern: Pattern
     results: tuple[Resolved, ...]
     failures: tuple[ResolutionError, ...]
-    complete: bool
     nodes: int
+    bound: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the walk went to its end (the results are still "at least these")."""
+        return self.bound is None
 
 
 def _provider_may_match(pattern: Pattern, suffix: str) -> bool:
@@ -91,9 +98,11 @@ def node_may_match(pattern: Pattern, labels: tuple[str, ...]) -> bool:
 class Walk:
     """A breadth-first walk of the enumeration tree for ``pattern``.
 
-    ``make`` builds a :class:`Resolution` for a node's children (a DNS name) or
-    for an identifier. The driver loops: ``res = walk.next()``, runs it, then
-    ``walk.done(res)``, until ``next()`` returns None; then :meth:`discovery`.
+    ``make_children`` and ``make_identifier`` build a :class:`Resolution` for a
+    node's children (a DNS name) or for an identifier; the driver gives each the
+    walk's ``until`` (a monotonic time), so that none outlasts the walk. The
+    driver loops: ``res = walk.next(clock)``, runs it, then ``walk.done(res)``,
+    until ``next`` returns None; then :meth:`discovery`.
     """
 
     def __init__(
@@ -105,6 +114,7 @@ class Walk:
         *,
         max_nodes: int = 1000,
         max_results: int = 1000,
+        until: float = math.inf,
     ) -> None:
         self.pattern = pattern
         self.root = root
@@ -112,6 +122,7 @@ class Walk:
         self._identifier = make_identifier
         self.max_nodes = max_nodes
         self.max_results = max_results
+        self.until = until
         self._nodes: deque[dns.name.Name] = deque([root])
         self._seen: set[dns.name.Name] = {root}
         self._matches: deque[Identifier] = deque()
@@ -119,26 +130,35 @@ class Walk:
         self.results: list[Resolved] = []
         self.failures: list[ResolutionError] = []
         self.visited = 0
-        self.complete = True
+        self.bound: str | None = None
 
-    def next(self) -> Resolution | None:
+    def next(self, clock: float) -> Resolution | None:
+        """The next resolution to run, or None when the walk has ended; ``clock`` is
+        the monotonic time now."""
+        if self.bound is not None or not (self._matches or self._nodes):
+            return None
+        if clock >= self.until:
+            self.bound = "deadline"
+            return None
         if self._matches:
             if len(self.results) >= self.max_results:
-                self.complete = False
+                self.bound = "max_results"
                 return None
             return self._identifier(self._matches.popleft())
-        if self._nodes:
-            if self.visited >= self.max_nodes:
-                self.complete = False
-                return None
-            self.visited += 1
-            return self._children(self._nodes.popleft())
-        return None
+        if self.visited >= self.max_nodes:
+            self.bound = "max_nodes"
+            return None
+        self.visited += 1
+        return self._children(self._nodes.popleft())
 
     def done(self, resolution: Resolution) -> None:
-        if resolution.error is not None:
-            if resolution.error.outcome not in _EMPTY:
-                self.failures.append(resolution.error)
+        error = resolution.error
+        if error is not None:
+            if error.outcome is Outcome.TIMEOUT and resolution.clock >= self.until:
+                # Cut short by the walk's own deadline: no statement about the servers.
+                self.bound = "deadline"
+            elif error.outcome not in _EMPTY:
+                self.failures.append(error)
             return
         result = resolution.result
         if isinstance(result, Resolved):
@@ -177,4 +197,4 @@ class Walk:
 
     def discovery(self) -> Discovery:
         results = tuple(sorted(self.results, key=lambda r: r.identifier))
-        return Discovery(self.pattern, results, tuple(self.failures), self.complete, self.visited)
+        return Discovery(self.pattern, results, tuple(self.failures), self.visited, self.bound)

@@ -4,6 +4,8 @@ the few kinds the algorithm acts on (spec/resolution.md §12.4). Pure functions:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import struct
 from dataclasses import dataclass, field
@@ -21,9 +23,9 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, UDP_PAYLOAD, delegation_owner
+from cid._layout import TXT_TAG, TYPE_DELEGATION, TYPE_DESCRIPTOR, UDP_PAYLOAD, delegation_owner
 
-__all__ = ["Fault", "Kind", "Response", "classify", "query_wire"]
+__all__ = ["Fault", "Kind", "Response", "classify", "query_wire", "txt_copy"]
 
 _IN: Final = dns.rdataclass.IN
 _NS: Final = dns.rdatatype.NS
@@ -162,6 +164,9 @@ def _strict(
     ttl, owner = _negative_ttl(msg)
     if zone is not None and (owner is None or not owner.is_subdomain(zone)):
         return Fault("LAME_DELEGATION", "NODATA without the zone's SOA")
+    if owner is None and any(r.rdtype == _NS and r.rdclass == _IN for r in msg.authority):
+        # §12.4.1: NS without SOA is a referral, which a forwarder must never give.
+        return Fault("LAME_DELEGATION", "a referral from a forwarder")
     return Response(Kind.NODATA, ttl=ttl, negative_zone=owner)
 
 
@@ -198,6 +203,30 @@ def _referral(
         delegation=delegation,
         delegation_ttl=delegation_ttl,
     )
+
+
+def txt_copy(rrset: dns.rrset.RRset) -> bytes | None:
+    """The signed bytes of the TXT copy of a descriptor (spec §3.6, §12.7.1) in a TXT
+    RRset, or None when none of its records is one. A copy starts with the string
+    ``ucid1``; the others are canonical base64 (RFC 4648 §4, with padding) in any
+    cut. Raises ValueError for two copies or one that does not decode."""
+    copies = [rd.strings for rd in rrset if rd.strings and rd.strings[0] == TXT_TAG]
+    if not copies:
+        return None  # other TXT records are not ours to read
+    if len(copies) > 1:
+        raise ValueError("more than one TXT copy at the name")
+    text = b"".join(copies[0][1:])
+    if not text:
+        raise ValueError("a TXT copy without data")
+    try:
+        data = base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"the TXT copy is not base64: {exc}") from None
+    # One text per record, so that nothing but the signed bytes can vary: no stray
+    # bits in the last character (b64decode ignores them).
+    if base64.b64encode(data) != text:
+        raise ValueError("the TXT copy is not canonical base64")
+    return data
 
 
 # ------------------------------------------------------------------ the fast reader
@@ -429,6 +458,12 @@ def _negative(
             break
     if zone is not None and (owner is None or not owner.is_subdomain(zone)):
         return None
+    if (
+        kind is Kind.NODATA
+        and owner is None
+        and any(r.section == 1 and r.type == _T_NS for r in rrsets.values())
+    ):
+        return None  # a forwarder's referral: a fault, which the strict path explains
     if kind is Kind.NXDOMAIN:
         return Response(Kind.NXDOMAIN, "NXDOMAIN", ttl=ttl, negative_zone=owner)
     return Response(Kind.NODATA, ttl=ttl, negative_zone=owner)

@@ -23,7 +23,10 @@ from typing import Any, Final, Literal
 
 import dns.exception
 import dns.name
+import dns.rdata
+import dns.rdataclass
 import dns.rdatatype
+import dns.rrset
 
 from cid import (
     CidError,
@@ -43,7 +46,7 @@ from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum
 
 from ._anchor import Server, TrustAnchor
 from ._cache import Cache, NegativeEntry, VersionStore, ZoneEntry
-from ._messages import Fault, Kind, Response, classify, query_wire
+from ._messages import Fault, Kind, Response, classify, query_wire, txt_copy
 from ._outcome import Outcome, ResolutionError
 from ._select import order_endpoints
 
@@ -59,10 +62,14 @@ __all__ = [
 ]
 
 _PTR: Final = dns.rdatatype.PTR
+_TXT: Final = dns.rdatatype.TXT
 # When every server failed, the failure reported is the most telling one.
 _SEVERITY: Final = ("LOOP", "LAME_DELEGATION", "LIMIT_EXCEEDED", "SERVFAIL", "TIMEOUT")
 # Failures of servers (not of signed data): a cached zone's servers may be to blame.
 _SERVER_FAULTS: Final = frozenset(("LOOP", "LAME_DELEGATION", "SERVFAIL", "TIMEOUT"))
+# How a forwarder that does not pass private types fails on them: then the
+# descriptor's TXT copy is asked for (§12.7.1).
+_TXT_FALLBACK: Final = frozenset(("LAME_DELEGATION", "SERVFAIL", "TIMEOUT"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +203,8 @@ def _zone_name(zone: str) -> dns.name.Name:
 class Resolution:
     """One resolution: of an identifier's descriptor, or of a node's children.
 
-    Use :meth:`for_identifier` or :meth:`for_children`. Then, while
+    Use :meth:`for_identifier` or :meth:`for_children`; ``until``, a monotonic
+    time, ends it sooner than ``limits.deadline`` would. Then, while
     :meth:`action` returns a :class:`Query` or :class:`Lookup`, perform it and
     report with :meth:`receive`, :meth:`timed_out`, :meth:`unreachable` or
     :meth:`looked_up`. When :meth:`action` returns None, :attr:`result` holds a
@@ -221,6 +229,7 @@ class Resolution:
         use_cache: bool = True,
         trace: bool = False,
         identifier: Identifier | None = None,
+        until: float | None = None,
     ) -> None:
         self.qname = qname
         # Cache key: the absolute name in lowercase (cheaper to hash than a Name).
@@ -239,6 +248,8 @@ class Resolution:
         self.trace: list[Step] | None = [] if trace else None
         self.queries = 0
         self.deadline = clock + self.limits.deadline
+        if until is not None:  # a bound on a larger task (a discovery's, §17.4)
+            self.deadline = min(self.deadline, until)
         self.clock = clock
         self.root = anchor.origin
         self.result: Resolved | Children | None = None
@@ -271,8 +282,11 @@ class Resolution:
         return self._action
 
     def timeout_for(self, clock: float) -> float:
-        """How long the driver may wait for the pending query's reply."""
-        return max(0.0, min(self.limits.query_timeout, self.deadline - clock))
+        """How long the driver may wait for the pending action's reply: a query waits
+        at most ``query_timeout``, a lookup (which may take several queries of the
+        system's resolver) until the deadline; neither beyond it."""
+        left = max(0.0, self.deadline - clock)
+        return left if isinstance(self._action, Lookup) else min(self.limits.query_timeout, left)
 
     def receive(self, wire: bytes, *, clock: float) -> None:
         self._advance(_Reply("wire", clock, wire=wire))
@@ -405,9 +419,7 @@ class Resolution:
         else:
             # The server also holds zones between (§12.5): they are found by probing.
             found = yield from self._chain_to(zone, cut)
-        servers = yield from self._servers(referral)
-        if not servers:
-            raise _Fail("LAME_DELEGATION", f"follow referral to {cut}", "no server address")
+        servers = yield from self._servers(referral, cut)
         expires = min(found.expires, self.now + max(0, referral.ttl))
         entry = ZoneEntry(found.zone, found.keys, servers, expires, found.chain)
         if self.use_cache:
@@ -454,19 +466,32 @@ class Resolution:
             self._note(zone.zone, "", step, f"verified (v{record.version}); child keys {kids}")
         return record
 
-    def _servers(self, referral: Response) -> Generator[Action, _Reply, tuple[Server, ...]]:
+    def _servers(
+        self, referral: Response, cut: str
+    ) -> Generator[Action, _Reply, tuple[Server, ...]]:
+        """The cut's server set: the glue, else the addresses of the first name servers
+        that a lookup finds (§12.5.2). A lookup that does not end in time is a fault
+        TIMEOUT of that server, as an unreachable server's would be."""
         port = self.anchor.port
         found = [(a, port) for name in referral.ns_names for a in referral.glue.get(name, [])]
         if found:
             return tuple(dict.fromkeys(found))
+        failures: list[tuple[str, str]] = []
         for host in referral.ns_names[: self.limits.max_lookups]:
             self._budget(host, 1)
             self.queries += 1
-            reply = yield Lookup(host.to_text(omit_final_dot=True))
-            found.extend((a, port) for a in reply.addresses)
-            if found:
-                break
-        return tuple(dict.fromkeys(found))
+            name = host.to_text(omit_final_dot=True)
+            reply = yield Lookup(name)
+            if reply.kind != "addresses":
+                failures.append(("TIMEOUT", f"no address for {name} in time"))
+            elif not reply.addresses:
+                failures.append(("LAME_DELEGATION", f"no server address: {name} has none"))
+            else:
+                self._note(cut, "", f"look up {name}", ", ".join(reply.addresses))
+                return tuple(dict.fromkeys((a, port) for a in reply.addresses))
+            self._note(cut, "", f"look up {name}", failures[-1][1])
+        code, detail = min(failures, key=lambda f: _SEVERITY.index(f[0]))
+        raise _Fail(code, f"follow referral to {cut}", detail)
 
     def _ask(
         self,
@@ -539,7 +564,14 @@ class Resolution:
             return Fault("LAME_DELEGATION", f"unusable response: {exc}")
         if isinstance(found, Fault) or found.negative_zone is None:
             return found
-        if not qname.is_subdomain(found.negative_zone):
+        holds = qname.is_subdomain(found.negative_zone)
+        if origin is None:
+            # A forwarder needs no SOA (§12.4.1); one that cannot hold the name, or is
+            # above the root, gives no negative TTL: the answer is used, not cached.
+            if holds and found.negative_zone.is_subdomain(self.root):
+                return found
+            return replace(found, ttl=0, negative_zone=None)
+        if not holds:
             return Fault("LAME_DELEGATION", f"negative answer from {found.negative_zone}")
         return found
 
@@ -629,12 +661,42 @@ class Resolution:
         """Every query goes to the forwarder; the chain is rebuilt from the issuer up
         (§12.7) and verified from the anchor down, so the forwarder cannot forge."""
         root = self._anchor_entry()
-        response = yield from self._ask(root, self.qname, self.qtype)
+        try:
+            response = yield from self._ask(root, self.qname, self.qtype)
+        except _Fail as fail:
+            if self.qtype != TYPE_DESCRIPTOR or fail.code not in _TXT_FALLBACK:
+                raise
+            response = yield from self._txt_copy(root, fail)
         if response.kind is not Kind.ANSWER or self.qtype == _PTR:
             return self._conclude(root, response)
         zone = yield from self._chain_to(root, self._issuer_below(response, root))
         yield from self._no_cut_below(zone)
         return self._conclude(zone, response)
+
+    def _txt_copy(self, root: ZoneEntry, fail: _Fail) -> Generator[Action, _Reply, Response]:
+        """The forwarder failed on TYPE65280: ask for the descriptor's TXT copy (§12.7.1),
+        to be verified exactly as a TYPE65280 record. NXDOMAIN stands (it denies every
+        type); anything else without a copy leaves ``fail`` as the outcome, since no
+        copy is not no descriptor (one over 696 octets has none)."""
+        try:
+            response = yield from self._ask(root, self.qname, _TXT)
+        except _Fail:
+            raise fail from None
+        if response.kind is Kind.NXDOMAIN:
+            return response
+        if response.kind is not Kind.ANSWER or response.answer is None:
+            raise fail
+        try:
+            data = txt_copy(response.answer)
+        except ValueError as exc:
+            raise _Fail("BOGUS", f"read the TXT copy of {self.label}", str(exc)) from None
+        if data is None:
+            raise fail
+        self._note(root.zone, "", self._question(), f"{fail.code}; TXT copy used")
+        rdata = dns.rdata.GenericRdata(dns.rdataclass.IN, TYPE_DESCRIPTOR, data)
+        return Response(
+            Kind.ANSWER, answer=dns.rrset.from_rdata(self.qname, response.answer.ttl, rdata)
+        )
 
     def _issuer_below(self, response: Response, zone: ZoneEntry) -> str:
         """The descriptor's issuer, which must be at or below ``zone`` and above the name."""

@@ -28,6 +28,8 @@ from ._transport import Unreachable, exchange, exchange_async, lookup, lookup_as
 __all__ = ["AsyncResolver", "Resolver"]
 
 _NAME_MEMO: Final = 65536
+#: Seconds a discovery may take (§15): a dozen resolutions at their default deadline.
+FIND_DEADLINE: Final = 60.0
 
 
 class _Base:
@@ -77,7 +79,9 @@ class _Base:
             self._keys[identifier] = (res.key, res.qtype)
         return res
 
-    def _options(self, use_cache: bool | None, trace: bool) -> dict[str, Any]:
+    def _options(
+        self, use_cache: bool | None, trace: bool, until: float | None = None
+    ) -> dict[str, Any]:
         return {
             "anchor": self.anchor,
             "cache": self.cache,
@@ -89,9 +93,12 @@ class _Base:
             "rng": self.rng,
             "use_cache": self.use_cache if use_cache is None else use_cache,
             "trace": trace,
+            "until": until,
         }
 
-    def _walk(self, pattern: Pattern | str, max_nodes: int, max_results: int) -> Walk:
+    def _walk(
+        self, pattern: Pattern | str, max_nodes: int, max_results: int, deadline: float
+    ) -> Walk:
         if isinstance(pattern, str):
             try:
                 pattern = parse_pattern(pattern)
@@ -99,13 +106,18 @@ class _Base:
                 raise ResolutionError(
                     Outcome.INVALID_IDENTIFIER, str(pattern), "parse the pattern", str(exc)
                 ) from None
+        if not deadline > 0:
+            raise ValueError("the deadline of a discovery must be positive")
+        # Every resolution of the walk ends by the walk's deadline (§17.4).
+        until = self.clock() + deadline
         return Walk(
             pattern,
             self.anchor.origin,
-            lambda node: Resolution.for_children(node, **self._options(None, False)),
-            lambda ident: Resolution.for_identifier(ident, **self._options(None, False)),
+            lambda node: Resolution.for_children(node, **self._options(None, False, until)),
+            lambda ident: Resolution.for_identifier(ident, **self._options(None, False, until)),
             max_nodes=max_nodes,
             max_results=max_results,
+            until=until,
         )
 
     def _finish(self, res: Resolution) -> Resolved:
@@ -151,12 +163,20 @@ class Resolver(_Base):
         return res.result.names
 
     def find(
-        self, pattern: Pattern | str, *, max_nodes: int = 1000, max_results: int = 1000
+        self,
+        pattern: Pattern | str,
+        *,
+        max_nodes: int = 1000,
+        max_results: int = 1000,
+        deadline: float = FIND_DEADLINE,
     ) -> Discovery:
         """Every identifier matching ``pattern`` that the enumeration records lead to,
-        resolved and verified; the walk is pruned by the pattern (spec §17)."""
-        walk = self._walk(pattern, max_nodes, max_results)
-        while (res := walk.next()) is not None:
+        resolved and verified; the walk is pruned by the pattern (spec §17). It lists
+        at most ``max_nodes`` nodes, keeps at most ``max_results`` results and ends
+        within ``deadline`` seconds; ``Discovery.bound`` says which of these cut it
+        short."""
+        walk = self._walk(pattern, max_nodes, max_results, deadline)
+        while (res := walk.next(self.clock())) is not None:
             self.run(res)
             walk.done(res)
         self.versions.save()
@@ -166,7 +186,8 @@ class Resolver(_Base):
         """Perform the queries ``res`` asks for until it ends."""
         while (action := res.action()) is not None:
             if isinstance(action, Lookup):
-                res.looked_up(lookup(action.host), clock=self.clock())
+                found = lookup(action.host, timeout=res.timeout_for(self.clock()))
+                _report_lookup(res, found, self.clock())
                 continue
             try:
                 wire = exchange(
@@ -199,10 +220,15 @@ class AsyncResolver(_Base):
         return self._finish(res)
 
     async def find(
-        self, pattern: Pattern | str, *, max_nodes: int = 1000, max_results: int = 1000
+        self,
+        pattern: Pattern | str,
+        *,
+        max_nodes: int = 1000,
+        max_results: int = 1000,
+        deadline: float = FIND_DEADLINE,
     ) -> Discovery:
-        walk = self._walk(pattern, max_nodes, max_results)
-        while (res := walk.next()) is not None:
+        walk = self._walk(pattern, max_nodes, max_results, deadline)
+        while (res := walk.next(self.clock())) is not None:
             await self.run(res)
             walk.done(res)
         self.versions.save()
@@ -211,7 +237,8 @@ class AsyncResolver(_Base):
     async def run(self, res: Resolution) -> None:
         while (action := res.action()) is not None:
             if isinstance(action, Lookup):
-                res.looked_up(await lookup_async(action.host), clock=self.clock())
+                found = await lookup_async(action.host, timeout=res.timeout_for(self.clock()))
+                _report_lookup(res, found, self.clock())
                 continue
             try:
                 wire = await exchange_async(
@@ -227,3 +254,10 @@ class AsyncResolver(_Base):
                 res.timed_out(clock=self.clock())
             else:
                 res.receive(wire, clock=self.clock())
+
+
+def _report_lookup(res: Resolution, found: tuple[str, ...] | None, clock: float) -> None:
+    if found is None:
+        res.timed_out(clock=clock)
+    else:
+        res.looked_up(found, clock=clock)

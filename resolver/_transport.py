@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from ._anchor import Server
 
@@ -145,21 +148,42 @@ async def _tcp_async(wire: bytes, server: Server) -> bytes:
         writer.close()
 
 
-def _addresses(infos: list[tuple[object, ...]]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))  # type: ignore[index]
-
-
-def lookup(host: str) -> tuple[str, ...]:
-    """Addresses of a name server host without glue, from the system resolver."""
+def _addresses(host: str) -> tuple[str, ...]:
+    """The system resolver's addresses for ``host`` (none when it has none)."""
     try:
-        return _addresses(socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM))  # type: ignore[arg-type]
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
     except (OSError, UnicodeError):
         return ()
+    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-async def lookup_async(host: str) -> tuple[str, ...]:
+def _start_lookup(host: str) -> Future[tuple[str, ...]]:
+    """:func:`_addresses` in a thread of its own, whose result the caller may stop
+    waiting for: getaddrinfo has no timeout that the caller sets. The thread is a
+    daemon, and belongs to no executor, because executors' threads are joined at
+    exit (and ``asyncio.run`` joins the loop's), which would wait for the lookup."""
+    future: Future[tuple[str, ...]] = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            future.set_result(_addresses(host))
+
+    threading.Thread(target=run, name=f"lookup {host}", daemon=True).start()
+    return future
+
+
+def lookup(host: str, *, timeout: float) -> tuple[str, ...] | None:
+    """Addresses of a name server host without glue, from the system resolver, or
+    None when the lookup has not ended within ``timeout`` seconds."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_DGRAM)
-    except (OSError, UnicodeError):
-        return ()
-    return _addresses(infos)  # type: ignore[arg-type]
+        return _start_lookup(host).result(timeout)
+    except FutureTimeout:
+        return None
+
+
+async def lookup_async(host: str, *, timeout: float) -> tuple[str, ...] | None:
+    """As :func:`lookup`, on the running event loop."""
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(_start_lookup(host)), timeout)
+    except TimeoutError:
+        return None

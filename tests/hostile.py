@@ -33,6 +33,7 @@ Typical use::
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import hashlib
 import socket
@@ -58,7 +59,7 @@ from cid import Delegation, Descriptor, SigningKey
 from cid._authority import Authority
 from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR
 from cid._store import Registry
-from cid._zone import NameServer
+from cid._zone import NameServer, txt_strings
 from resolver import Lookup, Query, Resolution, TrustAnchor
 from resolver._transport import answers
 
@@ -88,12 +89,14 @@ __all__ = [
     "Network",
     "answer_with",
     "build_hierarchy",
+    "by_type",
     "drive",
     "extra_additional",
     "flip_signature",
     "honest",
     "malformed",
     "mutate_record",
+    "mutate_txt",
     "not_authoritative",
     "nxdomain",
     "only",
@@ -297,18 +300,23 @@ def malformed(wire: bytes, tcp: bool, authority: Authority) -> list[bytes]:
 
 def only(qtype: int, behaviour: Behaviour) -> Behaviour:
     """``behaviour`` for questions of type ``qtype``; honest for every other one."""
+    return by_type({dns.rdatatype.RdataType.make(qtype): behaviour})
+
+
+def by_type(behaviours: Mapping[dns.rdatatype.RdataType, Behaviour]) -> Behaviour:
+    """The behaviour for the question's type; honest for types not in ``behaviours``."""
 
     def chosen(wire: bytes, tcp: bool, authority: Authority) -> list[bytes]:
         question = dns.message.from_wire(wire).question
-        if question and question[0].rdtype == qtype:
-            return behaviour(wire, tcp, authority)
-        return honest(wire, tcp, authority)
+        behaviour = behaviours.get(question[0].rdtype, honest) if question else honest
+        return behaviour(wire, tcp, authority)
 
     return chosen
 
 
 def rewrite(*changes: Change) -> Behaviour:
-    """The honest response, parsed, changed in place by each of ``changes``, re-encoded."""
+    """The honest response, parsed, changed in place by each of ``changes``, re-encoded
+    with the records in the order the changes left them (dnspython would shuffle)."""
 
     def lying(wire: bytes, tcp: bool, authority: Authority) -> list[bytes]:
         out = []
@@ -316,7 +324,7 @@ def rewrite(*changes: Change) -> Behaviour:
             msg = dns.message.from_wire(response)
             for change in changes:
                 change(msg, tcp)
-            out.append(msg.to_wire())
+            out.append(msg.to_wire(want_shuffle=False))
         return out
 
     return lying
@@ -465,6 +473,23 @@ def mutate_record(rdtype: int, mutation: Callable[[bytes], bytes]) -> Change:
     return mutate
 
 
+def mutate_txt(mutation: Callable[[bytes], bytes]) -> Change:
+    """Every TXT copy of a descriptor in the answer (§3.6): its signed bytes passed
+    through ``mutation``, and encoded again."""
+
+    def mutate(msg: dns.message.Message, tcp: bool) -> None:
+        for i, rrset in enumerate(msg.answer):
+            if rrset.rdtype == dns.rdatatype.TXT:
+                signed = [base64.b64decode(b"".join(rd.strings[1:])) for rd in rrset]
+                rdatas = [
+                    dns.rdtypes.ANY.TXT.TXT(rrset.rdclass, rrset.rdtype, txt_strings(mutation(d)))
+                    for d in signed
+                ]
+                msg.answer[i] = dns.rrset.from_rdata_list(rrset.name, rrset.ttl, rdatas)
+
+    return mutate
+
+
 #: A behaviour made for a hierarchy (forged records need its keys and records).
 Make = Callable[[Hierarchy], Behaviour]
 
@@ -509,11 +534,12 @@ class Network:
 
     hierarchy: Hierarchy
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
-    hosts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # for Lookup
+    #: For Lookup: a host's addresses, or None for a lookup that does not end in time.
+    hosts: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     sent: list[Query] = field(default_factory=list)
     looked_up: list[str] = field(default_factory=list)
 
-    def lookup(self, lookup: Lookup) -> tuple[str, ...]:
+    def lookup(self, lookup: Lookup) -> tuple[str, ...] | None:
         self.looked_up.append(lookup.host)
         return self.hosts.get(lookup.host, ())
 
@@ -532,11 +558,16 @@ class Network:
 
 
 def drive(res: Resolution, network: Network, *, step: float = 0.01) -> Resolution:
-    """Run ``res`` to its end over ``network``, the clock advancing ``step`` per action."""
+    """Run ``res`` to its end over ``network``, the clock advancing ``step`` per action,
+    or as long as the driver waits (``timeout_for``) for a lookup that does not end."""
     while (action := res.action()) is not None:
         clock = res.clock + step
         if isinstance(action, Lookup):
-            res.looked_up(network.lookup(action), clock=clock)
+            found = network.lookup(action)
+            if found is None:
+                res.timed_out(clock=res.clock + res.timeout_for(res.clock))
+            else:
+                res.looked_up(found, clock=clock)
             continue
         wire = network.exchange(action)
         if wire is None:

@@ -15,8 +15,8 @@ import pytest
 
 import cid
 from cid._demo import _RESOURCES
-from resolver import Outcome, TrustAnchor
-from resolver._cli import EXIT_CONFIG, EXIT_USAGE, main
+from resolver import Discovery, Outcome, ResolutionError, TrustAnchor
+from resolver._cli import EXIT_CONFIG, EXIT_USAGE, _find, main
 from resolver._config import ConfigError, settings
 from resolver._demo import DemoHierarchy
 
@@ -121,7 +121,49 @@ def test_find(demo: tuple[TrustAnchor, Path], pattern: str) -> None:
     assert status == (0 if expected else Outcome.NOT_FOUND.exit_status)
     body = json.loads(out)
     assert {r["identifier"] for r in body["results"]} == expected
-    assert body["complete"] is True
+    assert (body["complete"], body["bound"]) == (True, None)
+
+
+def test_find_stopped_at_a_bound(demo: tuple[TrustAnchor, Path]) -> None:
+    anchor, path = demo
+    where = ("--anchor", str(path), "--port", str(anchor.port))
+    status, out = run("--find", "ucid:*", "--max-results", "1", *where)
+    assert status == 0
+    assert out.splitlines()[-1].endswith("(stopped at a bound: max_results)")
+    status, out = run("--find", "ucid:*", "--max-results", "1", "--json", *where)
+    body = json.loads(out)
+    assert (body["complete"], body["bound"], len(body["results"])) == (False, "max_results", 1)
+    status, _ = run("--find", "ucid:*", "--max-results", "0", *where)
+    assert status == Outcome.LIMIT_EXCEEDED.exit_status  # nothing kept, but not NOT_FOUND
+
+
+_CUT = ResolutionError(Outcome.SERVFAIL, "ucid:x.y/a/b", "list", "")
+
+
+@pytest.mark.parametrize(
+    ("failures", "bound", "status"),
+    [
+        ((), None, Outcome.NOT_FOUND),
+        ((), "deadline", Outcome.TIMEOUT),
+        ((), "max_nodes", Outcome.LIMIT_EXCEEDED),
+        ((), "max_results", Outcome.LIMIT_EXCEEDED),
+        ((_CUT,), "deadline", Outcome.SERVFAIL),  # the first failure comes first
+    ],
+    ids=["nothing", "deadline", "max-nodes", "max-results", "failure-first"],
+)
+def test_find_exit_status_without_results(
+    failures: tuple[ResolutionError, ...], bound: str | None, status: Outcome
+) -> None:
+    found = Discovery(cid.parse_pattern("ucid:*"), (), failures, 3, bound)
+
+    class Stub:
+        def find(self, pattern: str, **options: object) -> Discovery:
+            return found
+
+    args = argparse.Namespace(find="ucid:*", max_results=100, json=False)
+    out = io.StringIO()
+    assert _find(Stub(), args, out) == status.exit_status  # type: ignore[arg-type]
+    assert out.getvalue().startswith("0 found, 3 nodes visited")
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ from cid._descriptor import decode_unverified
 from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
 from cid._server import registry_zones
 from cid._store import Registry
-from resolver._messages import Fault, Kind, Response, _fast, _strict
+from resolver._messages import Fault, Kind, Response, _fast, _strict, classify
 
 NOW = 1_795_000_000
 IN = dns.rdataclass.IN
@@ -383,6 +383,37 @@ def handmade_cases() -> list[Case]:
 def test_handmade_responses_agree() -> None:
     taken = sum(_check(case) is not None for case in handmade_cases())
     assert taken >= 20  # the shapes the fast reader handles are among them
+
+
+def _forwarded() -> dict[str, tuple[bytes, Kind | str]]:
+    """Responses of a forwarder (no zone asked) and what they are (§12.4.1): a kind, or
+    the words of a LAME_DELEGATION fault."""
+    ns = _rr("acme.hpc.ucid.example", "NS", "ns1.acme.hpc.ucid.example.")
+    glue = _rr("ns1.acme.hpc.ucid.example", "A", "192.0.2.1")
+    soa = _soa("acme.hpc.ucid.example")
+    referral = "a referral from a forwarder"
+    return {
+        "referral": (_response(authority=[ns]), referral),
+        "referral-with-glue": (_response(authority=[ns], additional=[glue]), referral),
+        "referral-with-aa": (_response(authority=[ns], aa=True), referral),
+        "referral-to-the-root": (_response(authority=[_rr(ROOT, "NS", "a.example.")]), referral),
+        "ns-beside-the-soa": (_response(authority=[soa, ns]), Kind.NODATA),
+        "soa-alone": (_response(authority=[soa]), Kind.NODATA),
+        "empty": (_response(), Kind.NODATA),
+        "nxdomain-with-ns": (_response(authority=[ns], rcode=3), Kind.NXDOMAIN),
+    }
+
+
+@pytest.mark.parametrize(("wire", "expected"), _forwarded().values(), ids=_forwarded())
+def test_forwarder_responses(wire: bytes, expected: Kind | str) -> None:
+    found = classify(wire, 4242, Q, TYPE_DESCRIPTOR, None, tcp=False, max_size=1232)
+    strict = _strict(wire, 4242, Q, TYPE_DESCRIPTOR, None, tcp=False)
+    if isinstance(expected, Kind):
+        assert isinstance(found, Response) and found.kind is expected
+        _same(found, strict)
+    else:
+        assert found == strict == Fault("LAME_DELEGATION", expected)
+        assert _fast(wire, 4242, Q, TYPE_DESCRIPTOR, None) is None
 
 
 # ------------------------------------------------------------------ mutations

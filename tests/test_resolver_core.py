@@ -13,12 +13,15 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dns.flags
 import dns.message
 import dns.name
+import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.TXT
 import dns.rrset
 import pytest
 from hostile import (
@@ -45,6 +48,7 @@ from hostile import (
     Network,
     answer_with,
     build_hierarchy,
+    by_type,
     drive,
     flip_signature,
     malformed,
@@ -71,9 +75,12 @@ from hostile import (
 )
 
 import cid
+from cid._zone import txt_strings
 from resolver import (
     Cache,
+    Discovery,
     Limits,
+    Lookup,
     Outcome,
     Query,
     Resolution,
@@ -82,6 +89,7 @@ from resolver import (
     VersionStore,
     order_endpoints,
 )
+from resolver._discovery import Walk
 
 NOW = 1_767_830_000  # when the hierarchy is signed; resolutions run 10 s later
 MISSING = str(cid.parse("ucid:acme.hpc/de-by/neoverse-v2+sm90/acc=8"))  # NXDOMAIN
@@ -542,24 +550,85 @@ def test_first_query_is_udp_with_edns_and_no_rd(hierarchy: Hierarchy) -> None:
     assert msg.question[0].name == dns.name.from_text(cid.parse(GH).to_dns_name(ROOT))
 
 
-@pytest.mark.parametrize(
-    ("hosts", "outcome"),
-    [({f"ns1.{ACME}": (ACME_ADDR,)}, Outcome.OK), ({}, Outcome.LAME_DELEGATION)],
-    ids=["found", "not-found"],
-)
-def test_referral_without_glue_looks_the_server_up(
-    hierarchy: Hierarchy, hosts: dict[str, tuple[str, ...]], outcome: Outcome
-) -> None:
-    def no_glue(msg: dns.message.Message, tcp: bool) -> None:
-        msg.additional = [r for r in msg.additional if r.rdtype != dns.rdatatype.A]
+def _glueless(*hosts: str) -> Change:
+    """The referral names ``hosts`` as the cut's servers, and gives no glue."""
 
-    network = Network(hierarchy, {HPC_ADDR: rewrite(no_glue)}, hosts)
-    res = drive(start(hierarchy, GH), network)
-    assert network.looked_up == [f"ns1.{ACME}"]
+    def change(msg: dns.message.Message, tcp: bool) -> None:
+        for i, rrset in enumerate(msg.authority):
+            if rrset.rdtype == dns.rdatatype.NS:
+                targets = [f"{host}." for host in hosts]
+                msg.authority[i] = dns.rrset.from_text_list(
+                    rrset.name, rrset.ttl, "IN", "NS", targets
+                )
+        address = (dns.rdatatype.A, dns.rdatatype.AAAA)
+        msg.additional = [r for r in msg.additional if r.rdtype not in address]
+
+    return change
+
+
+NS1, NS2 = f"ns1.{ACME}", f"ns2.{ACME}"
+Lookups = dict[str, tuple[str, ...] | None]
+LOOKUPS: dict[str, tuple[tuple[str, ...], Lookups, tuple[str, ...], Outcome, str]] = {
+    # id: (the cut's servers, what their lookups give (None: no end in time),
+    #      the servers looked up, outcome, words of the error)
+    "found": ((NS1,), {NS1: (ACME_ADDR,)}, (NS1,), Outcome.OK, ""),
+    "no-address": ((NS1,), {}, (NS1,), Outcome.LAME_DELEGATION, f"{NS1} has none"),
+    "too-slow": ((NS1,), {NS1: None}, (NS1,), Outcome.TIMEOUT, f"no address for {NS1} in time"),
+    "second-found": ((NS1, NS2), {NS2: (ACME_ADDR,)}, (NS1, NS2), Outcome.OK, ""),
+    # A lookup waits until the deadline: none is tried after one that did not end.
+    "slow-then-deadline": (
+        (NS1, NS2),
+        {NS1: None, NS2: (ACME_ADDR,)},
+        (NS1,),
+        Outcome.TIMEOUT,
+        "the deadline passed",
+    ),
+    # As for servers (§12.3 step 5), the most severe fault is reported.
+    "none-then-slow": (
+        (NS1, NS2),
+        {NS2: None},
+        (NS1, NS2),
+        Outcome.LAME_DELEGATION,
+        f"{NS1} has none",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("targets", "hosts", "tried", "outcome", "detail"), LOOKUPS.values(), ids=LOOKUPS
+)
+def test_referral_without_glue_looks_the_servers_up(
+    hierarchy: Hierarchy,
+    targets: tuple[str, ...],
+    hosts: Lookups,
+    tried: tuple[str, ...],
+    outcome: Outcome,
+    detail: str,
+) -> None:
+    network = Network(hierarchy, {HPC_ADDR: rewrite(_glueless(*targets))}, hosts)
+    res = drive(start(hierarchy, GH, limits=Limits(deadline=2.0), trace=True), network)
+    assert network.looked_up == list(tried)
     if outcome is Outcome.OK:
         assert resolved(res).descriptor == hierarchy.descriptor(GH)
+        assert f"[{ACME}] look up {tried[-1]}: {ACME_ADDR}" in map(str, res.trace or ())
     else:
-        assert error_of(res).outcome is outcome
+        error = error_of(res)
+        assert error.outcome is outcome, str(error)
+        assert detail in str(error)
+    assert res.queries == len(network.sent) + len(tried)  # a lookup counts as a query
+
+
+def test_a_lookup_may_wait_until_the_deadline(hierarchy: Hierarchy) -> None:
+    network = Network(hierarchy, {HPC_ADDR: rewrite(_glueless(NS1))})
+    limits = Limits(deadline=3.0, query_timeout=0.25)
+    res = start(hierarchy, GH, limits=limits, clock=100.0)
+    while isinstance(query := res.action(), Query):
+        wire = network.exchange(query)
+        assert wire is not None
+        res.receive(wire, clock=res.clock + 0.1)
+    assert res.action() == Lookup(NS1)
+    assert res.timeout_for(res.clock) == pytest.approx(103.0 - res.clock)
+    assert res.timeout_for(104.0) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -568,7 +637,7 @@ def test_referral_without_glue_looks_the_server_up(
     ids=["looked-up", "not-found"],
 )
 def test_glue_out_of_bailiwick_is_not_used(
-    hierarchy: Hierarchy, hosts: dict[str, tuple[str, ...]], outcome: Outcome
+    hierarchy: Hierarchy, hosts: Lookups, outcome: Outcome
 ) -> None:
     # The root refers to a server named outside its zone, "with its address": the
     # address is not the root's to give, so the name is looked up instead.
@@ -800,11 +869,462 @@ def test_forwarder(hierarchy: Hierarchy) -> None:
     assert all(dns.message.from_wire(q.wire).flags & dns.flags.RD for q in network.sent)
 
 
+def _aa(msg: dns.message.Message, tcp: bool) -> None:
+    msg.flags |= dns.flags.AA
+
+
+# What a forwarder must never give: NS and glue, no SOA (§12.4.1).
+_REFERRAL = refer_to(HPC, f"ns1.{HPC}", HPC_ADDR)
+
+FORWARDER_FAULTS: dict[str, tuple[Behaviour, Outcome, str, bool]] = {
+    # id: (the forwarder's behaviour, outcome, words of the error, negative answer cached)
+    "referral": (
+        rewrite(_REFERRAL),
+        Outcome.LAME_DELEGATION,
+        "a referral from a forwarder",
+        False,
+    ),
+    "referral-with-aa": (
+        rewrite(_REFERRAL, _aa),
+        Outcome.LAME_DELEGATION,
+        "a referral from a forwarder",
+        False,
+    ),
+    "nodata-without-soa": (
+        rewrite(lambda m, tcp: _no_soa(m)),
+        Outcome.NO_LIVE_ENDPOINTS,
+        "no descriptor",
+        False,
+    ),
+    "nxdomain": (rewrite(nxdomain(ACME)), Outcome.NOT_FOUND, f"at {ACME}:", True),
+    # An SOA that cannot hold the name gives no negative TTL: used, not cached.
+    "nxdomain-foreign-soa": (
+        rewrite(nxdomain("evil.example")),
+        Outcome.NOT_FOUND,
+        f"at {ROOT}:",
+        False,
+    ),
+    "nxdomain-soa-beside-the-name": (
+        rewrite(nxdomain(f"_us-ca.{ACME}")),
+        Outcome.NOT_FOUND,
+        f"at {ROOT}:",
+        False,
+    ),
+    "nxdomain-soa-above-the-root": (
+        rewrite(nxdomain("example")),
+        Outcome.NOT_FOUND,
+        f"at {ROOT}:",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "outcome", "detail", "cached"),
+    FORWARDER_FAULTS.values(),
+    ids=FORWARDER_FAULTS,
+)
+def test_forwarder_faults(
+    hierarchy: Hierarchy, behaviour: Behaviour, outcome: Outcome, detail: str, cached: bool
+) -> None:
+    forwarder = (FORWARDER_ADDR, 53)
+    cache = Cache()
+    res, network = run(hierarchy, GH, {FORWARDER_ADDR: behaviour}, forwarder=forwarder, cache=cache)
+    error = error_of(res)
+    assert error.outcome is outcome, str(error)
+    assert detail in str(error)
+    assert {q.server for q in network.sent} == {forwarder}
+    assert (cache.negative_answer((res.key, res.qtype)) is not None) == cached
+
+
+# ------------------------------------------------------------------ TXT fallback (§12.7.1)
+
+TXT = dns.rdatatype.TXT
+
+
+def _rcode(rcode: dns.rcode.Rcode) -> Change:
+    def change(msg: dns.message.Message, tcp: bool) -> None:
+        servfail(msg, tcp)
+        msg.set_rcode(rcode)
+
+    return change
+
+
+def _nodata(msg: dns.message.Message, tcp: bool) -> None:
+    nxdomain(ACME)(msg, tcp)
+    msg.set_rcode(dns.rcode.NOERROR)
+
+
+def _txt(*records: list[bytes]) -> Behaviour:
+    """The TXT answer, made of ``records`` (each a list of character-strings)."""
+
+    def change(msg: dns.message.Message, tcp: bool) -> None:
+        owner = msg.question[0].name
+        rdatas = [dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, TXT, r) for r in records]
+        msg.flags |= dns.flags.AA
+        msg.answer = [dns.rrset.from_rdata_list(owner, 600, rdatas)]
+        msg.authority.clear()
+
+    return rewrite(change)
+
+
+def _base64(data: bytes) -> bytes:
+    return b"".join(txt_strings(data)[1:])
+
+
+def _copy(text: bytes, tag: bytes = b"ucid1") -> list[bytes]:
+    """A TXT copy of ``text`` (base64, or not) in strings of 255 octets."""
+    return [tag, *(text[i : i + 255] for i in range(0, len(text), 255))]
+
+
+def _stray_bits(data: bytes) -> list[bytes]:
+    """A copy whose last character before the padding has an unused bit set: it
+    decodes to the same bytes, but is not the one encoding of them."""
+    text = _base64(data)
+    assert text.endswith(b"=") and not text.endswith(b"==")
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = alphabet[alphabet.index(text[-2]) | 1]
+    return _copy(text[:-2] + bytes([last]) + b"=")
+
+
+REFUSED = rewrite(refused)
+DENIED = {DESCRIPTOR: REFUSED}  # a forwarder that refuses the descriptor's type
+
+# id: (the forwarder's behaviour per question type, outcome, words of the error,
+#      whether the TXT copy was asked for)
+FALLBACK: dict[
+    str, tuple[Callable[[Hierarchy], dict[dns.rdatatype.RdataType, Behaviour]], Outcome, str, bool]
+] = {
+    "honest": (lambda h: {}, Outcome.OK, "", False),
+    "refused": (lambda h: DENIED, Outcome.OK, "", True),
+    "servfail": (lambda h: {DESCRIPTOR: rewrite(servfail)}, Outcome.OK, "", True),
+    "notimp": (lambda h: {DESCRIPTOR: rewrite(_rcode(dns.rcode.NOTIMP))}, Outcome.OK, "", True),
+    "formerr": (lambda h: {DESCRIPTOR: rewrite(_rcode(dns.rcode.FORMERR))}, Outcome.OK, "", True),
+    "dropped": (lambda h: {DESCRIPTOR: silent}, Outcome.OK, "", True),
+    # The forwarder's statements, and what is not a failure of the servers: no fallback.
+    "nodata": (
+        lambda h: {DESCRIPTOR: rewrite(_nodata)},
+        Outcome.NO_LIVE_ENDPOINTS,
+        "no descriptor",
+        False,
+    ),
+    "nxdomain": (
+        lambda h: {DESCRIPTOR: rewrite(nxdomain(ACME))},
+        Outcome.NOT_FOUND,
+        "does not exist",
+        False,
+    ),
+    "descriptor-flipped": (
+        lambda h: {DESCRIPTOR: rewrite(mutate_record(DESCRIPTOR, flip_signature))},
+        Outcome.BOGUS,
+        "signature",
+        False,
+    ),
+    "udp-oversized": (
+        lambda h: {DESCRIPTOR: rewrite(padded(1300, over_tcp=False))},
+        Outcome.LIMIT_EXCEEDED,
+        "exceeds 1232",
+        False,
+    ),
+    # No usable copy: the failure of the descriptor's question stands.
+    "txt-refused-too": (
+        lambda h: {DESCRIPTOR: REFUSED, TXT: REFUSED},
+        Outcome.LAME_DELEGATION,
+        "REFUSED",
+        True,
+    ),
+    "txt-servfail": (
+        lambda h: {DESCRIPTOR: REFUSED, TXT: rewrite(servfail)},
+        Outcome.LAME_DELEGATION,
+        "REFUSED",
+        True,
+    ),
+    "txt-nodata": (
+        lambda h: {DESCRIPTOR: rewrite(servfail), TXT: rewrite(_nodata)},
+        Outcome.SERVFAIL,
+        "SERVFAIL",
+        True,
+    ),
+    "txt-not-a-copy": (
+        lambda h: {**DENIED, TXT: _txt([b"v=spf1 -all"], _copy(_base64(h.signed(GH)), b"UCID1"))},
+        Outcome.LAME_DELEGATION,
+        "REFUSED",
+        True,
+    ),
+    "txt-nxdomain": (
+        lambda h: {**DENIED, TXT: rewrite(nxdomain(ACME))},
+        Outcome.NOT_FOUND,
+        "does not exist",
+        True,
+    ),
+    # A copy: read as the spec says, then verified as a TYPE65280 record.
+    "txt-beside-other-text": (
+        lambda h: {**DENIED, TXT: _txt([b"hello"], txt_strings(h.signed(GH)))},
+        Outcome.OK,
+        "",
+        True,
+    ),
+    "txt-cut-anywhere": (
+        lambda h: {**DENIED, TXT: _txt([b"ucid1", *(bytes([c]) for c in _base64(h.signed(GH)))])},
+        Outcome.OK,
+        "",
+        True,
+    ),
+    "txt-two-copies": (
+        lambda h: {**DENIED, TXT: _txt(txt_strings(h.signed(GH)), txt_strings(h.signed(MI)))},
+        Outcome.BOGUS,
+        "more than one TXT copy",
+        True,
+    ),
+    "txt-tag-alone": (
+        lambda h: {**DENIED, TXT: _txt([b"ucid1"])},
+        Outcome.BOGUS,
+        "without data",
+        True,
+    ),
+    "txt-not-base64": (
+        lambda h: {**DENIED, TXT: _txt([b"ucid1", b"0oRY!SaM"])},
+        Outcome.BOGUS,
+        "not base64",
+        True,
+    ),
+    "txt-white-space": (
+        lambda h: {**DENIED, TXT: _txt([b"ucid1", b"0oRY SaM="])},
+        Outcome.BOGUS,
+        "not base64",
+        True,
+    ),
+    "txt-unpadded": (
+        lambda h: {**DENIED, TXT: _txt(_copy(_base64(h.signed(MI)).rstrip(b"=")))},
+        Outcome.BOGUS,
+        "not base64",
+        True,
+    ),
+    "txt-stray-bits": (
+        lambda h: {**DENIED, TXT: _txt(_stray_bits(h.signed(MI)))},
+        Outcome.BOGUS,
+        "not canonical",
+        True,
+    ),
+    "txt-flipped": (
+        lambda h: {**DENIED, TXT: _txt(txt_strings(flip_signature(h.signed(GH))))},
+        Outcome.BOGUS,
+        "signature",
+        True,
+    ),
+    "txt-other-identifier": (
+        lambda h: {**DENIED, TXT: _txt(txt_strings(h.signed(MI)))},
+        Outcome.BOGUS,
+        "it describes",
+        True,
+    ),
+    "txt-forged": (
+        lambda h: {**DENIED, TXT: _txt(txt_strings(h.forge(GH, ATTACKER)))},
+        Outcome.BOGUS,
+        "no trusted key",
+        True,
+    ),
+    "txt-expired": (
+        lambda h: {
+            **DENIED,
+            TXT: _txt(txt_strings(h.forge(GH, **validity(NOW - 9000, NOW - 1000)))),
+        },
+        Outcome.EXPIRED,
+        "expired",
+        True,
+    ),
+    # Delegation records have no TXT copy: the probes still need TYPE65281.
+    "delegations-refused-too": (
+        lambda h: {DESCRIPTOR: REFUSED, DELEGATION: REFUSED},
+        Outcome.LAME_DELEGATION,
+        f"hpc.__deleg.{ROOT}. TYPE65281",
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("behaviours", "outcome", "detail", "asked"), FALLBACK.values(), ids=FALLBACK
+)
+def test_txt_fallback_when_forwarding(
+    hierarchy: Hierarchy,
+    behaviours: Callable[[Hierarchy], dict[dns.rdatatype.RdataType, Behaviour]],
+    outcome: Outcome,
+    detail: str,
+    asked: bool,
+) -> None:
+    forwarder = (FORWARDER_ADDR, 53)
+    cache, versions = Cache(), VersionStore()
+    forwarding = {FORWARDER_ADDR: by_type(behaviours(hierarchy))}
+    res, network = run(
+        hierarchy, GH, forwarding, forwarder=forwarder, cache=cache, versions=versions, trace=True
+    )
+    assert {q.server for q in network.sent} == {forwarder}
+    assert sum(q.qtype == TXT for q in network.sent) == asked
+    key = (res.key, res.qtype)
+    if outcome is Outcome.OK:
+        found = resolved(res)
+        assert found.descriptor == hierarchy.descriptor(GH)
+        assert found.chain == CHAIN[GH]
+        assert any("TXT copy used" in str(step) for step in res.trace or ()) == asked
+        cached = cache.answer(key)
+        assert isinstance(cached, Resolved) and cached.descriptor == found.descriptor
+        return
+    error = error_of(res)
+    assert error.outcome is outcome, str(error)
+    assert detail in str(error)
+    assert cache.answer(key) is None
+    assert versions.version(GH) is None
+
+
+@pytest.mark.parametrize(
+    ("limits", "sent"),
+    [(Limits(max_queries=2), 2), (Limits(deadline=0.02), 2)],
+    ids=["no-query-left", "deadline-passed"],
+)
+def test_txt_fallback_within_the_limits(hierarchy: Hierarchy, limits: Limits, sent: int) -> None:
+    # The descriptor's question used up the budget: no TXT query, and its own failure
+    # is the outcome (§12.7.1 rule 2), not LIMIT_EXCEEDED.
+    forwarding = {FORWARDER_ADDR: by_type({DESCRIPTOR: silent})}
+    res, network = run(hierarchy, GH, forwarding, forwarder=(FORWARDER_ADDR, 53), limits=limits)
+    error = error_of(res)
+    assert error.outcome is Outcome.TIMEOUT, str(error)
+    assert "no response in time" in str(error)
+    assert [q.qtype for q in network.sent] == [DESCRIPTOR] * sent
+
+
+def test_no_txt_fallback_when_iterating(hierarchy: Hierarchy) -> None:
+    res, network = run(hierarchy, GH, {ACME_ADDR: by_type(DENIED)})
+    assert error_of(res).outcome is Outcome.LAME_DELEGATION
+    assert all(q.qtype != TXT for q in network.sent)
+
+
+def test_txt_fallback_with_the_chain_cached(hierarchy: Hierarchy) -> None:
+    # A forwarder starts refusing both private types. Once the chain and the probes'
+    # negative answers are cached (§14.2, §14.4), the TXT copy is all a fresh
+    # descriptor needs: it is fetched and verified again, not served stale.
+    cache, versions = Cache(), VersionStore()
+    forwarder = (FORWARDER_ADDR, 53)
+    first, _ = run(hierarchy, GH, forwarder=forwarder, cache=cache, versions=versions)
+    resolved(first)
+    refusing = by_type({DESCRIPTOR: REFUSED, DELEGATION: REFUSED})
+    later = NOW + 10 + Limits().live_ttl + 1
+    res, network = run(
+        hierarchy,
+        GH,
+        {FORWARDER_ADDR: refusing},
+        forwarder=forwarder,
+        cache=cache,
+        versions=versions,
+        now=later,
+    )
+    found = resolved(res)
+    assert (found.stale, found.from_cache) == (False, False)
+    assert found.fresh_until == later + Limits().live_ttl
+    assert [q.qtype for q in network.sent] == [DESCRIPTOR, TXT]
+
+
 @pytest.mark.parametrize("text", ["", "ucid:", "ucid:acme.hpc", "http://x", "ucid:a/b/c/d/e"])
 def test_invalid_identifier(hierarchy: Hierarchy, text: str) -> None:
     with pytest.raises(ResolutionError) as info:
         start(hierarchy, text)
     assert info.value.outcome is Outcome.INVALID_IDENTIFIER
+
+
+# ------------------------------------------------------------------ discovery
+
+
+def discover(
+    h: Hierarchy,
+    network: Network,
+    *,
+    step: float = 0.01,
+    deadline: float = 100.0,
+    **bounds: int,
+) -> tuple[Discovery, list[float]]:
+    """``find("ucid:*")`` as the drivers run it, the clock starting at 0 and advancing
+    ``step`` per query; also the clock at the end of each resolution."""
+    clock, ends = 0.0, []
+    cache, versions = Cache(), VersionStore()
+
+    anchor = h.anchor()
+
+    def options() -> dict[str, Any]:
+        return {
+            "anchor": anchor,
+            "cache": cache,
+            "versions": versions,
+            "now": NOW + 10,
+            "clock": clock,  # now, as the drivers read it for each resolution
+            "limits": Limits(deadline=1.0, query_timeout=0.25),
+            "rng": random.Random(7),
+            "until": deadline,
+        }
+
+    walk = Walk(
+        cid.parse_pattern("ucid:*"),
+        anchor.origin,
+        lambda node: Resolution.for_children(node, **options()),
+        lambda ident: Resolution.for_identifier(ident, **options()),
+        until=deadline,
+        **bounds,
+    )
+    while (res := walk.next(clock)) is not None:
+        drive(res, network, step=step)
+        clock = res.clock
+        ends.append(clock)
+        walk.done(res)
+    return walk.discovery(), ends
+
+
+def test_discovery_runs_to_its_end(hierarchy: Hierarchy) -> None:
+    found, _ = discover(hierarchy, Network(hierarchy))
+    assert (found.complete, found.bound, found.failures) == (True, None, ())
+    assert [str(r.identifier) for r in found.results] == sorted([GH, MI, JS])
+
+
+@pytest.mark.parametrize(
+    ("step", "deadline"), [(0.01, 0.05), (0.3, 0.5), (0.3, 1.0), (0.3, 1.3), (0.7, 0.5)]
+)
+def test_discovery_ends_by_its_deadline(hierarchy: Hierarchy, step: float, deadline: float) -> None:
+    found, ends = discover(hierarchy, Network(hierarchy), step=step, deadline=deadline)
+    assert (found.complete, found.bound) == (False, "deadline")
+    # A resolution cut short by the walk's deadline is not a failure of the servers.
+    assert found.failures == ()
+    assert {str(r.identifier) for r in found.results} < {GH, MI, JS}
+    # No query is sent at or after the deadline: the last reply is at most a step later.
+    assert max(ends) < deadline + step
+
+
+def test_discovery_reports_timeouts_within_its_deadline(hierarchy: Hierarchy) -> None:
+    network = Network(hierarchy, {ACME_ADDR: silent})
+    found, _ = discover(hierarchy, network, step=0.3, deadline=100.0)
+    assert found.complete
+    assert [f.outcome for f in found.failures] == [Outcome.TIMEOUT]  # acme's listing
+    assert [str(r.identifier) for r in found.results] == [JS]
+    # The same silence with the walk's deadline before the resolution's: cut, not failed.
+    found, ends = discover(
+        hierarchy, Network(hierarchy, {ACME_ADDR: silent}), step=0.3, deadline=1.6
+    )
+    assert (found.bound, found.failures) == ("deadline", ())
+    assert max(ends) < 1.6 + 0.3
+
+
+@pytest.mark.parametrize(
+    ("bounds", "bound", "nodes", "results"),
+    [
+        ({"max_nodes": 1}, "max_nodes", 1, 0),
+        ({"max_nodes": 4}, "max_nodes", 4, 0),
+        ({"max_results": 1}, "max_results", 10, 1),
+        ({"max_nodes": 11, "max_results": 3}, None, 11, 3),  # just enough
+    ],
+)
+def test_discovery_bounds(
+    hierarchy: Hierarchy, bounds: dict[str, int], bound: str | None, nodes: int, results: int
+) -> None:
+    found, _ = discover(hierarchy, Network(hierarchy), **bounds)
+    assert (found.bound, found.complete) == (bound, bound is None)
+    assert (found.nodes, len(found.results)) == (nodes, results)
 
 
 # ------------------------------------------------------------------ endpoint order

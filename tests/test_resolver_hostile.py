@@ -10,18 +10,24 @@ honest again the same resolver finds the right endpoints.
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any, Final
 
 import dns.message
 import dns.name
 import dns.rdata
 import dns.rdataclass
+import dns.rdatatype
 import dns.rrset
 import pytest
 from hostile import (
     ACME,
+    ACME_ADDR,
     ATTACKER,
     CTYUN,
     DELEGATION,
@@ -39,10 +45,12 @@ from hostile import (
     HostileServers,
     Make,
     build_hierarchy,
+    by_type,
     extra_additional,
     flip_signature,
     malformed,
     mutate_record,
+    mutate_txt,
     not_authoritative,
     nxdomain,
     only,
@@ -505,6 +513,12 @@ FORWARDED = [
         id="descriptor-signed-above-its-cut",
     ),
     pytest.param(lambda h: silent, Outcome.TIMEOUT, id="silent"),
+    # A forwarder never refers (§12.4.1): following this would ask the root directly.
+    pytest.param(
+        lambda h: rewrite(refer_to(HPC, f"ns1.{HPC}", ROOT_ADDR)),
+        Outcome.LAME_DELEGATION,
+        id="referral",
+    ),
 ]
 
 
@@ -525,6 +539,148 @@ def test_forwarder_cannot_forge(
         assert_honest(resolver.resolve(GH), servers.hierarchy, GH)
     assert servers.acme.queries == servers.root.queries == []  # only the forwarder asked
     assert servers.forwarder.queries
+
+
+TXT: Final = dns.rdatatype.TXT
+FALLBACK = [
+    # (the forwarder's behaviour per question type, outcome, TXT questions it gets)
+    pytest.param({}, Outcome.OK, 0, id="honest"),
+    pytest.param({DESCRIPTOR: rewrite(refused)}, Outcome.OK, 1, id="refuses-the-type"),
+    pytest.param({DESCRIPTOR: silent}, Outcome.OK, 1, id="drops-the-type"),
+    pytest.param(
+        {DESCRIPTOR: rewrite(refused), TXT: rewrite(refused)},
+        Outcome.LAME_DELEGATION,
+        1,
+        id="refuses-txt-too",
+    ),
+    pytest.param(
+        {DESCRIPTOR: rewrite(refused), TXT: rewrite(mutate_txt(flip_signature))},
+        Outcome.BOGUS,
+        1,
+        id="forged-txt-copy",
+    ),
+]
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+@pytest.mark.parametrize(("behaviours", "outcome", "asked"), FALLBACK)
+def test_txt_fallback_through_a_forwarder(
+    servers: HostileServers,
+    driver: str,
+    behaviours: dict[dns.rdatatype.RdataType, Behaviour],
+    outcome: Outcome,
+    asked: int,
+) -> None:
+    # A forwarder that does not pass TYPE65280 (but passes TYPE65281): the descriptor's
+    # TXT copy is asked for and verified as the record itself (§12.7.1).
+    servers.forwarder.behaviour = by_type(behaviours)
+    h = servers.hierarchy
+    forwarder = (servers.forwarder.address, servers.port)
+    if driver == "sync":
+        resolve = partial(make_resolver(servers, forwarder=forwarder).resolve, GH)
+    else:
+        aio = AsyncResolver(
+            servers.anchor, forwarder=forwarder, limits=LIMITS, wallclock=Wallclock(h.now)
+        )
+        resolve = partial(asyncio.run, aio.resolve(GH))
+    if outcome is Outcome.OK:
+        assert_honest(resolve(), h, GH)
+    else:
+        failing(resolve, outcome)
+    assert servers.forwarder.asked(TXT) == asked
+    assert servers.acme.queries == servers.root.queries == []  # only the forwarder asked
+
+
+# ------------------------------------------------------------------ servers without glue
+
+STUCK: Final = 3.0  # how long a stuck system resolver keeps a lookup: past deadline and slack
+Answer = tuple[str, ...] | OSError | None  # addresses, a failure, or None: stuck
+
+
+@pytest.fixture
+def system_resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Answer]]:
+    """``socket.getaddrinfo`` answers for the names put in the dict, as said there;
+    other names (server addresses among them) as usual."""
+    answers: dict[str, Answer] = {}
+    release = threading.Event()
+    real = socket.getaddrinfo
+
+    def fake(host: Any, port: Any, *args: Any, **kw: Any) -> Any:
+        if host not in answers:
+            return real(host, port, *args, **kw)
+        answer = answers[host]
+        if answer is None:
+            release.wait(STUCK)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        if isinstance(answer, OSError):
+            raise answer
+        return [(socket.AF_INET, socket.SOCK_DGRAM, 17, "", (a, 0)) for a in answer]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    yield answers
+    release.set()  # the lookup threads left behind end now
+
+
+def _no_glue(msg: dns.message.Message, tcp: bool) -> None:
+    address = (dns.rdatatype.A, dns.rdatatype.AAAA)
+    msg.additional = [r for r in msg.additional if r.rdtype not in address]
+
+
+LOOKUPS = [
+    pytest.param((ACME_ADDR,), Outcome.OK, id="found"),
+    pytest.param(socket.gaierror(socket.EAI_NONAME, "unknown"), Outcome.LAME_DELEGATION, id="none"),
+    pytest.param(None, Outcome.TIMEOUT, id="stuck"),
+]
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+@pytest.mark.parametrize(("answer", "outcome"), LOOKUPS)
+def test_lookups_end_by_the_deadline(
+    servers: HostileServers,
+    system_resolver: dict[str, Answer],
+    driver: str,
+    answer: Answer,
+    outcome: Outcome,
+) -> None:
+    # hpc refers to acme without glue: ns1.acme is looked up with the system resolver,
+    # which has no timeout of its own; the resolution still ends by its deadline.
+    servers.hpc.behaviour = rewrite(_no_glue)
+    system_resolver[f"ns1.{ACME}"] = answer
+    h = servers.hierarchy
+    if driver == "sync":
+        resolve = partial(make_resolver(servers).resolve, GH)
+    else:
+        aio = AsyncResolver(servers.anchor, limits=LIMITS, wallclock=Wallclock(h.now))
+        # asyncio.run returns only when the loop's threads have ended: none may be stuck.
+        resolve = partial(asyncio.run, aio.resolve(GH))
+    if outcome is Outcome.OK:
+        assert_honest(resolve(), h, GH)
+        assert servers.acme.asked(DESCRIPTOR) == 1
+    else:
+        failing(resolve, outcome)
+        assert servers.acme.queries == []
+
+
+# ------------------------------------------------------------------ discovery
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+def test_discovery_ends_by_its_deadline(servers: HostileServers, driver: str) -> None:
+    # acme is silent: its listing would take two rounds of 0.25 s, and the walk has 0.4 s.
+    servers.acme.behaviour = silent
+    h = servers.hierarchy
+    if driver == "sync":
+        find = partial(make_resolver(servers).find, "ucid:*", deadline=0.4)
+    else:
+        aio = AsyncResolver(servers.anchor, limits=LIMITS, wallclock=Wallclock(h.now))
+        find = partial(asyncio.run, aio.find("ucid:*", deadline=0.4))
+    start = time.monotonic()
+    found = find()
+    assert time.monotonic() - start < 0.4 + SLACK
+    assert (found.complete, found.bound) == (False, "deadline")
+    assert found.failures == ()  # acme's listing was cut short, not failed
+    assert servers.acme.queries
+    assert {str(r.identifier) for r in found.results} <= {JS}
 
 
 # ------------------------------------------------------------------ asyncio driver
