@@ -262,25 +262,22 @@ class _Watch:
         self.deep = _fingerprint(path, deep=True)
         self.last_build = self.last_deep = time.time()
         self.due: int | None = None  # when a signed record expires or becomes valid
+        self._scanned: tuple[tuple[str, int, int], ...] | None = None  # this check's deep scan
 
-    async def baseline(self) -> None:
-        """Take the state the next assembly starts from (before it reads the files)."""
-        loop = asyncio.get_running_loop()
-        self.shallow = _fingerprint(self.path)
-        self.deep = await loop.run_in_executor(
-            None, functools.partial(_fingerprint, self.path, deep=True)
-        )
+    async def _deep_scan(self) -> tuple[tuple[str, int, int], ...]:
+        # About a second at 100,000 files: beside the loop, which goes on answering.
+        scan = functools.partial(_fingerprint, self.path, deep=True)
+        found = await asyncio.get_running_loop().run_in_executor(None, scan)
         self.last_deep = time.time()
+        return found
 
     async def why(self) -> str | None:
         """Why to assemble the zones again now, or ``None``."""
         now = time.time()
+        self._scanned = None
         if now - self.last_deep >= self.deep_interval:
-            loop = asyncio.get_running_loop()
-            scan = functools.partial(_fingerprint, self.path, deep=True)
-            current = await loop.run_in_executor(None, scan)
-            self.last_deep = time.time()
-            if current != self.deep:
+            self._scanned = await self._deep_scan()
+            if self._scanned != self.deep:
                 return "a file changed"
         elif _fingerprint(self.path) != self.shallow:
             return "a file changed"
@@ -289,6 +286,16 @@ class _Watch:
         if now - self.last_build > 3600:
             return "an hour passed"
         return None
+
+    async def baseline(self) -> None:
+        """Take the state the next assembly starts from (before it reads the files);
+        a deep scan this check already took is that state, and is not taken twice."""
+        self.shallow = _fingerprint(self.path)
+        self.deep = self._scanned if self._scanned is not None else await self._deep_scan()
+
+    def assembled(self, at: int, due: int | None) -> None:
+        """The zones were assembled at ``at``; the next record's time comes at ``due``."""
+        self.last_build, self.due = at, due
 
 
 async def serve_registry(
@@ -311,7 +318,7 @@ async def serve_registry(
     watch = _Watch(registry_path, deep_interval)
     now = int(time.time())
     live = LiveUpdates(registry_path, only, now=now)
-    watch.due = live.next_change(now)
+    watch.assembled(now, live.next_change(now))
     authority = live.authority
     server = DnsServer(authority, listen, live)
     await server.start()
@@ -333,15 +340,14 @@ async def serve_registry(
             if why is None:
                 continue
             await watch.baseline()
-            watch.last_build = time.time()
-            now = int(watch.last_build)
+            now = int(time.time())
             try:
                 await live.reload(now)
             except Exception as exc:
                 log.error("registry not reloaded, still serving the last good one: %s", exc)
             else:
                 log.info("reloaded %s: %s", registry_path, why)
-            watch.due = live.next_change(now)
+            watch.assembled(now, live.next_change(now))
     finally:
         leases.cancel()
         await server.stop()

@@ -226,10 +226,7 @@ def assemble(
         except dns.name.NameTooLong:
             continue  # a node too deep to list (spec/resolution.md §4): not enumerated
         for child in sorted(below):
-            # The child's own name, not a copy parsed from text (dnspython leaves
-            # this constructor untyped).
-            ptr = dns.rdtypes.ANY.PTR.PTR(IN, dns.rdatatype.PTR, child)  # type: ignore[no-untyped-call]
-            _add(zone, owner, ptr, settings.ttl)
+            _add(zone, owner, ptr_rdata(child), settings.ttl)
     return zone
 
 
@@ -269,12 +266,26 @@ def publish_descriptor(
     if len(desc.data) <= MAX_TXT_COPY:  # the base64 copy must fit 1232 octets too
         txt = dns.rdtypes.ANY.TXT.TXT(IN, dns.rdatatype.TXT, txt_strings(desc.data))
         _add(zone, owner, txt, ttl)
+    return enum_path(owner, len(ident.capabilities), origin)
+
+
+def enum_path(
+    owner: dns.name.Name, capabilities: int, origin: dns.name.Name
+) -> list[dns.name.Name]:
+    """A descriptor's path in the enumeration tree (§4): its owner, its architecture
+    node (the owner less its ``capabilities`` labels), then each node up to the
+    origin; empty for a descriptor at the origin, which is listed nowhere."""
     if owner == origin:
         return []
-    # The identifier's path in the UCID tree: owner -> arch node -> region node -> ...
-    arch_node = dns.name.Name(owner.labels[len(ident.capabilities) :])
+    arch_node = dns.name.Name(owner.labels[capabilities:])
     start = arch_node if arch_node.is_subdomain(origin) else origin
     return [owner, *_ancestors(start, origin)]
+
+
+def ptr_rdata(target: dns.name.Name) -> dns.rdata.Rdata:
+    """A PTR record naming ``target`` itself, not a copy parsed from text (shared)."""
+    # dnspython leaves this constructor untyped.
+    return dns.rdtypes.ANY.PTR.PTR(IN, dns.rdatatype.PTR, target)  # type: ignore[no-untyped-call]
 
 
 def _ancestors(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:

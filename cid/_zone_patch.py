@@ -26,12 +26,11 @@ import dns.name
 import dns.node
 import dns.rdataset
 import dns.rdatatype
-import dns.rdtypes.ANY.PTR
 import dns.zone
 
 from ._identifier import parse
 from ._layout import TYPE_DESCRIPTOR, enum_owner
-from ._zone import IN, SignedDescriptor, ZoneSettings, publish_descriptor
+from ._zone import IN, SignedDescriptor, ZoneSettings, enum_path, ptr_rdata, publish_descriptor
 
 __all__ = ["Patched", "patch"]
 
@@ -115,9 +114,9 @@ def patch(
         return None
     copy = _Copy(zone)
     try:
-        for old, _ in changes.values():
+        for name, (old, _) in changes.items():
             if old is not None:
-                _take_out(copy, old, root)
+                _take_out(copy, name, old)
         for name, (_, new) in changes.items():
             if new is not None:
                 copy.node(name)  # this copy's own, before records go in
@@ -130,9 +129,9 @@ def patch(
     return copy.result()
 
 
-def _take_out(copy: _Copy, desc: SignedDescriptor, root: str) -> None:
-    """Remove one descriptor's records, then its path where nothing else keeps it."""
-    owner = dns.name.from_text(parse(desc.record.subject).to_dns_name(root))
+def _take_out(copy: _Copy, owner: dns.name.Name, desc: SignedDescriptor) -> None:
+    """Remove the records of the descriptor at ``owner``, then its path where nothing
+    else keeps it."""
     rel = owner.relativize(copy.origin)
     if rel not in copy.zone.nodes:
         return  # expired since, or never published
@@ -140,19 +139,14 @@ def _take_out(copy: _Copy, desc: SignedDescriptor, root: str) -> None:
     for rdtype in _DESCRIPTOR_TYPES:
         node.delete_rdataset(IN, rdtype)
     copy.drop_if_empty(owner)
-    # The path up: owner, its architecture node, and every node up to the origin.
-    arch = dns.name.Name(owner.labels[len(parse(desc.record.subject).capabilities) :])
-    start = arch if arch.is_subdomain(copy.origin) else copy.origin
-    path = [owner, start]
-    while path[-1] != copy.origin:
-        path.append(path[-1].parent())
+    path = enum_path(owner, len(parse(desc.record.subject).capabilities), copy.origin)
     for child, parent in itertools.pairwise(path):
         if _listed(copy, child):
             break  # it stays, and so does everything above it
         enum = enum_owner(parent)
         if copy.has(enum, dns.rdatatype.PTR):
             rds = copy.node(enum).find_rdataset(IN, dns.rdatatype.PTR)
-            rds.discard(_ptr(child))  # type: ignore[no-untyped-call]
+            rds.discard(ptr_rdata(child))  # type: ignore[no-untyped-call]
             if not rds:
                 copy.node(enum).delete_rdataset(IN, dns.rdatatype.PTR)
             copy.drop_if_empty(enum)
@@ -169,11 +163,7 @@ def _listed(copy: _Copy, name: dns.name.Name) -> bool:
 def _list(copy: _Copy, path: list[dns.name.Name], ttl: int) -> None:
     for child, parent in itertools.pairwise(path):
         rds = copy.node(enum_owner(parent)).find_rdataset(IN, dns.rdatatype.PTR, create=True)
-        rds.add(_ptr(child), ttl)
-
-
-def _ptr(target: dns.name.Name) -> dns.rdtypes.ANY.PTR.PTR:
-    return dns.rdtypes.ANY.PTR.PTR(IN, dns.rdatatype.PTR, target)  # type: ignore[no-untyped-call]
+        rds.add(ptr_rdata(child), ttl)
 
 
 def _new_serial(copy: _Copy, now: int) -> None:

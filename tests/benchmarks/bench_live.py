@@ -35,6 +35,9 @@ from typing import Any
 import dns.name
 import dns.query
 import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.TXT
 import dns.update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_serve
