@@ -1,4 +1,4 @@
-"""Unified Compute Identifiers (UCID): the reference library.
+"""Unified Compute Identifiers (UCID): the standard's reference library.
 
     >>> import cid
     >>> ident = cid.parse("ucid:Acme.example/CN-GD/x86-64-v4+sm90/mem=512GiB;acc=8")
@@ -28,12 +28,9 @@ from ._descriptor import (
     Delegation,
     Descriptor,
     Endpoint,
-    sign,
-    sign_rotation,
-    verify,
-    verify_delegation,
-    verify_rotation,
+    encode_payload,
 )
+from ._descriptor_json import delegation_json, descriptor_from_json, descriptor_json
 from ._errors import (
     CidError,
     CriticalExtensionError,
@@ -53,7 +50,16 @@ from ._identifier import Identifier, parse
 from ._keys import SigningKey, VerifyKey
 from ._pattern import Constraint, Pattern, parse_pattern
 from ._register import Lease, RegisterError, RegisterRefused, deregister, register
-from ._registry import satisfies
+from ._signed import (
+    Keys,
+    decode_unverified,
+    sign,
+    sign_rotation,
+    verify,
+    verify_delegation,
+    verify_rotation,
+)
+from ._tables import satisfies
 
 __version__ = "0.1.0"
 
@@ -83,6 +89,7 @@ __all__ = [
     "Identifier",
     "IdentifierError",
     "KeyFileError",
+    "Keys",
     "Lease",
     "NotYetValidError",
     "OversizeError",
@@ -97,7 +104,12 @@ __all__ = [
     "ValidityError",
     "VerifyKey",
     "__version__",
+    "decode_unverified",
+    "delegation_json",
     "deregister",
+    "descriptor_from_json",
+    "descriptor_json",
+    "encode_payload",
     "parse",
     "parse_pattern",
     "register",

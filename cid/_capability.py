@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from ._registry import CAPABILITY_TYPES
+from ._tables import CAPABILITY_TYPES
 from ._units import CANONICAL_UNIT, MAX_VALUE, humanize, quantity
 
 __all__ = ["NUMERIC_TYPES", "Capability", "ValueFault", "typed_value"]

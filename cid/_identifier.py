@@ -11,7 +11,6 @@ import idna
 
 from ._capability import Capability, ValueFault, typed_value
 from ._errors import IdentifierError
-from ._registry import ARCH_ALIASES, ARCHITECTURES, satisfies
 from ._syntax import (
     FAST_ARCH,
     FAST_ATTRIBUTE,
@@ -22,6 +21,7 @@ from ._syntax import (
     Tok,
     lark_identifier,
 )
+from ._tables import ARCH_ALIASES, ARCHITECTURES, satisfies
 
 __all__ = ["MAX_ATTRIBUTES", "MAX_RELATIVE_DNS", "Identifier", "parse"]
 

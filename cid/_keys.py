@@ -18,9 +18,9 @@ from typing import Final, NoReturn
 import nacl.bindings
 import nacl.exceptions
 
-from ._atomic import write_atomic
 from ._cose import okp_thumbprint, sign_signature
 from ._errors import KeyFileError
+from .atomic import write_atomic
 
 __all__ = ["SigningKey", "VerifyKey"]
 

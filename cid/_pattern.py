@@ -8,8 +8,8 @@ from typing import Final
 from ._capability import NUMERIC_TYPES, Capability, ValueFault, typed_value
 from ._errors import IdentifierError
 from ._identifier import Fault, Identifier, _provider, arch_name
-from ._registry import ARCHITECTURES, satisfies
 from ._syntax import RawAttribute, lark_pattern
+from ._tables import ARCHITECTURES, satisfies
 
 __all__ = ["MAX_CONSTRAINTS", "Constraint", "Pattern", "parse_pattern"]
 

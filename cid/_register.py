@@ -22,13 +22,13 @@ import dns.rdatatype
 import dns.tsig
 import dns.update
 
-from ._descriptor import Descriptor, Endpoint, decode_unverified, sign
+from ._descriptor import Descriptor, Endpoint
 from ._errors import CidError
 from ._identifier import Identifier, parse
 from ._keys import SigningKey
-from ._layout import TYPE_DESCRIPTOR, UDP_PAYLOAD
-from ._live import UPDATE_LEASE, endpoint_svcb, lease_option
-from ._zone import _generic
+from ._signed import decode_unverified, sign
+from ._svcb import UPDATE_LEASE, endpoint_svcb, lease_option, record_rdata
+from .layout import TYPE_DESCRIPTOR, UDP_PAYLOAD
 
 __all__ = ["Lease", "RegisterError", "RegisterRefused", "deregister", "register"]
 
@@ -95,7 +95,7 @@ def register(
             endpoints=tuple(endpoints),
             capabilities=tuple(str(c) for c in ident.capabilities),
         )
-        update.add(name, lease, _generic(TYPE_DESCRIPTOR, sign(record, signing_key)))
+        update.add(name, lease, record_rdata(TYPE_DESCRIPTOR, sign(record, signing_key)))
     else:
         for endpoint in endpoints:
             update.add(name, lease, endpoint_svcb(endpoint))
@@ -147,7 +147,7 @@ def deregister(
             endpoints=current.endpoints,
             capabilities=current.capabilities,
         )
-        update.delete(name, _generic(TYPE_DESCRIPTOR, sign(record, signing_key)))
+        update.delete(name, record_rdata(TYPE_DESCRIPTOR, sign(record, signing_key)))
     _send(update, server, tcp, timeout)
 
 

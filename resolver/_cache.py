@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from cid import CidError, RollbackError, VerifyKey
-from cid._atomic import write_atomic
+from cid.atomic import write_atomic
 
 from ._outcome import Outcome
 

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
-import threading
 import time
 from pathlib import Path
 from types import TracebackType
 
-from cid._authority import Authority
-from cid._demo import write_demo
-from cid._server import DnsServer, registry_zones
+from cid.registry import write_demo
+from cid.server import Authority, ServerThread, registry_zones
 
 from ._anchor import TrustAnchor
 
@@ -28,29 +25,20 @@ class DemoHierarchy:
         self.now = int(time.time()) if now is None else now
         self._tmp = tempfile.TemporaryDirectory(prefix="ucid-demo-")
         self.path = Path(self._tmp.name) / "registry"
-        self._loop = asyncio.new_event_loop()
-        self._thread: threading.Thread | None = None
-        self._server: DnsServer | None = None
+        self._server: ServerThread | None = None
         self.anchor: TrustAnchor | None = None
 
     def start(self) -> TrustAnchor:
         registry = write_demo(self.path, now=self.now)
-        authority = Authority(registry_zones(self.path, self.now))
-        self._server = DnsServer(authority, [("127.0.0.1", 0)])
-        self._loop.run_until_complete(self._server.start())
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
+        self._server = ServerThread(Authority(registry_zones(self.path, self.now))).start()
         port = self._server.bound[0][1]
         self.anchor = TrustAnchor.from_json(registry.anchor(), port=port)
         return self.anchor
 
     def stop(self) -> None:
-        if self._thread is not None and self._server is not None:
-            asyncio.run_coroutine_threadsafe(self._server.stop(), self._loop).result(5)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5)
-            self._thread = None
-        self._loop.close()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
         self._tmp.cleanup()
 
     def __enter__(self) -> TrustAnchor:

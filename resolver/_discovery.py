@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import dns.name
 
 from cid import CidError, Identifier, Pattern, satisfies
-from cid._dnsname import from_dns_name
 
 from ._outcome import Outcome, ResolutionError
 from ._resolution import Children, Resolution, Resolved
@@ -188,7 +187,7 @@ class Walk:
 
     def _candidate(self, name: dns.name.Name) -> None:
         try:
-            ident = from_dns_name(name.to_text(), self.root.to_text())
+            ident = Identifier.from_dns_name(name.to_text(), self.root.to_text())
         except CidError:
             return  # an architecture node, or a name that is no identifier
         if ident not in self._found and self.pattern.matches(ident):

@@ -23,7 +23,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from cid._layout import TXT_TAG, TYPE_DELEGATION, TYPE_DESCRIPTOR, UDP_PAYLOAD, delegation_owner
+from cid.layout import TXT_TAG, TYPE_DELEGATION, TYPE_DESCRIPTOR, UDP_PAYLOAD, delegation_owner
 
 __all__ = ["Fault", "Kind", "Response", "classify", "query_wire", "txt_copy"]
 

@@ -37,12 +37,13 @@ from cid import (
     Identifier,
     RollbackError,
     ValidityError,
+    decode_unverified,
+    encode_payload,
     parse,
     verify,
     verify_delegation,
 )
-from cid._descriptor import decode_unverified, encode_payload
-from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
+from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
 
 from ._anchor import Server, TrustAnchor
 from ._cache import Cache, NegativeEntry, VersionStore, ZoneEntry

@@ -56,10 +56,10 @@ import dns.rrset
 
 import cid
 from cid import Delegation, Descriptor, SigningKey
-from cid._authority import Authority
-from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR
-from cid._store import Registry
-from cid._zone import NameServer, txt_strings
+from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR
+from cid.registry._store import Registry
+from cid.registry._zone import NameServer, txt_strings
+from cid.server._authority import Authority
 from resolver import Lookup, Query, Resolution, TrustAnchor
 from resolver._transport import answers
 

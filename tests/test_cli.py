@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from cid._cli import EXIT_DATAERR, EXIT_NO_MATCH, EXIT_OK, EXIT_USAGE, main
+from cid.cli._main import EXIT_DATAERR, EXIT_NO_MATCH, EXIT_OK, EXIT_USAGE, main
 
 GOOD = "ucid:中国移动.cn/CN-BJ/neoverse-v2+sm90/acc=8;mem=1TiB"
 CANON = "ucid:xn--fiq02ib9d179b.cn/cn-bj/neoverse-v2+sm90/acc=8;mem=1099511627776B"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cid._cli import main
+from cid.cli._main import main
 
 NOW = 1_795_000_000
 SUBJECT = "ucid:acme.east/CN-GD/x86-64-v4+sm90/acc=8;mem=1TiB"

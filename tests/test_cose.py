@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-import cid._descriptor
+import cid._signed
 from cid import _cose
 from cid._cbor import ProfileError
 from cid._cose import (
@@ -152,26 +152,26 @@ def test_wycheproof_all_cases() -> None:
 
 def test_verify_uses_this_signature_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """The check Wycheproof exercises above is the one descriptor verify() calls."""
-    assert getattr(cid._descriptor, "verify_signature") is _cose.verify_signature  # noqa: B009
+    assert getattr(cid._signed, "verify_signature") is _cose.verify_signature  # noqa: B009
     calls: list[tuple[bytes, bytes, bytes]] = []
 
     def spy(public: bytes, message: bytes, signature: bytes) -> None:
         calls.append((public, message, signature))
         _cose.verify_signature(public, message, signature)
 
-    monkeypatch.setattr(cid._descriptor, "verify_signature", spy)
+    monkeypatch.setattr(cid._signed, "verify_signature", spy)
     key = SigningKey(bytes(32))
-    record = cid._descriptor.Descriptor(
+    record = cid.Descriptor(
         issuer="acme.example",
         subject="ucid:acme.example/cn-gd/x86-64",
         version=1,
         issued_at=0,
         not_before=0,
         expires=100,
-        endpoints=(cid._descriptor.Endpoint("tcp", "https", "acme.example", 443),),
+        endpoints=(cid.Endpoint("tcp", "https", "acme.example", 443),),
     )
-    signed = cid._descriptor.sign(record, key)
-    cid._descriptor.verify(signed, [key.verify_key], now=50)
+    signed = cid._signed.sign(record, key)
+    cid._signed.verify(signed, [key.verify_key], now=50)
     assert len(calls) == 1
     public, message, signature = calls[0]
     assert public == key.verify_key.raw

@@ -19,7 +19,6 @@ import pytest
 from cid._cbor import ProfileError, Value, encode
 from cid._cose import encode_sign1, sig_structure
 from cid._descriptor import (
-    _PART_MEMOS,
     DEFAULT_SKEW,
     MAX_DELEGATION_VALIDITY,
     MAX_DESCRIPTOR_VALIDITY,
@@ -31,15 +30,10 @@ from cid._descriptor import (
     Delegation,
     Descriptor,
     Endpoint,
-    _descriptors,
-    _fast_descriptor,
     encode_payload,
-    sign,
-    sign_rotation,
-    verify,
-    verify_delegation,
-    verify_rotation,
 )
+from cid._descriptor_fast import PART_MEMOS as _PART_MEMOS
+from cid._descriptor_fast import fast_descriptor as _fast_descriptor
 from cid._errors import (
     CidError,
     CriticalExtensionError,
@@ -53,6 +47,14 @@ from cid._errors import (
     UnknownKeyError,
 )
 from cid._keys import SigningKey, VerifyKey
+from cid._signed import (
+    _descriptors,
+    sign,
+    sign_rotation,
+    verify,
+    verify_delegation,
+    verify_rotation,
+)
 
 SPEC = Path(__file__).resolve().parents[1] / "spec" / "descriptor.md"
 

@@ -11,7 +11,7 @@ import lark
 import pytest
 
 from cid import _syntax
-from cid._registry import ARCH_ALIASES, ARCHITECTURES, CAPABILITY_TYPES
+from cid._tables import ARCH_ALIASES, ARCHITECTURES, CAPABILITY_TYPES
 from cid._units import UNITS
 
 SPEC = Path(__file__).resolve().parents[1] / "spec"

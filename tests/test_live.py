@@ -20,25 +20,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cid
-from cid._demo import DEMO_ROOT, demo_key
-from cid._layout import TYPE_DESCRIPTOR
-from cid._live import (
-    MAX_FUDGE,
-    WITHDRAWAL_KEPT,
-    Decision,
-    LivePolicy,
-    LiveZone,
-    Registration,
-    Withdrawal,
-    _svcb_endpoint,
-    endpoint_svcb,
-    entry_bytes,
-    handle,
-    is_update,
-    lease_option,
-    read_entry,
-)
-from cid._zone import _generic
+from cid._svcb import endpoint_from_svcb as _svcb_endpoint
+from cid._svcb import endpoint_svcb, lease_option
+from cid._svcb import record_rdata as _generic
+from cid.layout import TYPE_DESCRIPTOR
+from cid.registry._demo import DEMO_ROOT, demo_key
+from cid.registry._entries import LivePolicy, Registration, Withdrawal, entry_bytes, read_entry
+from cid.server._update import MAX_FUDGE, WITHDRAWAL_KEPT, Decision, LiveZone, handle, is_update
 
 # dnspython signs TSIG with the clock; the core is told this time, within the 300 s fudge.
 NOW = int(time.time())

@@ -12,10 +12,10 @@ import pytest
 from dnsservers import KnotServer, TsigKey, require_binary
 
 import cid
-from cid._cli import main
-from cid._demo import DEMO_ROOT, write_demo
-from cid._layout import TYPE_DESCRIPTOR
-from cid._zone import zone_text
+from cid.cli._main import main
+from cid.layout import TYPE_DESCRIPTOR
+from cid.registry._demo import DEMO_ROOT, write_demo
+from cid.registry._zone import zone_text
 
 ZONE = "acme.hpc.ucid.example"
 NEW = "ucid:acme.hpc/de-by/x86-64-v4+sm100/acc=8;acc-model=b200"

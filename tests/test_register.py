@@ -23,13 +23,14 @@ import pytest
 from dnsservers import free_port, require_binary
 
 import cid
-from cid._cli import main
-from cid._demo import DEMO_ROOT, demo_key, write_demo
-from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR
-from cid._live import LivePolicy, Registration, endpoint_svcb, entry_bytes
-from cid._push import parse_tsig
-from cid._store import Registry
-from cid._zone import _generic
+from cid._svcb import endpoint_svcb
+from cid._svcb import record_rdata as _generic
+from cid.cli._main import main
+from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR
+from cid.registry._demo import DEMO_ROOT, demo_key, write_demo
+from cid.registry._entries import LivePolicy, Registration, entry_bytes
+from cid.registry._push import parse_tsig
+from cid.registry._store import Registry
 
 ZONE = "acme.hpc.ucid.example"
 IDENT = "ucid:acme.hpc/de-by/x86-64-v4/cpu=8"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import cid
-from cid._demo import _RESOURCES
+from cid.registry._demo import _RESOURCES
 from resolver import Discovery, Outcome, ResolutionError, TrustAnchor
 from resolver._cli import EXIT_CONFIG, EXIT_USAGE, _find, main
 from resolver._config import ConfigError, settings

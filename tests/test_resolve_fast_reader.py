@@ -31,12 +31,12 @@ import dns.rrset
 import pytest
 
 import cid
-from cid._authority import Authority
-from cid._demo import DEMO_ROOT, write_demo
-from cid._descriptor import decode_unverified
-from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
-from cid._server import registry_zones
-from cid._store import Registry
+from cid._signed import decode_unverified
+from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
+from cid.registry._demo import DEMO_ROOT, write_demo
+from cid.registry._store import Registry
+from cid.server._authority import Authority
+from cid.server._serve import registry_zones
 from resolver._messages import Fault, Kind, Response, _fast, _strict, classify
 
 NOW = 1_795_000_000

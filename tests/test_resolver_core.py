@@ -75,7 +75,7 @@ from hostile import (
 )
 
 import cid
-from cid._zone import txt_strings
+from cid.registry._zone import txt_strings
 from resolver import (
     Cache,
     Discovery,

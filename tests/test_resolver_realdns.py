@@ -66,11 +66,11 @@ from dnsservers import (
 )
 
 import cid
-from cid._cli import main as cli_main
-from cid._demo import _RESOURCES, DEMO_ROOT, demo_key, write_demo
-from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner
-from cid._store import Registry
-from cid._zone import NameServer
+from cid.cli._main import main as cli_main
+from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner
+from cid.registry._demo import _RESOURCES, DEMO_ROOT, demo_key, write_demo
+from cid.registry._store import Registry
+from cid.registry._zone import NameServer
 from resolver import (
     AsyncResolver,
     Discovery,

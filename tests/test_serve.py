@@ -25,15 +25,16 @@ import pytest
 from dnsservers import KnotServer, NsdServer, free_port, require_binary
 
 import cid
-from cid import _server
-from cid._atomic import write_atomic
-from cid._authority import Authority
-from cid._cli import main as cli_main
-from cid._demo import DEMO_ROOT, write_demo
+import cid.registry
+from cid.server import _serve as _server
 from cid._descriptor_json import descriptor_from_json
-from cid._layout import TYPE_DESCRIPTOR
-from cid._server import _UDP_BATCH, DnsServer, _fingerprint, _Udp
-from cid._store import Registry, _file_name
+from cid.atomic import write_atomic
+from cid.cli._main import main as cli_main
+from cid.layout import TYPE_DESCRIPTOR
+from cid.registry._demo import DEMO_ROOT, write_demo
+from cid.registry._store import Registry, _file_name
+from cid.server._authority import Authority
+from cid.server._serve import _UDP_BATCH, DnsServer, _fingerprint, _Udp
 
 GH = (
     "ucid:acme.hpc/de-by/neoverse-v2+sm90/acc=4;acc-model=gh200;acc-mem=96GiB;ic=nvlink4;mem=480GiB"
@@ -89,7 +90,7 @@ def test_answers_over_udp_and_tcp(served: tuple[subprocess.Popen[str], int]) -> 
         assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AA
         data = r.answer[0][0].data
         assert cid.verify(
-            data, [cid._demo.demo_key("acme.hpc.ucid.example").verify_key], now=int(time.time())
+            data, [cid.registry.demo_key("acme.hpc.ucid.example").verify_key], now=int(time.time())
         ).subject == str(cid.parse(GH))
     assert query(port, "nothing." + DEMO_ROOT, "A").rcode() == dns.rcode.NXDOMAIN
     assert query(port, "example.org.", "A").rcode() == dns.rcode.REFUSED

@@ -16,10 +16,10 @@ import dns.zone
 import pytest
 
 import cid
-from cid._atomic import AtomicWriter
-from cid._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
-from cid._store import Registry, RegistryError
-from cid._zone import NameServer, zone_text
+from cid.atomic import AtomicWriter
+from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
+from cid.registry._store import Registry, RegistryError
+from cid.registry._zone import NameServer, zone_text
 
 NOW = 1_795_000_000
 ROOT = "ucid.example"
@@ -202,7 +202,7 @@ def test_registry_errors(tmp_path: Path, registry: Registry) -> None:
     ],
 )
 def test_svcb_mirrors_any_alpn(alpn: list[str], shown: str) -> None:
-    from cid._zone import svcb_rdata  # noqa: PLC0415
+    from cid.layout import svcb_rdata  # noqa: PLC0415
 
     ep = cid.Endpoint("tcp", "https", "gw.example", 443, alpn=tuple(alpn))
     rdata = svcb_rdata(ep)

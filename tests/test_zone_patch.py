@@ -16,10 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cid
-from cid._authority import Authority, _prepare
 from cid._descriptor_json import descriptor_from_json
-from cid._zone import NameServer, SignedDelegation, SignedDescriptor, ZoneSettings, assemble
-from cid._zone_patch import patch
+from cid.registry._patch import patch
+from cid.registry._zone import (
+    NameServer,
+    SignedDelegation,
+    SignedDescriptor,
+    ZoneSettings,
+    assemble,
+)
+from cid.server._authority import Authority, _prepare
 
 NOW = 1_795_000_000
 ROOT = "ucid.example"

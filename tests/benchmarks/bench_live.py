@@ -47,11 +47,13 @@ from bench_serve import PROVIDER, ROOT, CidServe, make_registry
 from dnsservers import KnotServer, TsigKey, require_binary
 
 import cid
-from cid._authority import Authority
-from cid._layout import TYPE_DESCRIPTOR
-from cid._live import LivePolicy, endpoint_svcb
-from cid._push import parse_tsig
-from cid._zone import _generic, txt_strings, zone_text
+from cid._svcb import endpoint_svcb
+from cid._svcb import record_rdata as _generic
+from cid.layout import TYPE_DESCRIPTOR
+from cid.registry._entries import LivePolicy
+from cid.registry._push import parse_tsig
+from cid.registry._zone import txt_strings, zone_text
+from cid.server._authority import Authority
 
 AGENT = "agent1"
 

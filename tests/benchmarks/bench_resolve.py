@@ -80,9 +80,9 @@ from bench_serve import CidServe
 import cid
 import resolver
 from cid._keys import SigningKey
-from cid._layout import TYPE_DESCRIPTOR
-from cid._store import Registry
-from cid._zone import NameServer
+from cid.layout import TYPE_DESCRIPTOR
+from cid.registry._store import Registry
+from cid.registry._zone import NameServer
 from resolver._transport import exchange
 
 ROOT: Final = "ucid.example"

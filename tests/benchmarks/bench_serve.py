@@ -75,14 +75,12 @@ import dnsservers
 from dnsservers import KnotServer, free_port
 
 import cid
-from cid._authority import Authority
 from cid._cose import decode_sign1, sig_structure
 from cid._descriptor_json import descriptor_from_json
 from cid._keys import SigningKey
-from cid._layout import TYPE_DESCRIPTOR
-from cid._server import _fingerprint
-from cid._store import Registry
-from cid._zone import (
+from cid.layout import TYPE_DESCRIPTOR
+from cid.registry._store import Registry
+from cid.registry._zone import (
     NameServer,
     SignedDelegation,
     SignedDescriptor,
@@ -90,6 +88,8 @@ from cid._zone import (
     assemble,
     zone_text,
 )
+from cid.server._authority import Authority
+from cid.server._serve import _fingerprint
 
 ROOT: Final = "ucid.example"
 PLATFORM: Final = f"hpc.{ROOT}"
@@ -810,9 +810,9 @@ def run_build(workdir: Path, n: int, rounds: int) -> dict[str, Any]:
 
 
 def _sources_digest() -> str:
-    """Which code was measured: a digest of cid/*.py (figures go stale when it changes)."""
+    """Which code was measured: a digest of cid/**/*.py (figures go stale when it changes)."""
     digest = hashlib.sha256()
-    for path in sorted(Path(cid.__file__).parent.glob("*.py")):
+    for path in sorted(Path(cid.__file__).parent.rglob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import cid
 from cid._identifier import _fast, parse_slow
-from cid._registry import ARCH_ALIASES, ARCHITECTURES, CAPABILITY_TYPES
+from cid._tables import ARCH_ALIASES, ARCHITECTURES, CAPABILITY_TYPES
 from cid._units import MAX_VALUE, UNITS
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"

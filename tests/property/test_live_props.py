@@ -25,10 +25,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cid
-from cid._demo import demo_key
-from cid._layout import TYPE_DESCRIPTOR
-from cid._live import LivePolicy, LiveZone, handle
-from cid._zone import _generic
+from cid._svcb import record_rdata as _generic
+from cid.layout import TYPE_DESCRIPTOR
+from cid.registry._demo import demo_key
+from cid.registry._entries import LivePolicy
+from cid.server._update import LiveZone, handle
 
 NOW = int(time.time())  # dnspython signs TSIG with the clock
 ZONE = dns.name.from_text("acme.hpc.ucid.example")

@@ -32,21 +32,14 @@ import dns.name
 import dns.tsig
 import dns.zone
 
-from ._atomic import AtomicWriter, fsync_dir, write_atomic
-from ._descriptor import (
-    Delegation,
-    Descriptor,
-    decode_unverified,
-    encode_payload,
-    sign,
-    verify,
-    verify_delegation,
-)
-from ._descriptor_json import descriptor_from_json
-from ._errors import CidError, NotYetValidError
-from ._identifier import parse
-from ._keys import SigningKey, VerifyKey
-from ._live import Entry, LivePolicy, Registration, published, read_entry
+from .._descriptor import Delegation, Descriptor, encode_payload
+from .._descriptor_json import descriptor_from_json
+from .._errors import CidError, NotYetValidError
+from .._identifier import parse
+from .._keys import SigningKey, VerifyKey
+from .._signed import decode_unverified, sign, verify, verify_delegation
+from ..atomic import AtomicWriter, fsync_dir, write_atomic
+from ._entries import Entry, LivePolicy, Registration, published, read_entry
 from ._push import parse_tsig
 from ._zone import NameServer, SignedDelegation, SignedDescriptor, ZoneSettings, assemble
 

@@ -1,4 +1,7 @@
-"""Where things live in DNS (spec/resolution.md part 1): record types and owner names.
+"""Where things live in DNS (spec/resolution.md part 1): record types, owner names,
+and how an endpoint is written as SVCB. Public, as dnspython makes ``dns.rdatatype``
+public: zone assembly, the server, the registering client, the resolver and other
+implementations' tests all name the same records the same way.
 
 Names starting with two underscores can never be identifier labels (those are
 provider labels, which start with a letter or digit, or "_" followed by one),
@@ -12,15 +15,40 @@ from typing import Final
 import dns.name
 import dns.rdatatype
 
+from ._svcb import (
+    KEY_PROTOCOL,
+    KEY_REGION,
+    KEY_TRANSPORT,
+    KEY_WEIGHT,
+    UPDATE_LEASE,
+    SvcbError,
+    endpoint_from_svcb,
+    endpoint_svcb,
+    lease_option,
+    record_rdata,
+    svcb_rdata,
+)
+
 __all__ = [
     "DELEGATION_LABEL",
     "ENUM_LABEL",
+    "KEY_PROTOCOL",
+    "KEY_REGION",
+    "KEY_TRANSPORT",
+    "KEY_WEIGHT",
     "TXT_TAG",
     "TYPE_DELEGATION",
     "TYPE_DESCRIPTOR",
     "UDP_PAYLOAD",
+    "UPDATE_LEASE",
+    "SvcbError",
     "delegation_owner",
+    "endpoint_from_svcb",
+    "endpoint_svcb",
     "enum_owner",
+    "lease_option",
+    "record_rdata",
+    "svcb_rdata",
 ]
 
 #: Private-use RR types (RFC 6895 §3.1: 65280-65534) carrying signed records as raw bytes.

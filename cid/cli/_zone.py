@@ -14,17 +14,15 @@ from typing import Any, TextIO
 import dns.exception
 import dns.zone
 
-from . import _cli_register
-from ._atomic import write_atomic
-from ._demo import DEMO_ROOT, write_demo
-from ._descriptor import Descriptor, decode_unverified
-from ._errors import CidError
-from ._identifier import parse
-from ._layout import TYPE_DESCRIPTOR
-from ._push import parse_tsig, push
-from ._server import parse_listen, serve_registry
-from ._store import Registry
-from ._zone import zone_text
+from .._descriptor import Descriptor
+from .._errors import CidError
+from .._identifier import parse
+from .._signed import decode_unverified
+from ..atomic import write_atomic
+from ..layout import TYPE_DESCRIPTOR
+from ..registry import DEMO_ROOT, Registry, parse_tsig, push, write_demo, zone_text
+from ..server import parse_listen, serve_registry
+from . import _register as _cli_register
 
 __all__ = ["add_commands"]
 

@@ -13,11 +13,14 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, TextIO
 
-from . import __version__, _cli_descriptor, _cli_register, _cli_zone
-from ._errors import CidError, IdentifierError
-from ._identifier import Identifier, parse
-from ._pattern import parse_pattern
-from ._registry import ARCHITECTURES
+from .. import __version__
+from .._errors import CidError, IdentifierError
+from .._identifier import Identifier, parse
+from .._pattern import parse_pattern
+from .._tables import ARCHITECTURES
+from . import _descriptor as _cli_descriptor
+from . import _register as _cli_register
+from . import _zone as _cli_zone
 
 __all__ = ["EXIT_DATAERR", "EXIT_NO_MATCH", "EXIT_OK", "EXIT_USAGE", "main"]
 

@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any, Final
 
-from ._keys import SigningKey
+from .._keys import SigningKey
 from ._store import Registry
 from ._zone import NameServer
 

@@ -35,7 +35,7 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
-from ._layout import TYPE_DELEGATION, UDP_PAYLOAD, delegation_owner, enum_owner
+from ..layout import TYPE_DELEGATION, UDP_PAYLOAD, delegation_owner, enum_owner
 
 __all__ = ["Authority"]
 
@@ -336,7 +336,7 @@ class Authority:
         except dns.message.ShortHeader:
             return None
         except dns.exception.DNSException:
-            return _formerr(wire)
+            return formerr(wire)
         if query.flags & dns.flags.QR:
             return None  # a response: never answer one (no reflection loops)
         response = dns.message.make_response(query, our_payload=UDP_PAYLOAD)
@@ -477,7 +477,7 @@ def _wire(response: dns.message.Message, query: dns.message.Message, tcp: bool) 
     return response.to_wire(max_size=_payload(query, tcp), prefer_truncation=True)
 
 
-def _formerr(wire: bytes) -> bytes | None:
+def formerr(wire: bytes) -> bytes | None:
     if len(wire) < 12:
         return None
     (flags,) = struct.unpack_from("!H", wire, 2)

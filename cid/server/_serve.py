@@ -21,11 +21,11 @@ from typing import Final
 
 import dns.zone
 
+from .._errors import CidError
+from ..registry import Registry
 from ._authority import Authority
-from ._errors import CidError
-from ._live import is_update
-from ._live_server import LiveUpdates
-from ._store import Registry
+from ._live import LiveUpdates
+from ._update import is_update
 
 __all__ = ["DnsServer", "parse_listen", "registry_zones", "serve_registry"]
 

@@ -28,8 +28,8 @@ import dns.rdataset
 import dns.rdatatype
 import dns.zone
 
-from ._identifier import parse
-from ._layout import TYPE_DESCRIPTOR, enum_owner
+from .._identifier import parse
+from ..layout import TYPE_DESCRIPTOR, enum_owner
 from ._zone import IN, SignedDescriptor, ZoneSettings, enum_path, ptr_rdata, publish_descriptor
 
 __all__ = ["Patched", "patch"]

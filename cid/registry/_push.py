@@ -21,8 +21,8 @@ import dns.tsig
 import dns.update
 import dns.zone
 
-from ._errors import CidError
-from ._layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
+from .._errors import CidError
+from ..layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
 
 __all__ = ["PushError", "PushResult", "push"]
 

@@ -26,10 +26,11 @@ import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import dns.zone
 
-from ._descriptor import Delegation, Descriptor, Endpoint
-from ._errors import CidError
-from ._identifier import parse
-from ._layout import TXT_TAG, TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
+from .._descriptor import Delegation, Descriptor, Endpoint
+from .._errors import CidError
+from .._identifier import parse
+from .._svcb import record_rdata, svcb_rdata
+from ..layout import TXT_TAG, TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
 
 __all__ = [
     "NameServer",
@@ -115,31 +116,6 @@ def _glue(zone: dns.zone.Zone, servers: Sequence[NameServer], ttl: int) -> None:
             _add(zone, name, _rdata(rdtype, str(ip)), ttl)
 
 
-def svcb_rdata(endpoint: Endpoint, extra: Iterable[tuple[int, bytes]] = ()) -> dns.rdata.Rdata:
-    """The SVCB rdata (RFC 9460 ServiceMode) that mirrors one endpoint for plain DNS clients.
-
-    Built in wire form, so that any ALPN the descriptor allows (printable
-    ASCII, commas and quotes included) needs no presentation escaping. SVCB
-    has no weight and no transport: the descriptor stays the authority.
-    ``extra`` adds SvcParams (key, value), as a live registration does (``_live``).
-    """
-    params: list[tuple[int, bytes]] = list(extra)
-    if endpoint.alpn:  # key 1: alpn, length-prefixed ids
-        params.append((1, b"".join(bytes((len(a),)) + a.encode("ascii") for a in endpoint.alpn)))
-    params.append((3, endpoint.port.to_bytes(2)))  # key 3: port
-    try:
-        ip = ipaddress.ip_address(endpoint.host)
-    except ValueError:
-        target = _absolute(endpoint.host)
-    else:  # an address: the owner is the target, the address a hint (RFC 9460 §7.3)
-        target = dns.name.root
-        params.append((4 if ip.version == 4 else 6, ip.packed))  # ipv4hint / ipv6hint
-    wire = endpoint.priority.to_bytes(2) + target.to_digestable()
-    for key, value in sorted(params):
-        wire += key.to_bytes(2) + len(value).to_bytes(2) + value
-    return dns.rdata.from_wire(IN, dns.rdatatype.SVCB, wire, 0, len(wire))
-
-
 def txt_strings(data: bytes) -> list[bytes]:
     """The TXT fallback copy of a signed record: a tag, then base64 in 255-octet strings."""
     encoded = base64.b64encode(data)
@@ -203,7 +179,7 @@ def assemble(
                 f"zone {settings.name}: the cut {drec.child} is too long for its delegation "
                 "record's name (at most 245 characters)"
             ) from None
-        _add(zone, deleg_owner, _generic(TYPE_DELEGATION, deleg.data), ttl)
+        _add(zone, deleg_owner, record_rdata(TYPE_DELEGATION, deleg.data), ttl)
 
     # Shared, not copied per descriptor: labels (regions, architectures and common
     # attributes recur) and SVCB rdata (descriptors share endpoints). Both are
@@ -257,7 +233,7 @@ def publish_descriptor(
     if rec.expires <= now:
         return []
     ttl = _ttl(settings, rec.expires, now)
-    _add(zone, owner, _generic(TYPE_DESCRIPTOR, desc.data), ttl)
+    _add(zone, owner, record_rdata(TYPE_DESCRIPTOR, desc.data), ttl)
     for endpoint in rec.endpoints:
         rdata = svcb.get(endpoint)
         if rdata is None:
@@ -299,10 +275,6 @@ def _ancestors(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name
 def _tree(children: dict[dns.name.Name, set[dns.name.Name]], path: list[dns.name.Name]) -> None:
     for child, parent in itertools.pairwise(path):
         children.setdefault(parent, set()).add(child)
-
-
-def _generic(rdtype: dns.rdatatype.RdataType, data: bytes) -> dns.rdata.Rdata:
-    return dns.rdata.from_wire(IN, rdtype, data, 0, len(data))
 
 
 def zone_text(zone: dns.zone.Zone) -> str:

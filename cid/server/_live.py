@@ -26,14 +26,21 @@ import dns.rcode
 import dns.tsig
 import dns.zone
 
-from ._atomic import fsync_dir, write_atomic
+from .._errors import CidError
+from .._identifier import parse
+from ..atomic import fsync_dir, write_atomic
+from ..registry import (
+    Entry,
+    Registration,
+    Registry,
+    RegistryError,
+    SignedDescriptor,
+    ZoneInputs,
+    entry_bytes,
+    patch,
+)
 from ._authority import Authority
-from ._errors import CidError
-from ._identifier import parse
-from ._live import Entry, LiveZone, Registration, entry_bytes, handle
-from ._store import Registry, RegistryError, ZoneInputs
-from ._zone import SignedDescriptor
-from ._zone_patch import patch
+from ._update import LiveZone, handle
 
 __all__ = ["LiveUpdates"]
 

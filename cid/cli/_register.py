@@ -10,15 +10,13 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._cli_descriptor import _duration, _iso
-from ._descriptor import Endpoint
-from ._errors import CidError
-from ._keys import SigningKey, VerifyKey
-from ._live import LivePolicy
-from ._push import parse_tsig
-from ._register import deregister, register
-from ._server import parse_listen
-from ._store import Registry
+from .._descriptor import Endpoint
+from .._errors import CidError
+from .._keys import SigningKey, VerifyKey
+from .._register import deregister, register
+from ..registry import LivePolicy, Registry, parse_tsig
+from ..server import parse_listen
+from ._descriptor import _duration, _iso
 
 __all__ = ["add_commands", "add_zone_command", "parse_endpoint"]
 

@@ -16,18 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from . import _cose, _descriptor
-from ._atomic import write_atomic
-from ._descriptor import (
-    Delegation,
-    Descriptor,
-    decode_unverified,
-    sign,
-    verify,
-    verify_delegation,
-)
-from ._descriptor_json import _kid, delegation_json, descriptor_from_json, descriptor_json
-from ._errors import (
+from .. import _cose
+from .._descriptor import DEFAULT_SKEW, TYP_DELEGATION, Delegation, Descriptor
+from .._descriptor_json import _kid, delegation_json, descriptor_from_json, descriptor_json
+from .._errors import (
     CidError,
     CriticalExtensionError,
     DescriptorError,
@@ -41,8 +33,10 @@ from ._errors import (
     SignatureError,
     UnknownKeyError,
 )
-from ._keys import SigningKey, VerifyKey
-from ._register import RegisterError, RegisterRefused
+from .._keys import SigningKey, VerifyKey
+from .._register import RegisterError, RegisterRefused
+from .._signed import decode_unverified, sign, verify, verify_delegation
+from ..atomic import write_atomic
 
 __all__ = ["EXIT_CODES", "add_commands", "exit_code"]
 
@@ -213,7 +207,7 @@ def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-_DELEGATION_TYP: Final = _descriptor.TYP_DELEGATION.encode("ascii")
+_DELEGATION_TYP: Final = TYP_DELEGATION.encode("ascii")
 
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
@@ -322,8 +316,8 @@ def add_commands(commands: Any) -> None:
     p.add_argument(
         "--skew",
         type=int,
-        default=_descriptor.DEFAULT_SKEW,
-        help=f"clock skew allowed in seconds (default {_descriptor.DEFAULT_SKEW})",
+        default=DEFAULT_SKEW,
+        help=f"clock skew allowed in seconds (default {DEFAULT_SKEW})",
     )
     p.add_argument("--issuer", help="require this issuing zone")
     p.add_argument(

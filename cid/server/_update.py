@@ -14,14 +14,10 @@ files or clocks here.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
-import json
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, TypeAlias, cast
+from typing import Final, cast
 
 import dns.edns
 import dns.exception
@@ -39,49 +35,31 @@ import dns.rrset
 import dns.tsig
 import dns.update
 
-from ._authority import _formerr
-from ._cose import HEADER_KID
-from ._descriptor import (
+from .._cose import HEADER_KID
+from .._descriptor import (
     DEFAULT_SKEW,
-    MAX_DESCRIPTOR_VALIDITY,
     MAX_ENDPOINTS,
     Descriptor,
     Endpoint,
-    decode_unverified,
-    sign,
-    verify,
 )
-from ._errors import CidError, SignatureError, UnknownKeyError
-from ._identifier import Identifier, parse
-from ._keys import SigningKey, VerifyKey
-from ._layout import TYPE_DESCRIPTOR, UDP_PAYLOAD
-from ._zone import SignedDescriptor, svcb_rdata
+from .._errors import CidError, SignatureError, UnknownKeyError
+from .._identifier import Identifier, parse
+from .._keys import SigningKey, VerifyKey
+from .._signed import decode_unverified, sign, verify
+from .._svcb import UPDATE_LEASE, SvcbError, endpoint_from_svcb, lease_option
+from ..layout import TYPE_DESCRIPTOR, UDP_PAYLOAD
+from ..registry import Entry, LivePolicy, Registration, Withdrawal
+from ._authority import formerr
 
 __all__ = [
-    "KEY_PROTOCOL",
-    "KEY_REGION",
-    "KEY_TRANSPORT",
-    "KEY_WEIGHT",
     "MAX_FUDGE",
-    "UPDATE_LEASE",
     "WITHDRAWAL_KEPT",
     "Decision",
-    "Entry",
-    "LivePolicy",
     "LiveZone",
-    "Registration",
-    "Withdrawal",
-    "endpoint_svcb",
-    "entry_bytes",
     "handle",
     "is_update",
-    "lease_option",
-    "published",
-    "read_entry",
 ]
 
-#: EDNS(0) Update Lease option (RFC 9664): LEASE, and optionally KEY-LEASE, 32 bits each.
-UPDATE_LEASE: Final = 2
 #: The largest TSIG time window accepted, whatever fudge a request names (RFC 8945 §10).
 MAX_FUDGE: Final = 300
 #: A signed registration must be issued within this many seconds of ``now``, so that a
@@ -90,12 +68,6 @@ FRESH: Final = DEFAULT_SKEW
 #: How long a withdrawal is remembered: every descriptor published before it is then
 #: too old (FRESH) to register again, whatever the signer's clock said (its iat).
 WITHDRAWAL_KEPT: Final = 2 * DEFAULT_SKEW
-#: Private-use SvcParamKeys (RFC 9460 §14.3) for what SVCB cannot say about an endpoint.
-KEY_TRANSPORT: Final = 65280
-KEY_PROTOCOL: Final = 65281
-KEY_WEIGHT: Final = 65282
-KEY_REGION: Final = 65283
-_KNOWN_PARAMS: Final = frozenset({1, 3, 4, 6, KEY_TRANSPORT, KEY_PROTOCOL, KEY_WEIGHT, KEY_REGION})
 _IN: Final = dns.rdataclass.IN
 _DELETABLE: Final = frozenset(
     {dns.rdatatype.ANY, TYPE_DESCRIPTOR, dns.rdatatype.SVCB, dns.rdatatype.TXT}
@@ -110,54 +82,6 @@ def is_update(wire: bytes) -> bool:
 
 
 # --------------------------------------------------------------------- state
-
-
-@dataclass(frozen=True, slots=True)
-class LivePolicy:
-    """What an operator allows in one zone (``live`` in zone.json, spec §7.3)."""
-
-    tsig_keys: tuple[str, ...] = ()  # TSIG key names allowed to register in this zone
-    max_lease: int = 86400
-    default_lease: int = 3600  # for a TSIG registration without an Update Lease option
-    max_registrations: int = 10000
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.max_lease <= MAX_DESCRIPTOR_VALIDITY:
-            raise CidError(f"max_lease must be 1 to {MAX_DESCRIPTOR_VALIDITY} seconds")
-        if not 1 <= self.default_lease <= self.max_lease:
-            raise CidError("default_lease must be 1 to max_lease seconds")
-        if self.max_registrations < 0:
-            raise CidError("max_registrations must not be negative")
-
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    """A live registration: a verified signed descriptor, served until its ``exp``."""
-
-    data: bytes
-    record: Descriptor
-    by: str  # who registered it: "tsig <key name>" or "key <kid>"
-
-    @property
-    def version(self) -> int:
-        return self.record.version
-
-    @property
-    def until(self) -> int:
-        return self.record.expires
-
-
-@dataclass(frozen=True, slots=True)
-class Withdrawal:
-    """A withdrawn name: until ``until``, only a version above ``version`` registers,
-    so that the withdrawn descriptor cannot be replayed (spec §8.8.5)."""
-
-    version: int
-    until: int
-    by: str
-
-
-Entry: TypeAlias = Registration | Withdrawal
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -181,63 +105,6 @@ class LiveZone:
         else:
             entries[name] = entry
         return replace(self, entries=entries)
-
-
-def published(
-    static: Sequence[SignedDescriptor], entries: Mapping[dns.name.Name, Entry]
-) -> tuple[list[SignedDescriptor], list[Registration]]:
-    """The descriptors a zone serves: its registry files, then live registrations for
-    other subjects; and the registrations left out because a file holds their subject."""
-    subjects = {d.record.subject for d in static}
-    out = list(static)
-    shadowed = []
-    for entry in entries.values():
-        if isinstance(entry, Registration):
-            if entry.record.subject in subjects:
-                shadowed.append(entry)
-            else:
-                out.append(SignedDescriptor(entry.data, entry.record))
-    return out, shadowed
-
-
-# ---------------------------------------------------------------- on disk
-
-
-def entry_bytes(entry: Entry) -> bytes:
-    """The file content of an entry (spec §7.1, ``live/<dns-name>.json``)."""
-    obj: dict[str, Any]
-    if isinstance(entry, Registration):
-        obj = {"registered": base64.b64encode(entry.data).decode("ascii"), "by": entry.by}
-    else:
-        obj = {"withdrawn": entry.version, "until": entry.until, "by": entry.by}
-    return (json.dumps(obj, indent=2) + "\n").encode("utf-8")
-
-
-def read_entry(data: bytes, keys: Sequence[VerifyKey], *, zone: str, now: int) -> Entry | None:
-    """Read an entry written by :func:`entry_bytes`; None when it has lapsed (its file can go).
-
-    A registration is verified again, with the zone's keys of today. Raises
-    :class:`CidError` for a file that is neither lapsed nor valid.
-    """
-    try:
-        obj = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CidError(f"not a live entry: {exc}") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("by"), str):
-        raise CidError("not a live entry")
-    by = obj["by"]
-    if "withdrawn" in obj:
-        version, until = obj["withdrawn"], obj.get("until")
-        if type(version) is not int or type(until) is not int or version < 0:
-            raise CidError("a withdrawal needs integer 'withdrawn' and 'until'")
-        return Withdrawal(version, until, by) if until > now else None
-    try:
-        signed = base64.b64decode(obj["registered"], validate=True)
-    except (KeyError, TypeError, ValueError, binascii.Error):
-        raise CidError("a registration needs 'registered', base64") from None
-    if decode_unverified(signed)[1].expires <= now:
-        return None  # lapsed: nothing in it is served, whoever signed it
-    return Registration(signed, verify(signed, keys, now=now, issuer=zone), by)
 
 
 # ---------------------------------------------------------------- decisions
@@ -322,7 +189,7 @@ def handle(
         return Decision("drop", dns.rcode.NOERROR, "short message", now=now)
     except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
         return Decision(
-            "refuse", dns.rcode.FORMERR, f"malformed: {exc}", now=now, reply=_formerr(wire)
+            "refuse", dns.rcode.FORMERR, f"malformed: {exc}", now=now, reply=formerr(wire)
         )
     reply = _Reply(msg.id, msg.edns >= 0)
     try:
@@ -635,7 +502,7 @@ def _register_tsig(
             issued_at=now,
             not_before=now,
             expires=now + lease,
-            endpoints=tuple(_svcb_endpoint(r) for r in svcb),
+            endpoints=_endpoints(svcb),
             capabilities=tuple(str(c) for c in ident.capabilities),
         )
         data = sign(record, zone.signer)
@@ -671,92 +538,14 @@ def _remove(decided: Decision, zone: LiveZone, name: dns.name.Name, by: str, now
     return _done(decided, "remove", f"{name}: removed by {by} (was {prev.version})", entry=entry)
 
 
-# ------------------------------------------------------------- SVCB mapping
-
-
-def endpoint_svcb(endpoint: Endpoint) -> dns.rdata.Rdata:
-    """The SVCB record that registers ``endpoint`` (spec §8.8.4): the published mirror
-    (§3.5) plus private-use keys for its transport, protocol, weight and region."""
-    extra = [
-        (KEY_TRANSPORT, endpoint.transport.encode("ascii")),
-        (KEY_PROTOCOL, endpoint.protocol.encode("ascii")),
-    ]
-    if endpoint.weight:
-        extra.append((KEY_WEIGHT, endpoint.weight.to_bytes(2)))
-    if endpoint.region is not None:
-        extra.append((KEY_REGION, endpoint.region.encode("ascii")))
-    return svcb_rdata(endpoint, extra)
-
-
-def _svcb_endpoint(rdata: dns.rdata.Rdata) -> Endpoint:
-    """The endpoint one registered SVCB record stands for (spec §8.8.4)."""
-    params: Mapping[int, Any] = rdata.params  # type: ignore[attr-defined]
-    unknown = sorted(set(params) - _KNOWN_PARAMS)
-    if unknown:
-        keys = ", ".join(
-            dns.rdtypes.svcbbase.ParamKey.to_text(k).lower().replace("_", "-") for k in unknown
-        )
-        raise _Refuse(dns.rcode.REFUSED, f"SVCB parameters a descriptor cannot hold: {keys}")
-    priority: int = rdata.priority  # type: ignore[attr-defined]
-    if priority == 0:
-        raise _Refuse(dns.rcode.REFUSED, "an SVCB record in AliasMode is not an endpoint")
-    if 3 not in params:
-        raise _Refuse(dns.rcode.REFUSED, "an SVCB record without a port")
-    hints = [*_hint(params, 4), *_hint(params, 6)]
-    target: dns.name.Name = rdata.target  # type: ignore[attr-defined]
-    if target == dns.name.root:
-        if len(hints) != 1:
-            raise _Refuse(dns.rcode.REFUSED, "TargetName '.' needs exactly one address hint")
-        host = str(ipaddress.ip_address(hints[0]))
-    elif hints:
-        raise _Refuse(dns.rcode.REFUSED, "address hints are kept only with TargetName '.'")
-    else:
-        host = target.to_text(omit_final_dot=True).lower()
-    alpn = params.get(1)
-    try:
-        return Endpoint(
-            transport=_text_param(params, KEY_TRANSPORT, "tcp"),
-            protocol=_text_param(params, KEY_PROTOCOL, "https"),
-            host=host,
-            port=params[3].port,
-            priority=priority,
-            weight=int.from_bytes(_raw_param(params, KEY_WEIGHT, b"\0\0")),
-            alpn=tuple(a.decode("ascii") for a in alpn.ids) if alpn is not None else (),
-            region=_text_param(params, KEY_REGION, None),
-        )
-    except (CidError, UnicodeError) as exc:
-        raise _Refuse(dns.rcode.REFUSED, f"SVCB {rdata}: {exc}") from None
-
-
-def _hint(params: Mapping[int, Any], key: int) -> tuple[str, ...]:
-    found = params.get(key)
-    return tuple(found.addresses) if found is not None else ()
-
-
-def _raw_param(params: Mapping[int, Any], key: int, default: bytes) -> bytes:
-    found = params.get(key)
-    value = found.value if found is not None else default
-    if key == KEY_WEIGHT and len(value) != 2:
-        raise _Refuse(dns.rcode.REFUSED, "an SVCB weight (key65282) is 2 octets")
-    return bytes(value)
-
-
-def _text_param(params: Mapping[int, Any], key: int, default: str | None) -> Any:
-    found = params.get(key)
-    if found is None:
-        return default
-    try:
-        return bytes(found.value).decode("ascii")
-    except UnicodeError:
-        raise _Refuse(dns.rcode.REFUSED, f"SVCB key{key} is not ASCII") from None
-
-
 # ------------------------------------------------------------------ replies
 
 
-def lease_option(seconds: int) -> dns.edns.Option:
-    """An Update Lease option (RFC 9664) holding LEASE only."""
-    return dns.edns.GenericOption(dns.edns.OptionType.make(UPDATE_LEASE), seconds.to_bytes(4))
+def _endpoints(svcb: Sequence[dns.rdata.Rdata]) -> tuple[Endpoint, ...]:
+    try:
+        return tuple(endpoint_from_svcb(r) for r in svcb)
+    except SvcbError as exc:
+        raise _Refuse(dns.rcode.REFUSED, str(exc)) from None
 
 
 def _render(reply: _Reply, rcode: dns.rcode.Rcode, lease: int | None, now: int) -> bytes:

@@ -1,0 +1,41 @@
+"""The embedded authoritative server, ``cid serve`` (spec/resolution.md §8).
+
+:class:`Authority` is the sans-IO core that answers queries from assembled
+zones; :func:`handle` the sans-IO core of live registration by DNS UPDATE
+(§8.8); :class:`DnsServer` the asyncio driver over UDP and TCP, and
+:func:`serve_registry` the whole server that follows a registry folder.
+:class:`ServerThread` runs a server on a background thread, for examples,
+tests and ``cid-resolve``'s demo:
+
+    >>> from cid.server import Authority, ServerThread, registry_zones
+    >>> with ServerThread(Authority(registry_zones(path, now))) as server:  # doctest: +SKIP
+    ...     host, port = server.bound[0]
+"""
+
+from __future__ import annotations
+
+from ._authority import Authority
+from ._live import LiveUpdates
+from ._serve import DnsServer, parse_listen, registry_zones, serve_registry
+from ._thread import ServerThread
+from ._update import MAX_FUDGE, WITHDRAWAL_KEPT, Decision, LiveZone, handle, is_update
+
+__all__ = [
+    "MAX_FUDGE",
+    "WITHDRAWAL_KEPT",
+    "Authority",
+    "Decision",
+    "DnsServer",
+    "LiveUpdates",
+    "LiveZone",
+    "ServerThread",
+    "handle",
+    "is_update",
+    "parse_listen",
+    "registry_zones",
+    "serve_registry",
+]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
