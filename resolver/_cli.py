@@ -210,7 +210,7 @@ def _endpoint_json(ep: Endpoint) -> dict[str, Any]:
 def _result_json(found: Resolved) -> dict[str, Any]:
     desc = found.descriptor
     return {
-        "outcome": "OK",
+        "outcome": Outcome.OK.code,
         "identifier": str(found.identifier),
         "name": found.name,
         "zone": found.zone,

@@ -47,7 +47,8 @@ from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_
 
 from ._anchor import Server, TrustAnchor
 from ._cache import Cache, NegativeEntry, VersionStore, ZoneEntry
-from ._messages import Fault, Kind, Response, classify, query_wire, txt_copy
+from ._classify import classify
+from ._messages import Fault, Kind, Response, query_wire, txt_copy
 from ._outcome import Outcome, ResolutionError
 from ._select import order_endpoints
 
@@ -65,12 +66,22 @@ __all__ = [
 _PTR: Final = dns.rdatatype.PTR
 _TXT: Final = dns.rdatatype.TXT
 # When every server failed, the failure reported is the most telling one.
-_SEVERITY: Final = ("LOOP", "LAME_DELEGATION", "LIMIT_EXCEEDED", "SERVFAIL", "TIMEOUT")
+_SEVERITY: Final = (
+    Outcome.LOOP,
+    Outcome.LAME_DELEGATION,
+    Outcome.LIMIT_EXCEEDED,
+    Outcome.SERVFAIL,
+    Outcome.TIMEOUT,
+)
 # Failures of servers (not of signed data): a cached zone's servers may be to blame.
-_SERVER_FAULTS: Final = frozenset(("LOOP", "LAME_DELEGATION", "SERVFAIL", "TIMEOUT"))
+_SERVER_FAULTS: Final = frozenset(
+    (Outcome.LOOP, Outcome.LAME_DELEGATION, Outcome.SERVFAIL, Outcome.TIMEOUT)
+)
 # How a forwarder that does not pass private types fails on them: then the
 # descriptor's TXT copy is asked for (§12.7.1).
-_TXT_FALLBACK: Final = frozenset(("LAME_DELEGATION", "SERVFAIL", "TIMEOUT"))
+# RFC 8767: the failures of servers, after which a stale answer may serve.
+_STALE_SERVES: Final = frozenset((Outcome.TIMEOUT, Outcome.SERVFAIL, Outcome.LAME_DELEGATION))
+_TXT_FALLBACK: Final = frozenset((Outcome.LAME_DELEGATION, Outcome.SERVFAIL, Outcome.TIMEOUT))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,9 +185,11 @@ class Children:
 
 
 class _Fail(Exception):
-    def __init__(self, code: str, step: str, detail: str = "") -> None:
-        super().__init__(code, step, detail)
-        self.code = code
+    """Ends a resolution (or a step that a caller may recover from) with ``outcome``."""
+
+    def __init__(self, outcome: Outcome, step: str, detail: str = "") -> None:
+        super().__init__(outcome, step, detail)
+        self.outcome = outcome
         self.step = step
         self.detail = detail
 
@@ -313,8 +326,8 @@ class Resolution:
             self.result = stop.value
         except _Fail as fail:
             self._action = None
-            self.error = ResolutionError(Outcome[fail.code], self.label, fail.step, fail.detail)
-            stale = self._stale(fail.code)
+            self.error = ResolutionError(fail.outcome, self.label, fail.step, fail.detail)
+            stale = self._stale(fail.outcome)
             if stale is not None:
                 self.error = None
                 self.result = stale
@@ -335,7 +348,7 @@ class Resolution:
             negative = self.cache.negative_answer(key)
             if negative is not None and negative.expires > self.now:
                 self._note("cache", "", self._question(), f"cached {negative.outcome.code}")
-                raise _Fail(negative.outcome.code, f"cached negative answer from {negative.zone}")
+                raise _Fail(negative.outcome, f"cached negative answer from {negative.zone}")
         if self.forwarder is not None:
             return (yield from self._run_forwarding())
         zone, response = yield from self._descend(self.qname, self.qtype)
@@ -380,11 +393,11 @@ class Resolution:
         try:
             return (yield from self._descend_from(start, qname, qtype))
         except _Fail as fail:
-            if start.zone == self.anchor.zone or fail.code not in _SERVER_FAULTS:
+            if start.zone == self.anchor.zone or fail.outcome not in _SERVER_FAULTS:
                 raise
             self.cache.zones.pop(start.zone)
             self._note(
-                start.zone, "", self._question(qname, qtype), f"{fail.code}; from the anchor"
+                start.zone, "", self._question(qname, qtype), f"{fail.outcome}; from the anchor"
             )
             return (yield from self._descend_from(self._anchor_entry(), qname, qtype))
 
@@ -400,7 +413,7 @@ class Resolution:
                 return zone, response
             depth += 1
             if depth > self.limits.max_depth:
-                raise _Fail("LIMIT_EXCEEDED", f"more than {self.limits.max_depth} referrals")
+                raise _Fail(Outcome.LIMIT_EXCEEDED, f"more than {self.limits.max_depth} referrals")
             zone = yield from self._follow(zone, response)
 
     def _follow(self, zone: ZoneEntry, referral: Response) -> Generator[Action, _Reply, ZoneEntry]:
@@ -430,7 +443,7 @@ class Resolution:
     def _single(self, response: Response, step: str) -> tuple[bytes, int]:
         assert response.answer is not None
         if len(response.answer) != 1:
-            raise _Fail("BOGUS", f"fetch {step}", "more than one signed record at the name")
+            raise _Fail(Outcome.BOGUS, f"fetch {step}", "more than one signed record at the name")
         return response.answer[0].data, response.answer.ttl
 
     def _zone_entry(
@@ -441,7 +454,7 @@ class Resolution:
         expires = min(parent.expires, self.now + ttl)
         chain = (*parent.chain, record.child)
         if len(chain) - 1 > self.limits.max_depth:
-            raise _Fail("LIMIT_EXCEEDED", f"chain to {record.child}", "too many zones")
+            raise _Fail(Outcome.LIMIT_EXCEEDED, f"chain to {record.child}", "too many zones")
         entry = ZoneEntry(record.child, record.keys, servers, expires, chain)
         if self.use_cache:
             self.cache.put_zone(entry)
@@ -451,16 +464,16 @@ class Resolution:
         try:
             record = verify_delegation(data, zone.keys, now=self.now, issuer=zone.zone)
         except ValidityError as exc:
-            raise _Fail("EXPIRED", f"verify {step}", str(exc)) from None
+            raise _Fail(Outcome.EXPIRED, f"verify {step}", str(exc)) from None
         except DescriptorError as exc:
-            raise _Fail("BOGUS", f"verify {step}", str(exc)) from None
+            raise _Fail(Outcome.BOGUS, f"verify {step}", str(exc)) from None
         if record.child != child:
-            raise _Fail("BOGUS", f"verify {step}", f"it delegates {record.child}")
+            raise _Fail(Outcome.BOGUS, f"verify {step}", f"it delegates {record.child}")
         payload = encode_payload(record)
         try:
             self.versions.check(record.child, record.version, payload)
         except RollbackError as exc:
-            raise _Fail("ROLLBACK", f"verify {step}", str(exc)) from None
+            raise _Fail(Outcome.ROLLBACK, f"verify {step}", str(exc)) from None
         self.versions.accept(record.child, record.version, payload)
         if self.trace is not None:
             kids = ", ".join(k.kid.hex()[:16] for k in record.keys)
@@ -477,16 +490,16 @@ class Resolution:
         found = [(a, port) for name in referral.ns_names for a in referral.glue.get(name, [])]
         if found:
             return tuple(dict.fromkeys(found))
-        failures: list[tuple[str, str]] = []
+        failures: list[tuple[Outcome, str]] = []
         for host in referral.ns_names[: self.limits.max_lookups]:
             self._budget(host, 1)
             self.queries += 1
             name = host.to_text(omit_final_dot=True)
             reply = yield Lookup(name)
             if reply.kind != "addresses":
-                failures.append(("TIMEOUT", f"no address for {name} in time"))
+                failures.append((Outcome.TIMEOUT, f"no address for {name} in time"))
             elif not reply.addresses:
-                failures.append(("LAME_DELEGATION", f"no server address: {name} has none"))
+                failures.append((Outcome.LAME_DELEGATION, f"no server address: {name} has none"))
             else:
                 self._note(cut, "", f"look up {name}", ", ".join(reply.addresses))
                 return tuple(dict.fromkeys((a, port) for a in reply.addresses))
@@ -504,10 +517,12 @@ class Resolution:
         forwarding = self.forwarder is not None
         servers = [self.forwarder] if self.forwarder is not None else list(zone.servers)
         if not servers:
-            raise _Fail("SERVFAIL", f"query {self._question(qname, qtype)}", "no server address")
+            raise _Fail(
+                Outcome.SERVFAIL, f"query {self._question(qname, qtype)}", "no server address"
+            )
         self.rng.shuffle(servers)
         origin = None if forwarding else _zone_name(zone.zone)
-        failures: list[tuple[str, str]] = []
+        failures: list[tuple[Outcome, str]] = []
         # Text for the trace only when tracing: a cold resolution asks often.
         tracing = self.trace is not None
         question = self._question(qname, qtype) if tracing else ""
@@ -533,9 +548,9 @@ class Resolution:
                         shown += "/tcp" if tcp else ""
                         self._note(zone.zone, shown, question, _said(outcome))
                     return outcome
-                self._note(zone.zone, shown, question, f"{outcome.code}: {outcome.detail}")
-                failures.append((outcome.code, outcome.detail))
-                if outcome.code == "TIMEOUT":
+                self._note(zone.zone, shown, question, f"{outcome.outcome}: {outcome.detail}")
+                failures.append((outcome.outcome, outcome.detail))
+                if outcome.outcome is Outcome.TIMEOUT:
                     retry.append(server)
             servers = retry
             if not servers:
@@ -554,15 +569,15 @@ class Resolution:
         tcp: bool,
     ) -> Response | Fault:
         if reply.kind == "timeout":
-            return Fault("TIMEOUT", "no response in time")
+            return Fault(Outcome.TIMEOUT, "no response in time")
         if reply.kind != "wire":
-            return Fault("TIMEOUT", f"unreachable: {reply.detail}")
+            return Fault(Outcome.TIMEOUT, f"unreachable: {reply.detail}")
         limit = self.limits.max_response if tcp else min(self.limits.max_response, 1232)
         try:
             found = classify(reply.wire, qid, qname, qtype, origin, tcp=tcp, max_size=limit)
         except (dns.exception.DNSException, ValueError) as exc:
             # A hostile response can carry names that cannot be handled (too long).
-            return Fault("LAME_DELEGATION", f"unusable response: {exc}")
+            return Fault(Outcome.LAME_DELEGATION, f"unusable response: {exc}")
         if isinstance(found, Fault) or found.negative_zone is None:
             return found
         holds = qname.is_subdomain(found.negative_zone)
@@ -573,27 +588,31 @@ class Resolution:
                 return found
             return replace(found, ttl=0, negative_zone=None)
         if not holds:
-            return Fault("LAME_DELEGATION", f"negative answer from {found.negative_zone}")
+            return Fault(Outcome.LAME_DELEGATION, f"negative answer from {found.negative_zone}")
         return found
 
     def _budget(self, qname: dns.name.Name, qtype: int) -> None:
         if self.queries >= self.limits.max_queries:
             question = self._question(qname, qtype)
-            raise _Fail("LIMIT_EXCEEDED", f"query {question}", f"{self.queries} queries sent")
+            raise _Fail(Outcome.LIMIT_EXCEEDED, f"query {question}", f"{self.queries} queries sent")
         if self.clock >= self.deadline:
-            raise _Fail("TIMEOUT", f"query {self._question(qname, qtype)}", "the deadline passed")
+            raise _Fail(
+                Outcome.TIMEOUT, f"query {self._question(qname, qtype)}", "the deadline passed"
+            )
 
     # ------------------------------------------------------------ the end
 
     def _conclude(self, zone: ZoneEntry, response: Response) -> Resolved | Children:
         if response.kind is Kind.NXDOMAIN or response.kind is Kind.NODATA:
-            code = "NOT_FOUND" if response.kind is Kind.NXDOMAIN else "NO_LIVE_ENDPOINTS"
+            code = (
+                Outcome.NOT_FOUND if response.kind is Kind.NXDOMAIN else Outcome.NO_LIVE_ENDPOINTS
+            )
             ttl = min(response.ttl, self.limits.max_negative_ttl)
             if self.use_cache and ttl > 0:
                 where = _text(response.negative_zone) if response.negative_zone else zone.zone
-                entry = NegativeEntry(Outcome[code], where, min(zone.expires, self.now + ttl))
+                entry = NegativeEntry(code, where, min(zone.expires, self.now + ttl))
                 self.cache.put_negative((self.key, self.qtype), entry)
-            what = "name does not exist" if code == "NOT_FOUND" else "no descriptor there"
+            what = "name does not exist" if code is Outcome.NOT_FOUND else "no descriptor there"
             # A server holding several zones answers from the deepest; its SOA says which.
             where = _text(response.negative_zone) if response.negative_zone else zone.zone
             raise _Fail(code, f"query {self._question()} at {where}", what)
@@ -614,21 +633,21 @@ class Resolution:
         assert response.answer is not None and self.identifier is not None
         step = f"verify descriptor of {self.label} from {zone.zone}"
         if len(response.answer) != 1:
-            raise _Fail("BOGUS", step, "more than one descriptor at the name")
+            raise _Fail(Outcome.BOGUS, step, "more than one descriptor at the name")
         data = response.answer[0].data
         try:
             desc = verify(data, zone.keys, now=self.now, issuer=zone.zone)
         except ValidityError as exc:
-            raise _Fail("EXPIRED", step, str(exc)) from None
+            raise _Fail(Outcome.EXPIRED, step, str(exc)) from None
         except DescriptorError as exc:
-            raise _Fail("BOGUS", step, str(exc)) from None
+            raise _Fail(Outcome.BOGUS, step, str(exc)) from None
         if desc.subject != str(self.identifier):
-            raise _Fail("BOGUS", step, f"it describes {desc.subject}")
+            raise _Fail(Outcome.BOGUS, step, f"it describes {desc.subject}")
         payload = encode_payload(desc)
         try:
             self.versions.check(desc.subject, desc.version, payload)
         except RollbackError as exc:
-            raise _Fail("ROLLBACK", step, str(exc)) from None
+            raise _Fail(Outcome.ROLLBACK, step, str(exc)) from None
         self.versions.accept(desc.subject, desc.version, payload)
         self._note(zone.zone, "", step, f"verified (v{desc.version}, expires {desc.expires})")
         ttl = max(0, min(response.answer.ttl, desc.expires - self.now, self.limits.live_ttl))
@@ -646,9 +665,9 @@ class Resolution:
             self.cache.put_answer((self.key, self.qtype), _replace_from_cache(resolved), len(data))
         return resolved
 
-    def _stale(self, code: str) -> Resolved | None:
+    def _stale(self, code: Outcome) -> Resolved | None:
         """RFC 8767: when the servers fail, a cached answer may serve within its window."""
-        if code not in ("TIMEOUT", "SERVFAIL", "LAME_DELEGATION") or not self.use_cache:
+        if code not in _STALE_SERVES or not self.use_cache:
             return None
         cached = self.cache.answer((self.key, self.qtype))
         if isinstance(cached, Resolved) and self.now < cached.stale_until:
@@ -665,7 +684,7 @@ class Resolution:
         try:
             response = yield from self._ask(root, self.qname, self.qtype)
         except _Fail as fail:
-            if self.qtype != TYPE_DESCRIPTOR or fail.code not in _TXT_FALLBACK:
+            if self.qtype != TYPE_DESCRIPTOR or fail.outcome not in _TXT_FALLBACK:
                 raise
             response = yield from self._txt_copy(root, fail)
         if response.kind is not Kind.ANSWER or self.qtype == _PTR:
@@ -690,10 +709,10 @@ class Resolution:
         try:
             data = txt_copy(response.answer)
         except ValueError as exc:
-            raise _Fail("BOGUS", f"read the TXT copy of {self.label}", str(exc)) from None
+            raise _Fail(Outcome.BOGUS, f"read the TXT copy of {self.label}", str(exc)) from None
         if data is None:
             raise fail
-        self._note(root.zone, "", self._question(), f"{fail.code}; TXT copy used")
+        self._note(root.zone, "", self._question(), f"{fail.outcome}; TXT copy used")
         rdata = dns.rdata.GenericRdata(dns.rdataclass.IN, TYPE_DESCRIPTOR, data)
         return Response(
             Kind.ANSWER, answer=dns.rrset.from_rdata(self.qname, response.answer.ttl, rdata)
@@ -705,7 +724,7 @@ class Resolution:
         name = _zone_name(issuer)
         if not self.qname.is_subdomain(name) or not name.is_subdomain(_zone_name(zone.zone)):
             raise _Fail(
-                "BOGUS", f"verify descriptor of {self.label}", f"issuer {issuer} is outside"
+                Outcome.BOGUS, f"verify descriptor of {self.label}", f"issuer {issuer} is outside"
             )
         return issuer
 
@@ -721,7 +740,7 @@ class Resolution:
         """
         goal = _zone_name(target)
         if not self.qname.is_subdomain(goal) or not goal.is_subdomain(_zone_name(zone.zone)):
-            raise _Fail("BOGUS", f"verify the chain to {target}", f"{target} is outside")
+            raise _Fail(Outcome.BOGUS, f"verify the chain to {target}", f"{target} is outside")
         while zone.zone != target:
             current = _zone_name(zone.zone)
             between = goal.relativize(current).labels
@@ -733,7 +752,7 @@ class Resolution:
                     break
             else:
                 step = f"find the zones from {zone.zone} to {target}"
-                raise _Fail("BOGUS", step, "no delegation record")
+                raise _Fail(Outcome.BOGUS, step, "no delegation record")
         return zone
 
     def _no_cut_below(self, zone: ZoneEntry) -> Generator[Action, _Reply, None]:
@@ -753,7 +772,9 @@ class Resolution:
             found = yield from self._probe(zone, candidate)
             if found is not None:
                 step = f"verify descriptor of {self.label}"
-                raise _Fail("BOGUS", step, f"signed by {zone.zone} below its cut {found.zone}")
+                raise _Fail(
+                    Outcome.BOGUS, step, f"signed by {zone.zone} below its cut {found.zone}"
+                )
 
     def _probe(
         self, zone: ZoneEntry, candidate: dns.name.Name
@@ -804,13 +825,13 @@ def _issuer(response: Response, label: str) -> str:
     assert response.answer is not None
     step = f"verify descriptor of {label}"
     if len(response.answer) != 1:
-        raise _Fail("BOGUS", step, "more than one descriptor at the name")
+        raise _Fail(Outcome.BOGUS, step, "more than one descriptor at the name")
     try:
         _, record = decode_unverified(response.answer[0].data)
     except CidError as exc:
-        raise _Fail("BOGUS", step, str(exc)) from None
+        raise _Fail(Outcome.BOGUS, step, str(exc)) from None
     if not isinstance(record, Descriptor):
-        raise _Fail("BOGUS", step, "not a descriptor")
+        raise _Fail(Outcome.BOGUS, step, "not a descriptor")
     return record.issuer
 
 

@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cid
-from cid.server import _authority
 from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR
 from cid.registry._demo import DEMO_ROOT, write_demo
 from cid.registry._store import Registry
+from cid.server import _authority
 from cid.server._authority import Authority, _Answers
 
 NOW = 1_795_000_000

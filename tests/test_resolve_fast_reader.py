@@ -1,6 +1,6 @@
 """The resolver's fast response reader agrees with the strict one (dnspython's parser).
 
-``resolver._messages._fast`` reads the common shapes of response (answer,
+``resolver._messages_fast.read_fast`` reads the common shapes of response (answer,
 referral, NXDOMAIN, NODATA) without building a ``dns.message.Message``; for
 everything else it answers None and the strict path decides. Whenever it does
 answer, its result must be the strict path's, to the letter: same kind, TTLs,
@@ -37,7 +37,11 @@ from cid.registry._demo import DEMO_ROOT, write_demo
 from cid.registry._store import Registry
 from cid.server._authority import Authority
 from cid.server._serve import registry_zones
-from resolver._messages import Fault, Kind, Response, _fast, _strict, classify
+from resolver import Outcome
+from resolver._classify import classify
+from resolver._messages import Fault, Kind, Response
+from resolver._messages import classify_strict as _strict
+from resolver._messages_fast import read_fast as _fast
 
 NOW = 1_795_000_000
 IN = dns.rdataclass.IN
@@ -412,7 +416,7 @@ def test_forwarder_responses(wire: bytes, expected: Kind | str) -> None:
         assert isinstance(found, Response) and found.kind is expected
         _same(found, strict)
     else:
-        assert found == strict == Fault("LAME_DELEGATION", expected)
+        assert found == strict == Fault(Outcome.LAME_DELEGATION, expected)
         assert _fast(wire, 4242, Q, TYPE_DESCRIPTOR, None) is None
 
 

@@ -26,13 +26,13 @@ from dnsservers import KnotServer, NsdServer, free_port, require_binary
 
 import cid
 import cid.registry
-from cid.server import _serve as _server
 from cid._descriptor_json import descriptor_from_json
 from cid.atomic import write_atomic
 from cid.cli._main import main as cli_main
 from cid.layout import TYPE_DESCRIPTOR
 from cid.registry._demo import DEMO_ROOT, write_demo
 from cid.registry._store import Registry, _file_name
+from cid.server import _serve as _server
 from cid.server._authority import Authority
 from cid.server._serve import _UDP_BATCH, DnsServer, _fingerprint, _Udp
 
