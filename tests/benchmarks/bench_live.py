@@ -41,7 +41,7 @@ import dns.rdtypes.ANY.TXT
 import dns.update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_serve
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # dnsservers
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helpers"))  # dnsservers
 
 from bench_serve import PROVIDER, ROOT, CidServe, make_registry
 from dnsservers import KnotServer, TsigKey, require_binary

@@ -69,7 +69,7 @@ import dns.rcode
 import dns.rdatatype
 import nacl.bindings
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: dnsservers
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helpers"))  # dnsservers
 
 import dnsservers
 from dnsservers import KnotServer, free_port

@@ -17,6 +17,8 @@ from cid.layout import TYPE_DESCRIPTOR
 from cid.registry._demo import DEMO_ROOT, write_demo
 from cid.registry._zone import zone_text
 
+pytestmark = pytest.mark.realdns
+
 ZONE = "acme.hpc.ucid.example"
 NEW = "ucid:acme.hpc/de-by/x86-64-v4+sm100/acc=8;acc-model=b200"
 GONE = (

@@ -14,7 +14,9 @@ from types import ModuleType
 import pytest
 from dnsservers import require_binary
 
-BENCH = Path(__file__).parent / "benchmarks"
+pytestmark = pytest.mark.benchmark
+
+BENCH = Path(__file__).parent
 
 
 def _load(name: str) -> ModuleType:
@@ -53,6 +55,7 @@ def test_descriptor_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     }
 
 
+@pytest.mark.realdns
 def test_live_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     # Real servers on loopback (cid serve, knotd): skipped without Knot unless required.
     require_binary("knotd")

@@ -18,7 +18,7 @@ from cid._cose import okp_thumbprint
 from cid._errors import CidError, KeyFileError
 from cid._keys import SigningKey, VerifyKey
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "external"
+VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "external"
 
 # RFC 8032 §7.1 TEST 1
 SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")

@@ -27,7 +27,7 @@ from cid._cbor import (
 )
 from cid._errors import CidError, EncodingError, OversizeError
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "external"
+VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "external"
 APPENDIX_A = VECTORS / "cbor-appendix_a.json"
 BIG = 1 << 20
 

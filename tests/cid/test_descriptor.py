@@ -56,7 +56,7 @@ from cid._signed import (
     verify_rotation,
 )
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "descriptor.md"
+SPEC = Path(__file__).resolve().parents[2] / "spec" / "descriptor.md"
 
 KEY = SigningKey(bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
 OTHER = SigningKey(bytes(range(32)))

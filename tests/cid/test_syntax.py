@@ -14,7 +14,7 @@ from cid import _syntax
 from cid._tables import ARCH_ALIASES, ARCHITECTURES, CAPABILITY_TYPES
 from cid._units import UNITS
 
-SPEC = Path(__file__).resolve().parents[1] / "spec"
+SPEC = Path(__file__).resolve().parents[2] / "spec"
 
 
 def _terminal(name: str) -> str:

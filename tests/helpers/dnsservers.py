@@ -18,9 +18,10 @@ A missing binary skips the test, or fails it when ``CID_REQUIRE_REAL_DNS`` is
 set to anything but ``""`` or ``"0"`` (see :func:`require_binary`), so that a CI
 job that installs the servers cannot silently lose these tests.
 
-``tests/`` has no ``__init__.py``: pytest's default ``prepend`` import mode puts
-the directory of each test file on ``sys.path``, so ``import dnsservers`` works
-from ``tests/*.py`` without any configuration.
+A test that uses them is marked ``@pytest.mark.realdns`` (``pytest -m "not realdns"``
+leaves them out); :func:`require_binary` fails a test that is not, so the marker
+stays true. ``tests/helpers`` is on ``sys.path`` (``pythonpath`` in pyproject.toml),
+so ``import dnsservers`` works from any test.
 """
 
 from __future__ import annotations
@@ -91,14 +92,22 @@ def _required() -> bool:
     return os.environ.get(REQUIRE_ENV, "") not in ("", "0")
 
 
+#: Whether the test being set up is marked ``realdns``; set by tests/conftest.py.
+#: None outside a test run (a benchmark script run by hand).
+CURRENT_TEST_IS_REALDNS: bool | None = None
+
+
 def require_binary(name: str) -> str:
     """Return the absolute path of the executable ``name``, or skip/fail the test.
 
     ``$PATH`` is searched first, then the sbin directories.  When the binary is
     absent the current test is skipped with ``"<name> not installed"``, unless
     ``CID_REQUIRE_REAL_DNS`` is set (non-empty and not ``"0"``), in which case it
-    fails.
+    fails. A test not marked ``realdns`` that gets here fails: the marker must say
+    which tests need the servers.
     """
+    if CURRENT_TEST_IS_REALDNS is False:
+        pytest.fail(f"this test needs {name}: mark it @pytest.mark.realdns")
     search = os.pathsep.join([os.environ.get("PATH", os.defpath), *_SBIN_DIRS])
     found = shutil.which(name, path=search)
     if found is not None:

@@ -401,6 +401,7 @@ def _summary(r: dns.message.Message) -> tuple[object, ...]:
     )
 
 
+@pytest.mark.realdns
 @pytest.mark.parametrize("server", ["knot", "nsd"])
 def test_exported_zones_answer_like_cid_serve(
     server: str, demo: Registry, tmp_path: Path, served: tuple[subprocess.Popen[str], int]

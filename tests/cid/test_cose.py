@@ -30,7 +30,7 @@ from cid._cose import (
 from cid._errors import EncodingError, OversizeError, SignatureError
 from cid._keys import SigningKey
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "external"
+VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "external"
 
 
 def _vector(name: str) -> Any:

@@ -234,6 +234,7 @@ def test_refusals(server: Server, registry: Registry, tcp: bool) -> None:
     assert "Traceback" not in log
 
 
+@pytest.mark.realdns
 @pytest.mark.parametrize("tool", ["nsupdate", "knsupdate"])
 def test_standard_update_clients(server: Server, registry: Registry, tool: str) -> None:
     """BIND's and Knot's UPDATE clients register and remove, TSIG checked both ways."""

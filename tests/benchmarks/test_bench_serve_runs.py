@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from dnsservers import require_binary
 
-BENCH = Path(__file__).parent / "benchmarks" / "bench_serve.py"
+pytestmark = [pytest.mark.benchmark, pytest.mark.realdns]
+
+BENCH = Path(__file__).parent / "bench_serve.py"
 
 
 def test_serve_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).parent / "benchmarks" / "bench_resolve.py"
+pytestmark = pytest.mark.benchmark
+
+BENCH = Path(__file__).parent / "bench_resolve.py"
 
 
 def test_resolve_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:

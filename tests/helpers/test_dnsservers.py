@@ -30,6 +30,7 @@ import dns.rdtypes.svcbbase
 import dns.rrset
 import dns.tsig
 import dns.update
+import dnsservers
 import pytest
 from dnsservers import (
     REQUIRE_ENV,
@@ -43,6 +44,8 @@ from dnsservers import (
     kdig,
     require_binary,
 )
+
+pytestmark = pytest.mark.realdns
 
 ZONE = "acme.ucid.example."
 
@@ -436,3 +439,10 @@ def test_sbin_is_searched(monkeypatch: pytest.MonkeyPatch) -> None:
         pytest.skip(f"knotd is at {found}, outside the sbin directories")
     monkeypatch.setenv("PATH", "/nonexistent")
     assert require_binary("knotd") == found
+
+
+def test_an_unmarked_test_cannot_start_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The realdns marker stays true: a test without it that needs a server fails.
+    monkeypatch.setattr(dnsservers, "CURRENT_TEST_IS_REALDNS", False)
+    with pytest.raises(pytest.fail.Exception, match=r"mark it @pytest.mark.realdns"):
+        require_binary("knotd")

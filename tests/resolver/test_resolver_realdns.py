@@ -81,6 +81,8 @@ from resolver import (
     TrustAnchor,
 )
 
+pytestmark = pytest.mark.realdns
+
 NOW = int(time.time())
 Server = tuple[str, int]
 
