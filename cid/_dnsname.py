@@ -27,6 +27,7 @@ _DNS_LABEL: Final = re.compile(r"[a-z0-9_-]{1,63}", re.ASCII).fullmatch
 # Canonical quantity values end in a unit; DNS lowercases it (spec §9.2).
 _UNIT_BACK: Final = {"b": "B", "bps": "bps", "hz": "Hz"}
 _QUANTITY: Final = re.compile(r"([0-9]+)(b|bps|hz)", re.ASCII).fullmatch
+_ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def normalise_root(root: str) -> str:
@@ -37,18 +38,20 @@ def normalise_root(root: str) -> str:
     text = root[:-1] if root.endswith(".") else root
     if not text:
         return ""
-    if len(text) > MAX_ROOT or not text.isascii():
+    # Spec §12: the length is a fault of the whole root (no position); any other
+    # fault, including a non-ASCII code point, is at the label that has it.
+    if len(text) > MAX_ROOT:
         raise IdentifierError(
             f"a root suffix is at most {MAX_ROOT} ASCII characters (letters, digits, hyphens)",
             root,
-            min(len(text), MAX_ROOT),
+            None,
         )
-    text = text.lower()
+    text = text.translate(_ASCII_LOWER)
     pos = 0
     for label in text.split("."):
         if not _ROOT_LABEL(label):
             raise IdentifierError(
-                "a root suffix label is 1-63 letters, digits or inner hyphens", root, pos
+                "a root suffix label is 1-63 ASCII letters, digits or inner hyphens", root, pos
             )
         pos += len(label) + 1
     return text
@@ -76,25 +79,30 @@ def from_dns_name(name: str, root: str) -> Identifier:
         raise IdentifierError(f"a DNS name is text, not {type(name).__name__}", repr(name))
     suffix = normalise_root(root)
     text = name[:-1] if name.endswith(".") else name
-    if len(text) > 253 or not text.isascii():
-        raise IdentifierError(
-            "a DNS name is at most 253 ASCII characters", name, min(len(text), 253)
-        )
+    # Spec §9.3 steps 2-4 in order, positions as in §12: the length is a fault of
+    # the whole name; a non-ASCII code point is at fault in the label that has it.
+    if len(text) > 253:
+        raise IdentifierError("a DNS name is at most 253 ASCII characters", name, None)
+    labels = text.split(".")
+    starts = [0]
+    for label in labels[:-1]:
+        starts.append(starts[-1] + len(label) + 1)
+    for label, start in zip(labels, starts, strict=True):
+        if not label.isascii():
+            raise IdentifierError(
+                "a DNS name is ASCII: letters, digits, hyphens or underscores", name, start
+            )
     lowered = text.lower()
     if suffix:
         if not lowered.endswith("." + suffix):
             raise IdentifierError(f"not under the root suffix {suffix!r}", name, None)
         lowered = lowered[: -len(suffix) - 1]
     labels = lowered.split(".")
-    starts = []
-    pos = 0
-    for label in labels:
+    for label, start in zip(labels, starts, strict=False):
         if not _DNS_LABEL(label):
             raise IdentifierError(
-                "a label is 1-63 letters, digits, hyphens or underscores", name, pos
+                "a label is 1-63 ASCII letters, digits, hyphens or underscores", name, start
             )
-        starts.append(pos)
-        pos += len(label) + 1
     marked = [i for i, label in enumerate(labels) if label.startswith("_")]
     if len(marked) < 2 or marked[-1] == len(labels) - 1:
         raise IdentifierError(

@@ -23,7 +23,7 @@ from ._syntax import (
 )
 from ._tables import ARCH_ALIASES, ARCHITECTURES, satisfies
 
-__all__ = ["MAX_ATTRIBUTES", "MAX_RELATIVE_DNS", "Identifier", "parse"]
+__all__ = ["MAX_ATTRIBUTES", "MAX_RELATIVE_DNS", "UNICODE_VERSION", "Identifier", "parse"]
 
 MAX_ATTRIBUTES: Final = 16
 MAX_ARCH_TERMS: Final = 8
@@ -34,6 +34,8 @@ MAX_ARCH_TEXT: Final = 62
 #: so that any root suffix of up to 63 characters fits in 253 (spec §8).
 MAX_RELATIVE_DNS: Final = 189
 _SCHEME: Final = "ucid:"
+#: The Unicode version of spec §4.1: the IDNA2008 tables the reference uses.
+UNICODE_VERSION: Final = "18.0.0"
 
 _ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -198,11 +200,13 @@ def _provider(labels: list[Tok]) -> str:
                     if not label.startswith("xn--"):
                         raise _Fault("labels with '--' in positions 3-4 are reserved", tok)
                     # An A-label must decode to a valid U-label and encode back to itself.
+                    _assigned(label[4:].encode("ascii").decode("punycode"), tok)
                     if idna.alabel(idna.ulabel(label)).decode("ascii") != label:
                         raise _Fault("not the canonical A-label of its U-label", tok)
                 elif len(label) > 63:
                     raise _Fault("a label is at most 63 characters", tok)
             else:
+                _assigned(label, tok)
                 label = idna.alabel(label).decode("ascii")
         except (idna.IDNAError, UnicodeError) as exc:
             raise _Fault(f"invalid internationalised label: {exc}", tok) from None
@@ -210,6 +214,19 @@ def _provider(labels: list[Tok]) -> str:
     if any(not t.text.isascii() or t.text[2:4] == "--" for t in labels):
         _bidi_domain(labels, out)
     return ".".join(out)
+
+
+def _assigned(ulabel: str, tok: Tok) -> None:
+    """Spec §4.1: Unicode data older than UNICODE_VERSION does not know the
+    properties of newer code points, so they are rejected. (Code points newer
+    than UNICODE_VERSION are UNASSIGNED in the IDNA tables, which reject them.)"""
+    for ch in ulabel:
+        if unicodedata.category(ch) == "Cn":
+            raise _Fault(
+                f"U+{ord(ch):04X} is not assigned in Unicode {unicodedata.unidata_version},"
+                " the newest version this implementation's data covers",
+                tok,
+            )
 
 
 def _bidi_domain(labels: list[Tok], alabels: list[str]) -> None:
@@ -242,10 +259,17 @@ def _arch(terms: list[Tok]) -> tuple[str, tuple[str, ...]]:
             raise _Fault(f"{name} appears twice", tok)
         seen.add(name)
     if sum(map(len, names)) + len(names) - 1 > MAX_ARCH_TEXT:
-        raise _Fault(
-            f"the architecture is at most {MAX_ARCH_TEXT} characters (its DNS label is one more)",
-            terms[0],
-        )
+        # Sorting does not change the length, so the fault is the first term, as
+        # written, at which the running canonical length passes the limit (§6.1).
+        length = -1
+        for tok, name in zip(terms, names, strict=True):
+            length += 1 + len(name)
+            if length > MAX_ARCH_TEXT:
+                raise _Fault(
+                    f"the architecture is at most {MAX_ARCH_TEXT} characters"
+                    " (its DNS label is one more)",
+                    tok,
+                )
     return cpu, tuple(sorted(names[1:]))
 
 

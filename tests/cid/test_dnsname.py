@@ -52,45 +52,68 @@ def test_mapping(text: str, root: str, name: str) -> None:
     assert len(name.rstrip(".")) <= 253
 
 
-# name, root, reason fragment
+# name, root, error position (spec §12: the offending label, or None when the
+# name as a whole is at fault), reason fragment
 BAD_NAMES = [
-    ("_x86-64._cn.acme.other.", ROOT, "not under the root"),
-    ("_x86-64._cn.acme", ROOT, "not under the root"),
-    ("acme.ucid.example.cn", ROOT, "expected _attribute"),
-    ("_cn.acme.ucid.example.cn", ROOT, "expected _attribute"),
-    ("_x86-64._cn.ucid.example.cn", "ucid.example.cn", "expected _attribute"),
-    ("_x86-64.acme._cn.ucid.example.cn", ROOT, "expected _attribute"),
-    ("_x86-64.x._cn.acme.ucid.example.cn", ROOT, "may not precede"),
-    ("_sriov._acc_8._x86-64._cn.acme.ucid.example.cn", ROOT, "not the canonical DNS name"),
-    ("_mem_1kib._x86-64._cn.acme.ucid.example.cn", ROOT, "not an identifier"),
-    ("_x86-64_sm90_sm90._cn.acme.ucid.example.cn", ROOT, "twice"),
-    ("_x86-64_sm_90._cn.acme.ucid.example.cn", ROOT, "not the canonical"),
-    ("_mem_8._x86-64._cn.acme.ucid.example.cn", ROOT, "not an identifier"),
-    ("_x86-64._cn..acme.ucid.example.cn", ROOT, "a label is 1-63"),
-    ("_x86-64._c n.acme.ucid.example.cn", ROOT, "a label is 1-63"),
-    ("_x86-64._cn.acmé.ucid.example.cn", ROOT, "ASCII"),
-    ("_x86-64._cn." + "a" * 64 + ".ucid.example.cn", ROOT, "a label is 1-63"),
-    ("_x86-64._cn.ab--c.ucid.example.cn", ROOT, "reserved"),
-    ("_" + "x" * 250 + "._cn.a", "", "253"),
+    ("_x86-64._cn.acme.other.", ROOT, None, "not under the root"),
+    ("_x86-64._cn.acme", ROOT, None, "not under the root"),
+    ("acme.ucid.example.cn", ROOT, None, "expected _attribute"),
+    ("_cn.acme.ucid.example.cn", ROOT, None, "expected _attribute"),
+    ("_x86-64._cn.ucid.example.cn", "ucid.example.cn", None, "expected _attribute"),
+    ("_x86-64.acme._cn.ucid.example.cn", ROOT, None, "expected _attribute"),
+    ("_x86-64.x._cn.acme.ucid.example.cn", ROOT, 8, "may not precede"),
+    ("_sriov._acc_8._x86-64._cn.acme.ucid.example.cn", ROOT, None, "not the canonical DNS name"),
+    ("_mem_1kib._x86-64._cn.acme.ucid.example.cn", ROOT, None, "not an identifier"),
+    ("_x86-64_sm90_sm90._cn.acme.ucid.example.cn", ROOT, None, "twice"),
+    ("_x86-64_sm_90._cn.acme.ucid.example.cn", ROOT, None, "not the canonical"),
+    ("_mem_8._x86-64._cn.acme.ucid.example.cn", ROOT, None, "not an identifier"),
+    ("_x86-64._cn..acme.ucid.example.cn", ROOT, 12, "a label is 1-63"),
+    ("_x86-64._c n.acme.ucid.example.cn", ROOT, 8, "a label is 1-63"),
+    # not ASCII: the label that holds the first non-ASCII code point
+    ("_x86-64._cn.acmé.ucid.example.cn", ROOT, 12, "ASCII"),
+    ("_x86-64._cn.acme.ucid.exämple.cn", ROOT, 22, "ASCII"),
+    ("_x86-64._cn." + "a" * 64 + ".ucid.example.cn", ROOT, 12, "a label is 1-63"),
+    ("_x86-64._cn.ab--c.ucid.example.cn", ROOT, None, "reserved"),
+    # longer than 253: the name as a whole, no position
+    ("_" + "x" * 250 + "._cn.a", "", None, "253"),
+    ("_" + "x" * 250 + "._cn.a.", "", None, "253"),
+    ("_" + "é" * 250 + "._cn.a", "", None, "253"),
 ]
 
 
-@pytest.mark.parametrize(("name", "root", "reason"), BAD_NAMES)
-def test_bad_names(name: str, root: str, reason: str) -> None:
+@pytest.mark.parametrize(("name", "root", "position", "reason"), BAD_NAMES)
+def test_bad_names(name: str, root: str, position: int | None, reason: str) -> None:
     with pytest.raises(cid.IdentifierError) as info:
         cid.Identifier.from_dns_name(name, root)
     assert reason in str(info.value)
+    assert info.value.position == position
+    assert info.value.text == name
 
 
-@pytest.mark.parametrize(
-    "root", ["-a", "a-", "a..b", "a_b", "é", "a" * 64, ".".join(["abc"] * 16) + "x", "a b"]
-)
-def test_bad_roots(root: str) -> None:
+# root suffix, error position in the root (a label's fault: that label; longer
+# than 63 characters: the root as a whole, no position)
+BAD_ROOTS = [
+    ("-a", 0),
+    ("a-", 0),
+    ("a..b", 2),
+    ("a_b", 0),
+    ("é", 0),
+    ("ab.é.cd", 3),
+    ("a b", 0),
+    ("a" * 64, None),
+    (".".join(["abc"] * 16) + "x", None),
+]
+
+
+@pytest.mark.parametrize(("root", "position"), BAD_ROOTS)
+def test_bad_roots(root: str, position: int | None) -> None:
     ident = cid.parse("ucid:acme/cn/x86-64")
-    with pytest.raises(cid.IdentifierError, match="root suffix"):
+    with pytest.raises(cid.IdentifierError, match="root suffix") as info:
         ident.to_dns_name(root)
-    with pytest.raises(cid.IdentifierError, match="root suffix"):
+    assert info.value.position == position
+    with pytest.raises(cid.IdentifierError, match="root suffix") as info:
         cid.Identifier.from_dns_name("_x86-64._cn.acme.x", root)
+    assert info.value.position == position
 
 
 def test_non_text_name() -> None:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
+import unicodedata
+from pathlib import Path
 
+import idna
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from idna.intranges import intranges_contain
 
 import cid
-from cid._identifier import parse_slow
+from cid._identifier import UNICODE_VERSION, parse_slow
 
 # input -> canonical form
 CANONICAL = [
@@ -54,6 +61,11 @@ CANONICAL = [
     ("ucid:אב.ab/il/x86-64", "ucid:xn--4dbc.ab/il/x86-64"),
     ("ucid:Bücher.de/de/x86-64", "ucid:xn--bcher-kva.de/de/x86-64"),
     ("ucid:xn--Bcher-KVA.de/de/x86-64", "ucid:xn--bcher-kva.de/de/x86-64"),
+    # §6.1 step 5 counts canonical names: written 64 characters, canonical 62
+    (
+        "ucid:a/cn/x86_64+sm_90+" + "a" * 24 + "+" + "b" * 25,
+        "ucid:a/cn/x86-64+" + "a" * 24 + "+" + "b" * 25 + "+sm90",
+    ),
 ]
 
 
@@ -143,11 +155,23 @@ INVALID = [
     ("ucid:a/ſc/x86-64", 7, "region code"),
     ("ucid:a/cn/İx", 10, "architecture name"),
     ("ucid:a/cn/x86-64/\u212a=1", 17, "expected a name"),
-    # the architecture's DNS label must fit 63 octets
-    ("ucid:a/cn/x86-64-v4+" + "+".join(c * 20 for c in "abc"), 10, "at most 62"),
-    # RFC 5893: a right-to-left name makes every label obey the Bidi rule
+    # the architecture's DNS label must fit 63 octets; the fault is at the first
+    # term where the running canonical length passes 62 (§6.1 step 5)
+    ("ucid:a/cn/x86-64-v4+" + "+".join(c * 20 for c in "abc"), 62, "at most 62"),
+    ("ucid:a/cn/x86-64-v4+" + "a" * 26 + "+" + "b" * 25 + "+c", 73, "at most 62"),
+    ("ucid:a/cn/x86-64-v4+" + "a" * 26 + "+" + "b" * 26, 47, "at most 62"),
+    ("ucid:a/cn/x86_64+sm_90+" + "a" * 24 + "+" + "b" * 26, 48, "at most 62"),
+    # RFC 5893: a right-to-left name makes every label obey the Bidi rule; the
+    # fault is at the first label that does not (§12)
     ("ucid:אב.1a/cn/x86-64", 8, "Bidi rule"),
+    ("ucid:אב.0/cn/x86-64", 8, "Bidi rule"),
+    ("ucid:1a.אב.0/cn/x86-64", 5, "Bidi rule"),
     ("ucid:xn--4dbc.1a/cn/x86-64", 14, "Bidi rule"),
+    # §4 rule 2: an A-label of an all-ASCII text ends with "-", which LABEL excludes
+    ("ucid:xn--acme-.example/cn/x86-64", 13, "unexpected"),
+    ("ucid:xn--.example/cn/x86-64", 7, "unexpected"),
+    # §4: code points unassigned in Unicode (every version so far) are never valid
+    ("ucid:a\u0378b.example/cn/x86-64", 5, "not assigned"),
 ]
 
 
@@ -163,6 +187,61 @@ def test_invalid(text: str, position: int, reason: str) -> None:
     assert "^" in rendered
     assert isinstance(err, ValueError)
     assert isinstance(err, cid.CidError)
+
+
+def test_unicode_version_is_the_specs() -> None:
+    """§4.1 names one Unicode version; the reference's IDNA tables are of that
+    version and its other Unicode data is not newer (else it would accept code
+    points that version does not assign)."""
+    text = (Path(__file__).resolve().parents[1] / "spec/identifier.md").read_text("utf-8")
+    stated = re.search(r"uses \*\*Unicode (\d+\.\d+\.\d+)\*\*", text)
+    assert stated is not None
+    assert stated.group(1) == UNICODE_VERSION == idna.idnadata.__version__
+    # Conforming (§4.1): the code points accepted are assigned in both the IDNA
+    # tables and the runtime's data, so one of them must not be newer.
+    data = min(_version(idna.idnadata.__version__), _version(unicodedata.unidata_version))
+    assert data <= _version(UNICODE_VERSION)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_code_point_unassigned_in_older_data_is_rejected() -> None:
+    """§4.1: with Unicode data older than the spec's version, a code point that
+    data does not assign is rejected, with the label as the position."""
+    newer = next(
+        (
+            chr(cp)
+            for cp in range(0x80, 0x30000)
+            if intranges_contain(cp, idna.idnadata.codepoint_classes["PVALID"])
+            and unicodedata.category(chr(cp)) == "Cn"
+        ),
+        None,
+    )
+    if newer is None:
+        pytest.skip("this Python's Unicode data is as new as the IDNA tables")
+    err = _error(f"ucid:ok.a{newer}b/cn/x86-64")
+    assert err.position == 8
+    assert f"U+{ord(newer):04X} is not assigned in Unicode {unicodedata.unidata_version}" in (
+        err.reason
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=20))
+def test_a_label_never_decodes_to_ascii(tail: str) -> None:
+    """§4 rule 2: an xn-- label that LABEL accepts never decodes to ASCII only,
+    because the Punycode of an ASCII text is that text followed by "-"."""
+    assert tail.encode("punycode") == tail.encode("ascii") + b"-"
+    label = "xn--" + tail
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", label):
+        return
+    try:
+        decoded = tail.encode("ascii").decode("punycode")
+    except UnicodeError:
+        return
+    assert not decoded.isascii()
 
 
 def test_dns_length_limit() -> None:

@@ -22,11 +22,24 @@ CANONICAL = [
     ("ucid:*/*/*/!sriov;acc=8;acc=8", "ucid:*/*/*/acc=8;!sriov"),
     ("ucid:*/*/*/acc!=8;acc>4;acc<16;acc=6", "ucid:*/*/*/acc=6;acc!=8;acc<16;acc>4"),
     ("ucid:*/*/*/acc-model=H800", "ucid:*/*/*/acc-model=h800"),
+    # §10.2: a key's length is not limited in a pattern (it never matches)
+    ("ucid:*/*/*/" + "K" * 33, "ucid:*/*/*/" + "k" * 33),
+    ("ucid:*/*/*/!" + "k" * 33, "ucid:*/*/*/!" + "k" * 33),
+    ("ucid:*/*/*/" + "k" * 33 + "=1", "ucid:*/*/*/" + "k" * 33 + "=1"),
+    ("ucid:*/*/*/" + "k" * 33 + ">=1GiB", "ucid:*/*/*/" + "k" * 33 + ">=1073741824B"),
+    # §10.2: the 62-character architecture and attribute limits are identifier limits
+    ("ucid:*/*/x86-64-v4+" + "+".join(c * 20 for c in "abc"), None),
+    ("ucid:*/*/*/" + "k" * 40 + "=" + "t" * 32, None),
+    # §10.2: duplicates are removed after aliases, case and values are canonical
+    ("ucid:*/*/*+sm_90+SM90", "ucid:*/*/*+sm90"),
+    ("ucid:*/*/*/mem>=1GiB;MEM>=1024MiB", "ucid:*/*/*/mem>=1073741824B"),
+    ("ucid:*/*/*/acc-model=H800;acc-model=h800", "ucid:*/*/*/acc-model=h800"),
 ]
 
 
 @pytest.mark.parametrize(("text", "canonical"), CANONICAL)
-def test_canonical(text: str, canonical: str) -> None:
+def test_canonical(text: str, canonical: str | None) -> None:
+    canonical = canonical or text
     pattern = cid.parse_pattern(text)
     assert str(pattern) == canonical
     assert cid.parse_pattern(canonical) == pattern
@@ -89,6 +102,9 @@ MATCHES = [
     ("ucid:*/*/neoverse-v1", ARM, True),
     ("ucid:*/*/kunpeng-920", ARM, False),
     ("ucid:*/*/*+ascend910", ARM, False),  # no edge in the registry
+    ("ucid:*/*/*/" + "k" * 33, IDENT, False),  # no identifier has such a key
+    ("ucid:*/*/*/!" + "k" * 33, IDENT, True),
+    ("ucid:*/*/*/" + "k" * 33 + "!=1", IDENT, False),
 ]
 
 
@@ -118,7 +134,13 @@ INVALID = [
     ("ucid:*/*/*/acc~8", 14, "unexpected"),
     ("ucid:*/*/*/" + ";".join(f"k{i}" for i in range(33)), 11 + 3 * 10 + 4 * 22, "at most 32"),
     ("ucid:*/*/*/x=1;", 15, "unexpected end"),
-    ("ucid:*/*/*/" + "k" * 33, 11, "at most 32"),
+    # §10.2: names and values are checked as in identifiers
+    ("ucid:*/*/" + "a" * 33, 9, "at most 32"),
+    ("ucid:*/*/*/x=" + "t" * 33, 13, "at most 32"),
+    ("ucid:*/*/*/x!=" + "t" * 33, 14, "at most 32"),
+    ("ucid:*/*/*/mem<8EiB", 15, "largest value"),
+    # 32 constraints counted as written, before duplicates are removed
+    ("ucid:*/*/*/" + ";".join(["acc"] * 33), 11 + 4 * 32, "at most 32"),
 ]
 
 
