@@ -56,7 +56,7 @@ class RateLimit:
     beyond them, new kinds share the kind :data:`OTHER`.
     """
 
-    def __init__(self, burst: int = 10, interval: float = 60.0, max_keys: int = 1000) -> None:
+    def __init__(self, burst: int = 10, interval: float = 60.0, max_keys: int = 256) -> None:
         if burst < 1 or interval <= 0 or max_keys < 1:
             raise ValueError("burst, interval and max_keys must be positive")
         self.burst = burst
@@ -143,7 +143,7 @@ class RateLimitFilter(logging.Filter):
         interval: float = 60.0,
         *,
         clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 1000,
+        max_keys: int = 256,
     ) -> None:
         super().__init__()
         self.limit = RateLimit(burst, interval, max_keys)
