@@ -21,7 +21,7 @@ from .._signed import decode_unverified
 from ..atomic import write_atomic
 from ..layout import TYPE_DESCRIPTOR
 from ..registry import DEMO_ROOT, Registry, parse_tsig, push, write_demo, zone_text
-from ..server import parse_listen, serve_registry
+from ..server import LogThread, parse_listen, serve_registry, start_logging
 from . import _register as _cli_register
 
 __all__ = ["add_commands"]
@@ -125,33 +125,33 @@ def _check_zone_file(path: Path, origin: str | None) -> list[str]:
     return problems
 
 
-def _configure_logging(args: argparse.Namespace) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S%z",
-        stream=sys.stderr,
-    )
+def _configure_logging(args: argparse.Namespace) -> LogThread:
+    # Rate-limited, and written by a thread: a flood or a stuck log reader must not
+    # set the log's volume or stall answers and shutdown.
+    return start_logging(level=logging.DEBUG if args.verbose else logging.INFO)
 
 
 def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
-    _configure_logging(args)
+    logs = _configure_logging(args)
     listen = [parse_listen(x) for x in args.listen or ["127.0.0.1:5353"]]
 
     def ready(bound: list[tuple[str, int]]) -> None:
         for host, port in bound:
             print(f"serving {args.registry} on {host} port {port}", file=out, flush=True)
 
-    asyncio.run(
-        serve_registry(
-            Path(args.registry),
-            listen,
-            zones=args.zone or (),
-            reload_interval=args.reload_interval,
-            deep_interval=args.full_check_interval,
-            ready=ready,
+    try:
+        asyncio.run(
+            serve_registry(
+                Path(args.registry),
+                listen,
+                zones=args.zone or (),
+                reload_interval=args.reload_interval,
+                deep_interval=args.full_check_interval,
+                ready=ready,
+            )
         )
-    )
+    finally:
+        logs.stop()
     return 0
 
 
@@ -162,8 +162,7 @@ def _cmd_demo_init(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_demo_serve(args: argparse.Namespace, out: TextIO) -> int:
-    _configure_logging(args)
-    with tempfile.TemporaryDirectory(prefix="ucid-demo-") as tmp:
+    with _configure_logging(args), tempfile.TemporaryDirectory(prefix="ucid-demo-") as tmp:
         host, port = parse_listen(args.listen)
         path = Path(args.path) if args.path else Path(tmp) / "registry"
         if not (path / "registry.json").exists():

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from ._authority import Authority
 from ._live import LiveUpdates
+from ._logsafe import LogThread, RateLimit, RateLimitFilter
+from ._logsafe import start as start_logging
 from ._serve import DnsServer, parse_listen, registry_zones, serve_registry
 from ._thread import ServerThread
 from ._update import MAX_FUDGE, WITHDRAWAL_KEPT, Decision, LiveZone, handle, is_update
@@ -28,12 +30,16 @@ __all__ = [
     "DnsServer",
     "LiveUpdates",
     "LiveZone",
+    "LogThread",
+    "RateLimit",
+    "RateLimitFilter",
     "ServerThread",
     "handle",
     "is_update",
     "parse_listen",
     "registry_zones",
     "serve_registry",
+    "start_logging",
 ]
 
 

@@ -99,7 +99,7 @@ class LiveUpdates:
                 raise RegistryError(f"no zone {name} in {self.path}")
             inputs = registry.inputs(name, now=now)
             for problem in inputs.problems:
-                log.warning("not served: %s", problem)
+                log.warning("not served: %s", problem, extra={"ratelimit": False})
             for path in inputs.lapsed:
                 _unlink(path)
                 log.info("lease lapsed: %s removed", path)
@@ -189,7 +189,9 @@ class LiveUpdates:
             decision = handle(wire, state.zones, state.keyring, now=now)
             zone = state.zones.get(decision.zone) if decision.zone is not None else None
             if decision.entry is None or zone is None or decision.name is None:
-                log.info("update from %s: %s", peer, decision.log)
+                # Anyone can send these: one kind per outcome for the log's rate limit.
+                kind = ("update not applied", decision.action, decision.rcode)
+                log.info("update from %s: %s", peer, decision.log, extra={"ratelimit": kind})
                 return decision.response()
             path = state.registry.live_file(state.inputs[zone.name][0], decision.name)
             try:

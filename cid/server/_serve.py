@@ -205,7 +205,7 @@ def registry_zones(registry_path: Path, now: int, only: Iterable[str] = ()) -> l
     for name in names:
         zone, problems = registry.assemble(name, now=now)
         for problem in problems:
-            log.warning("not served: %s", problem)
+            log.warning("not served: %s", problem, extra={"ratelimit": False})
         zones.append(zone)
     return zones
 

@@ -640,3 +640,14 @@ class UnboundServer(DnsServer):
 
 
 __all__ += ["UnboundServer"]
+
+
+def query(
+    port: int, name: str, rdtype: object, *, tcp: bool = False, timeout: float = 5.0
+) -> dns.message.Message:
+    """Ask 127.0.0.1:``port`` one question as a resolver asks an authority: EDNS(0)
+    with a 1232-octet payload, RD clear; over TCP when ``tcp``."""
+    q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)  # type: ignore[arg-type]
+    q.flags &= ~dns.flags.RD
+    send = dns.query.tcp if tcp else dns.query.udp
+    return send(q, "127.0.0.1", port=port, timeout=timeout)

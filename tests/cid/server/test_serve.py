@@ -21,6 +21,7 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import dnsservers
 import pytest
 from dnsservers import KnotServer, NsdServer, free_port, require_binary
 
@@ -44,10 +45,7 @@ TIMEOUT = 2.0
 
 
 def query(port: int, name: str, rdtype: object, *, tcp: bool = False) -> dns.message.Message:
-    q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)  # type: ignore[arg-type]
-    q.flags &= ~dns.flags.RD
-    send = dns.query.tcp if tcp else dns.query.udp
-    return send(q, "127.0.0.1", port=port, timeout=TIMEOUT)
+    return dnsservers.query(port, name, rdtype, tcp=tcp, timeout=TIMEOUT)
 
 
 @pytest.fixture
