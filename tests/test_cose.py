@@ -292,3 +292,21 @@ def test_decode_sign1_rejects(hexdata: str, error: type[Exception]) -> None:
 def test_decode_sign1_size_first() -> None:
     with pytest.raises(OversizeError):
         decode_sign1(b"\xff" * 100, max_size=99)
+
+
+# ------------------------------------------------- signature length (§4.1.1)
+# A signature that is not 64 bytes is a malformed envelope (encoding), found by
+# decoding, before any key is selected; only verify_signature, the Ed25519
+# primitive, calls it an invalid signature (Wycheproof's truncated cases).
+
+
+@pytest.mark.parametrize("length", [0, 1, 63, 65, 128])
+def test_decode_sign1_signature_length(length: int) -> None:
+    message = encode_sign1(b"\xa0", b"\xa0", b"p", bytes(length))
+    with pytest.raises(EncodingError, match="64 bytes"):
+        decode_sign1(message, max_size=4096)
+
+
+def test_decode_sign1_signature_of_64_bytes() -> None:
+    message = encode_sign1(b"\xa0", b"\xa0", b"p", bytes(64))
+    assert decode_sign1(message, max_size=4096).signature == bytes(64)

@@ -36,6 +36,7 @@ from cid._descriptor import (
     encode_payload,
     sign,
     sign_rotation,
+    decode_unverified,
     verify,
     verify_delegation,
     verify_rotation,
@@ -1364,3 +1365,36 @@ def test_zone_prose_states_the_cddl_regexp() -> None:
     assert pattern is not None
     section = SPEC.read_text().split("### 6.3 Zones", 1)[1].split("### 6.4", 1)[0]
     assert f"`{pattern.group(1)}`" in section
+
+
+# ------------------------------------------------- signature length (§4.1.1)
+
+
+def _resigned(signed: bytes, length: int) -> bytes:
+    """The record with its 64-byte signature replaced by ``length`` bytes of it."""
+    sign1 = cbor2.loads(signed)
+    protected, _, payload, signature = sign1.value
+    return encode_sign1(protected, b"\xa0", payload, (signature * 3)[:length])
+
+
+@pytest.mark.parametrize("length", [0, 63, 65])
+def test_signature_length_is_an_encoding_error(length: int) -> None:
+    """Step 2 (encoding), not step 6 (signature): before the key is even selected."""
+    record = _resigned(sign(BASE, KEY), length)
+    for keys in (KEYS, {}, [OTHER.verify_key]):
+        with pytest.raises(EncodingError, match="64 bytes"):
+            verify(record, keys, now=T0)
+    with pytest.raises(EncodingError, match="64 bytes"):
+        decode_unverified(record)
+    delegation = _resigned(sign(DELEGATION, PARENT), length)
+    with pytest.raises(EncodingError, match="64 bytes"):
+        verify_delegation(delegation, PARENT_KEYS, now=T0)
+    old, new = sign_rotation(ROTATION, OLD, NEW)
+    for by_old, by_new in ((_resigned(old, length), new), (old, _resigned(new, length))):
+        with pytest.raises(EncodingError, match="64 bytes"):
+            verify_rotation(by_old, by_new, [OLD.verify_key], now=T0)
+
+
+def test_signature_of_64_bytes_that_fails_is_a_signature_error() -> None:
+    with pytest.raises(SignatureError):
+        verify(_resigned(sign(BASE, KEY), 64)[:-64] + bytes(64), KEYS, now=T0)
