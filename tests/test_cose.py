@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +32,22 @@ from cid._cose import (
 from cid._errors import EncodingError, OversizeError, SignatureError
 from cid._keys import SigningKey
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "external"
+# Copies of public vectors, with their sources: tests/vectors/external/README.md.
+VECTORS = Path(__file__).resolve().parent / "vectors" / "external"
 
 
 def _vector(name: str) -> Any:
-    path = VECTORS / name
-    if not path.is_file():
-        pytest.skip(f"external vector {name} not found in {VECTORS} (see shared/vectors/external)")
-    return json.loads(path.read_text())
+    return json.loads((VECTORS / name).read_text())
+
+
+def test_external_vectors_unchanged() -> None:
+    """Every copied vector file is listed in the README, with the SHA-256 it has."""
+    readme = (VECTORS / "README.md").read_text()
+    listed = dict(re.findall(r"^\| `([^`]+)` \|[^\n]*?\| `([0-9a-f]{64})` \|", readme, re.M))
+    files = {p.name for p in VECTORS.iterdir() if p.name != "README.md"}
+    assert set(listed) == files
+    for name, digest in listed.items():
+        assert hashlib.sha256((VECTORS / name).read_bytes()).hexdigest() == digest, name
 
 
 # ------------------------------------------------------------ cose-wg examples
