@@ -195,6 +195,8 @@ def test_failures(
         (json.dumps({"issuer": "a"}), "needs 'subject'"),
         (json.dumps(spec(endpoints=[{"transport": "carrier-pigeon"}])), "endpoint"),
         (json.dumps(spec(version=-1)), "version"),
+        (json.dumps(spec())[:-1] + ', "version": 2}', "'version' appears twice"),
+        (json.dumps(spec(ext={"a": 1}))[:-1] + ', "crit": "a"}', "crit must be a JSON array"),
     ],
 )
 def test_sign_rejects_bad_specs(
