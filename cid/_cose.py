@@ -96,6 +96,8 @@ def decode_sign1(data: bytes, *, max_size: int) -> Sign1:
     """Decode a tagged COSE_Sign1 whose contents are inside the CBOR profile.
 
     The one tag the profile allows is this outermost 18 (one-byte head ``0xd2``).
+    The signature must be an Ed25519 one, 64 bytes: any other length is an
+    :class:`EncodingError` (spec/descriptor.md §4.1.1), not a SignatureError.
     """
     if len(data) > max_size:
         raise OversizeError(f"{len(data)} bytes exceed the limit of {max_size}")
@@ -113,6 +115,10 @@ def decode_sign1(data: bytes, *, max_size: int) -> Sign1:
         raise EncodingError("the payload must be attached, as a byte string")
     if type(signature) is not bytes:
         raise EncodingError("the signature must be a byte string")
+    # spec/descriptor.md §4.1.1: a signature of another length is a malformed
+    # envelope (encoding, §8.2 step 2), found before any key is selected.
+    if len(signature) != _ED25519_SIG:
+        raise EncodingError(f"the signature must be 64 bytes, not {len(signature)}")
     return Sign1(protected, unprotected, payload, signature)
 
 
@@ -135,7 +141,10 @@ def verify_signature(public: bytes, message: bytes, signature: bytes) -> None:
     signature of ``message`` by ``public`` (RFC 8032 §5.1.7).
 
     libsodium rejects S >= L, non-canonical and small-order points; a
-    signature of any length but 64 bytes fails before it is looked at.
+    signature of any length but 64 bytes fails before it is looked at. (This
+    is the primitive, for which such a signature is simply invalid, as in
+    Wycheproof; in a signed record :func:`decode_sign1` has already rejected
+    it as an :class:`EncodingError`, spec/descriptor.md §4.1.1.)
     """
     if len(signature) != _ED25519_SIG:
         raise SignatureError(f"an Ed25519 signature is 64 bytes, not {len(signature)}")

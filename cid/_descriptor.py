@@ -97,8 +97,10 @@ MAX_EXT: Final = 16
 MAX_EXT_KEY: Final = 64
 TRANSPORTS: Final = frozenset({"udp", "tcp", "quic"})
 
-# Zone labels are LDH, or a UCID region or architecture label ("_" first, spec §9).
-_LABEL: Final = r"(?:[a-z0-9]|_[a-z0-9])(?:[a-z0-9_-]{0,61}[a-z0-9])?"
+# §6.3.1: a zone label is a host-name (LDH) label, with no "_", or a UCID region or
+# architecture label: "_", a letter or digit, then letters, digits, "-" and "_",
+# not ending in "-" or "_". Either is 1 to 63 characters.
+_LABEL: Final = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|_[a-z0-9](?:[a-z0-9_-]{0,60}[a-z0-9])?)"
 # §6.3: a zone is a lowercase DNS name of 1 to 253 characters, no trailing dot.
 _ZONE: Final = re.compile(rf"{_LABEL}(?:\.{_LABEL})*").fullmatch
 # A host name is LDH only (RFC 1123 §2.1): no underscore labels.

@@ -18,7 +18,7 @@ from typing import Any, Final, TextIO
 
 from .. import _cose
 from .._descriptor import DEFAULT_SKEW, TYP_DELEGATION, Delegation, Descriptor
-from .._descriptor_json import _kid, delegation_json, descriptor_from_json, descriptor_json
+from .._descriptor_json import _kid, delegation_json, descriptor_from_json, descriptor_json, loads
 from .._errors import (
     CidError,
     CriticalExtensionError,
@@ -191,9 +191,9 @@ def _cmd_key_show(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     text = sys.stdin.read() if args.spec == "-" else Path(args.spec).read_text("utf-8")
     try:
-        spec = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EncodingError(f"{args.spec}: not JSON: {exc}") from None
+        spec = loads(text)
+    except EncodingError as exc:
+        raise EncodingError(f"{args.spec}: {exc}") from None
     rec = descriptor_from_json(spec, _now(args), args.valid_for)
     signed = sign(rec, SigningKey.load(args.key))
     if args.output:

@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +32,22 @@ from cid._cose import (
 from cid._errors import EncodingError, OversizeError, SignatureError
 from cid._keys import SigningKey
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "external"
+# Copies of public vectors, with their sources: tests/vectors/external/README.md.
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "external"
 
 
 def _vector(name: str) -> Any:
-    path = VECTORS / name
-    if not path.is_file():
-        pytest.skip(f"external vector {name} not found in {VECTORS} (see shared/vectors/external)")
-    return json.loads(path.read_text())
+    return json.loads((VECTORS / name).read_text())
+
+
+def test_external_vectors_unchanged() -> None:
+    """Every copied vector file is listed in the README, with the SHA-256 it has."""
+    readme = (VECTORS / "README.md").read_text()
+    listed = dict(re.findall(r"^\| `([^`]+)` \|[^\n]*?\| `([0-9a-f]{64})` \|", readme, re.M))
+    files = {p.name for p in VECTORS.iterdir() if p.name != "README.md"}
+    assert set(listed) == files
+    for name, digest in listed.items():
+        assert hashlib.sha256((VECTORS / name).read_bytes()).hexdigest() == digest, name
 
 
 # ------------------------------------------------------------ cose-wg examples
@@ -292,3 +302,21 @@ def test_decode_sign1_rejects(hexdata: str, error: type[Exception]) -> None:
 def test_decode_sign1_size_first() -> None:
     with pytest.raises(OversizeError):
         decode_sign1(b"\xff" * 100, max_size=99)
+
+
+# ------------------------------------------------- signature length (§4.1.1)
+# A signature that is not 64 bytes is a malformed envelope (encoding), found by
+# decoding, before any key is selected; only verify_signature, the Ed25519
+# primitive, calls it an invalid signature (Wycheproof's truncated cases).
+
+
+@pytest.mark.parametrize("length", [0, 1, 63, 65, 128])
+def test_decode_sign1_signature_length(length: int) -> None:
+    message = encode_sign1(b"\xa0", b"\xa0", b"p", bytes(length))
+    with pytest.raises(EncodingError, match="64 bytes"):
+        decode_sign1(message, max_size=4096)
+
+
+def test_decode_sign1_signature_of_64_bytes() -> None:
+    message = encode_sign1(b"\xa0", b"\xa0", b"p", bytes(64))
+    assert decode_sign1(message, max_size=4096).signature == bytes(64)

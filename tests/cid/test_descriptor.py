@@ -49,6 +49,7 @@ from cid._errors import (
 from cid._keys import SigningKey, VerifyKey
 from cid._signed import (
     _descriptors,
+    decode_unverified,
     sign,
     sign_rotation,
     verify,
@@ -1224,3 +1225,178 @@ def test_verify_key_type_in_mapping() -> None:
     """A mapping's values are used as given; only a matching kid selects one."""
     signed = sign(BASE, KEY)
     assert verify(signed, {KEY.kid: VerifyKey(KEY.verify_key.raw)}, now=T0) == BASE
+
+
+# ------------------------------------------------------- zone names (§6.3.1)
+# One table for iss, a delegation's iss and sub, and the CDDL's zone-name.
+
+ZONE_GOOD = [
+    "example",
+    "acme.example",
+    "a",
+    "0",
+    "123.example",
+    "a-b.c",
+    "a--b.c",
+    "xn--bcher-kva.example",
+    "_cn-sh.ctyun.east.ucid.example",
+    "_x86-64-v4_sm90._cn-gd.acme.example",
+    "api._cn-sh.ctyun.east.ucid.example",
+    "_a.example",
+    "_0.example",
+    "_a_b.example",
+    "_a__b.example",
+    "_a-b.example",
+    "a" * 63 + ".example",
+    "_" + "a" * 62 + ".example",
+    ".".join(["a" * 63] * 3 + ["a" * 61]),  # 253 characters
+]
+ZONE_BAD = [
+    "a_b.example",
+    "a-_b.c",
+    "a__b.c",
+    "a_.example",
+    "_a.b_c",
+    "x.ab_",
+    "_.example",
+    "__a.example",
+    "_-a.example",
+    "_a-.example",
+    "_a_.example",
+    "_" + "a" * 63 + ".example",  # a 64-character label
+    "a" * 64 + ".example",
+    "-a.example",
+    "a-.example",
+    "A.example",
+    "_CN-sh.example",
+    "acme.example.",
+    ".example",
+    "a..b",
+    "",
+    "ex ample",
+    "bücher.example",
+    "*.example",
+    "a/b",
+    ".".join(["a" * 63] * 3 + ["a" * 62]),  # 254 characters
+]
+
+
+@pytest.mark.parametrize("zone", ZONE_GOOD)
+def test_zone_good(zone: str) -> None:
+    d = desc(issuer=zone)
+    assert verify(sign(d, KEY), KEYS, now=T0, issuer=zone) == d
+    if len(zone) <= 251:
+        child = Delegation(zone, "a." + zone, (KEY.verify_key,), 1, T0, T0, T0 + DAY)
+        assert verify_delegation(sign(child, PARENT), PARENT_KEYS, now=T0) == child
+    if len(f"{zone}.example") <= 253:
+        below = dataclasses.replace(DELEGATION, parent="example", child=f"{zone}.example")
+        assert verify_delegation(sign(below, PARENT), PARENT_KEYS, now=T0) == below
+
+
+@pytest.mark.parametrize("zone", ZONE_BAD)
+def test_zone_bad_is_not_signed(zone: str) -> None:
+    with pytest.raises(EncodingError):
+        desc(issuer=zone)
+    with pytest.raises(EncodingError):
+        dataclasses.replace(DELEGATION, parent=zone, child="a." + zone)
+    with pytest.raises(EncodingError):
+        dataclasses.replace(DELEGATION, parent="example", child=f"{zone}.example")
+
+
+@pytest.mark.parametrize("zone", ZONE_BAD)
+def test_zone_bad_is_not_verified(zone: str) -> None:
+    with pytest.raises(EncodingError):
+        verify(forge(claims(c1=zone)), KEYS, now=T0)
+    with pytest.raises(EncodingError):
+        verify(forge(claims(c1=zone)), KEYS, now=T0, issuer=zone)
+    for c1, c2 in ((zone, "a." + zone), ("example", f"{zone}.example")):
+        signed = forge(_dclaims(c1=c1, c2=c2), key=PARENT, typ=TYP_DELEGATION)
+        with pytest.raises(EncodingError):
+            verify_delegation(signed, PARENT_KEYS, now=T0)
+
+
+def test_zone_region_issuer_chain() -> None:
+    """§6.3.1: a region is a zone of its own; its subjects' DNS names lie below it."""
+    region = "_cn-sh.ctyun.east.ucid.example"
+    d = desc(
+        issuer=region,
+        subject="ucid:ctyun.east/cn-sh/x86-64",
+        endpoints=(Endpoint("tcp", "https", "api.ctyun.example", 443),),
+    )
+    deleg = Delegation("ctyun.east.ucid.example", region, (KEY.verify_key,), 1, T0, T0, T0 + DAY)
+    got = verify_delegation(sign(deleg, PARENT), PARENT_KEYS, now=T0)
+    assert verify(sign(d, KEY), got.keys, now=T0, issuer=got.child) == d
+
+
+CDDL = SPEC.with_name("descriptor.cddl")
+
+
+def _cddl_rule(name: str) -> str:
+    match = re.search(rf"^{re.escape(name)} = (.*)$", CDDL.read_text(), re.MULTILINE)
+    assert match is not None, name
+    return match.group(1).split(";")[0].strip()
+
+
+def _cddl_zone_name() -> Callable[[str], bool]:
+    """The CDDL's zone-name as a predicate: its length control and its regexp.
+
+    The regexp is XSD (RFC 8610 §3.8.3), implicitly anchored; this one uses
+    only syntax that means the same in Python's re (classes, groups,
+    quantifiers, the escapes \\- and \\.).
+    """
+    assert _cddl_rule("zone-name") == "zone-length .and zone-labels"
+    length = re.fullmatch(r"tstr \.size \((\d+)\.\.(\d+)\)", _cddl_rule("zone-length"))
+    assert length is not None
+    lo, hi = int(length.group(1)), int(length.group(2))
+    pattern = re.fullmatch(r'tstr \.regexp "(.*)"', _cddl_rule("zone-labels"))
+    assert pattern is not None
+    assert "(?" not in pattern.group(1)  # XSD has no such groups
+    matcher = re.compile(pattern.group(1)).fullmatch
+    return lambda zone: lo <= len(zone.encode()) <= hi and matcher(zone) is not None
+
+
+def test_zone_cddl_agrees() -> None:
+    matches = _cddl_zone_name()
+    assert [z for z in ZONE_GOOD if not matches(z)] == []
+    assert [z for z in ZONE_BAD if matches(z)] == []
+
+
+def test_zone_prose_states_the_cddl_regexp() -> None:
+    """§6.3.1 writes the same regular expression as the CDDL, character for character."""
+    pattern = re.fullmatch(r'tstr \.regexp "(.*)"', _cddl_rule("zone-labels"))
+    assert pattern is not None
+    section = SPEC.read_text().split("### 6.3 Zones", 1)[1].split("### 6.4", 1)[0]
+    assert f"`{pattern.group(1)}`" in section
+
+
+# ------------------------------------------------- signature length (§4.1.1)
+
+
+def _resigned(signed: bytes, length: int) -> bytes:
+    """The record with its 64-byte signature replaced by ``length`` bytes of it."""
+    sign1 = cbor2.loads(signed)
+    protected, _, payload, signature = sign1.value
+    return encode_sign1(protected, b"\xa0", payload, (signature * 3)[:length])
+
+
+@pytest.mark.parametrize("length", [0, 63, 65])
+def test_signature_length_is_an_encoding_error(length: int) -> None:
+    """Step 2 (encoding), not step 6 (signature): before the key is even selected."""
+    record = _resigned(sign(BASE, KEY), length)
+    for keys in (KEYS, {}, [OTHER.verify_key]):
+        with pytest.raises(EncodingError, match="64 bytes"):
+            verify(record, keys, now=T0)
+    with pytest.raises(EncodingError, match="64 bytes"):
+        decode_unverified(record)
+    delegation = _resigned(sign(DELEGATION, PARENT), length)
+    with pytest.raises(EncodingError, match="64 bytes"):
+        verify_delegation(delegation, PARENT_KEYS, now=T0)
+    old, new = sign_rotation(ROTATION, OLD, NEW)
+    for by_old, by_new in ((_resigned(old, length), new), (old, _resigned(new, length))):
+        with pytest.raises(EncodingError, match="64 bytes"):
+            verify_rotation(by_old, by_new, [OLD.verify_key], now=T0)
+
+
+def test_signature_of_64_bytes_that_fails_is_a_signature_error() -> None:
+    with pytest.raises(SignatureError):
+        verify(_resigned(sign(BASE, KEY), 64)[:-64] + bytes(64), KEYS, now=T0)

@@ -9,33 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from examples import descriptor_spec
 
 from cid.cli._main import main
 
 NOW = 1_795_000_000
-SUBJECT = "ucid:acme.east/CN-GD/x86-64-v4+sm90/acc=8;mem=1TiB"
 CANON = "ucid:acme.east/cn-gd/x86-64-v4+sm90/acc=8;mem=1099511627776B"
 
 
-def spec(**over: object) -> dict[str, object]:
-    base: dict[str, object] = {
-        "issuer": "acme.east.ucid.example",
-        "subject": SUBJECT,
-        "version": 3,
-        "endpoints": [
-            {
-                "transport": "tcp",
-                "protocol": "https",
-                "host": "gw.acme.example",
-                "port": 443,
-                "priority": 1,
-                "weight": 10,
-                "alpn": ["h2"],
-            }
-        ],
-    }
-    base.update(over)
-    return base
+spec = descriptor_spec
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -195,6 +177,8 @@ def test_failures(
         (json.dumps({"issuer": "a"}), "needs 'subject'"),
         (json.dumps(spec(endpoints=[{"transport": "carrier-pigeon"}])), "endpoint"),
         (json.dumps(spec(version=-1)), "version"),
+        (json.dumps(spec())[:-1] + ', "version": 2}', "'version' appears twice"),
+        (json.dumps(spec(ext={"a": 1}))[:-1] + ', "crit": "a"}', "crit must be a JSON array"),
     ],
 )
 def test_sign_rejects_bad_specs(
