@@ -14,7 +14,7 @@ from ._identifier import parse
 __all__ = ["delegation_json", "descriptor_from_json", "descriptor_json", "loads"]
 
 
-def _kid(kid: object) -> str:
+def kid_text(kid: object) -> str:
     return kid.hex() if isinstance(kid, bytes) else repr(kid)
 
 
@@ -183,7 +183,7 @@ def delegation_json(rec: Delegation) -> dict[str, Any]:
     return {
         "parent": rec.parent,
         "child": rec.child,
-        "keys": [_kid(k.kid) for k in rec.keys],
+        "keys": [kid_text(k.kid) for k in rec.keys],
         "version": rec.version,
         "issued_at": rec.issued_at,
         "not_before": rec.not_before,

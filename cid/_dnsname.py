@@ -8,6 +8,9 @@
 Provider labels keep their A-label form and never start with "_"; region,
 architecture and each attribute become one label with a leading "_", so the
 rightmost "_" label is the region and the split is unambiguous.
+
+Text in, text out: :class:`cid.Identifier` builds on these (``to_dns_name``,
+``from_dns_name``), and this module knows nothing of it.
 """
 
 from __future__ import annotations
@@ -16,9 +19,8 @@ import re
 from typing import Final
 
 from ._errors import IdentifierError
-from ._identifier import Identifier, parse
 
-__all__ = ["MAX_ROOT", "from_dns_name", "normalise_root", "to_dns_name"]
+__all__ = ["MAX_ROOT", "dns_name", "normalise_root", "reverse"]
 
 #: Longest root suffix (presentation form, no trailing dot).
 MAX_ROOT: Final = 63
@@ -57,23 +59,25 @@ def normalise_root(root: str) -> str:
     return text
 
 
-def to_dns_name(ident: Identifier, root: str) -> str:
-    """The absolute DNS name of ``ident`` under ``root`` (lowercase, trailing dot)."""
+def dns_name(attributes: list[str], arch: str, region: str, provider: str, root: str) -> str:
+    """The absolute DNS name (lowercase, trailing dot) of the identifier with these
+    canonical components (attributes in canonical order) under ``root`` (spec §9.1)."""
     suffix = normalise_root(root)
-    labels = [f"_{cap}".replace("=", "_").lower() for cap in ident.capabilities]
-    labels.append("_" + ident.arch.replace("+", "_"))
-    labels.append("_" + ident.region)
-    labels.append(ident.provider)
+    labels = [f"_{cap}".replace("=", "_").lower() for cap in attributes]
+    labels.append("_" + arch.replace("+", "_"))
+    labels.append("_" + region)
+    labels.append(provider)
     if suffix:
         labels.append(suffix)
     return ".".join(labels) + "."
 
 
-def from_dns_name(name: str, root: str) -> Identifier:
-    """The identifier whose DNS name under ``root`` is ``name`` (any case, dot optional).
+def reverse(name: str, root: str) -> tuple[str, str]:
+    """Spec §9.3 up to step 6: the identifier text that ``name`` (any case, dot
+    optional) spells under ``root``, and ``name`` lowercase without the trailing dot.
 
-    Only the canonical name of an identifier is accepted, so the mapping is a
-    bijection between identifiers and the names it produces.
+    The caller parses the text and accepts it only when the identifier's canonical
+    name is that lowercase name, so that the mapping is a bijection.
     """
     if not isinstance(name, str):
         raise IdentifierError(f"a DNS name is text, not {type(name).__name__}", repr(name))
@@ -122,16 +126,7 @@ def from_dns_name(name: str, root: str) -> Identifier:
     arch = labels[region_at - 1][1:].replace("_", "+")
     attrs = [_attribute(label[1:]) for label in labels[: region_at - 1]]
     candidate = f"ucid:{provider}/{region}/{arch}" + ("/" + ";".join(attrs) if attrs else "")
-    try:
-        ident = parse(candidate)
-    except IdentifierError as exc:
-        raise IdentifierError(
-            f"decodes to {candidate!r}, which is not an identifier: {exc.reason}", name, None
-        ) from None
-    expected = to_dns_name(ident, suffix)
-    if expected[:-1] != (lowered + "." + suffix if suffix else lowered):
-        raise IdentifierError(f"not the canonical DNS name of {ident} ({expected})", name, None)
-    return ident
+    return candidate, (lowered + "." + suffix if suffix else lowered)
 
 
 def _attribute(label: str) -> str:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from ._capability import NUMERIC_TYPES, Capability, ValueFault, typed_value
+from ._components import Fault, arch_name, canonical_provider
 from ._errors import IdentifierError
-from ._identifier import Fault, Identifier, _provider, arch_name
+from ._identifier import Identifier
 from ._syntax import RawAttribute, lark_pattern
 from ._tables import ARCHITECTURES, satisfies
 
@@ -142,7 +143,7 @@ def parse_pattern(text: str) -> Pattern:
         raise IdentifierError(f"a pattern is text, not {type(text).__name__}", repr(text))
     raw = lark_pattern(text)
     try:
-        provider = _provider(raw.provider) if raw.provider else None
+        provider = canonical_provider(raw.provider) if raw.provider else None
         cpu: str | None = None
         accs: list[str] = []
         for i, tok in enumerate(raw.arch):

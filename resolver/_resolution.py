@@ -6,8 +6,9 @@ version store, the wall-clock time ``now`` (for validity) and a monotonic
 (:meth:`Resolution.action`), takes what came back (:meth:`receive`,
 :meth:`timed_out`, :meth:`unreachable`, :meth:`looked_up`) and ends with a
 result or a :class:`ResolutionError`. It opens no socket and reads no clock,
-so every path is testable without a network; the drivers in ``_sync`` and
-``_async`` do the I/O.
+so every path is testable without a network; the drivers do the I/O:
+:class:`Resolver` (blocking) and :class:`AsyncResolver` (asyncio), both in
+``_resolver``, over the sockets of ``_transport``.
 
 The algorithm is written as a generator (``yield`` a query, receive the
 reply), which keeps it in the order the spec gives it.

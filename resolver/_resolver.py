@@ -120,6 +120,16 @@ class _Base:
             until=until,
         )
 
+    def _children_resolution(self, node: str) -> Resolution:
+        return Resolution.for_children(dns.name.from_text(node), **self._options(None, False))
+
+    def _children(self, res: Resolution) -> tuple[dns.name.Name, ...]:
+        self.versions.save()
+        if res.error is not None:
+            raise res.error
+        assert isinstance(res.result, Children)
+        return res.result.names
+
     def _finish(self, res: Resolution) -> Resolved:
         self.last_trace = [str(step) for step in res.trace or ()]
         self.versions.save()
@@ -153,14 +163,11 @@ class Resolver(_Base):
         return self._finish(res)
 
     def children(self, node: str) -> tuple[dns.name.Name, ...]:
-        """The children listed at ``node`` (a DNS name under the root)."""
-        res = Resolution.for_children(dns.name.from_text(node), **self._options(None, False))
+        """The children listed at ``node`` (a DNS name under the root), from its
+        enumeration record (spec §4; unauthenticated), or :class:`ResolutionError`."""
+        res = self._children_resolution(node)
         self.run(res)
-        self.versions.save()
-        if res.error is not None:
-            raise res.error
-        assert isinstance(res.result, Children)
-        return res.result.names
+        return self._children(res)
 
     def find(
         self,
@@ -218,6 +225,11 @@ class AsyncResolver(_Base):
         res = self._identifier_resolution(identifier, use_cache, trace)
         await self.run(res)
         return self._finish(res)
+
+    async def children(self, node: str) -> tuple[dns.name.Name, ...]:
+        res = self._children_resolution(node)
+        await self.run(res)
+        return self._children(res)
 
     async def find(
         self,

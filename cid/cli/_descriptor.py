@@ -18,7 +18,13 @@ from typing import Any, Final, TextIO
 
 from .. import _cose
 from .._descriptor import DEFAULT_SKEW, TYP_DELEGATION, Delegation, Descriptor
-from .._descriptor_json import _kid, delegation_json, descriptor_from_json, descriptor_json, loads
+from .._descriptor_json import (
+    delegation_json,
+    descriptor_from_json,
+    descriptor_json,
+    kid_text,
+    loads,
+)
 from .._errors import (
     CidError,
     CriticalExtensionError,
@@ -74,7 +80,7 @@ _DURATION: Final = re.compile(r"([0-9]+)([smhd]?)")
 _SECONDS: Final = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def _duration(text: str) -> int:
+def duration(text: str) -> int:
     m = _DURATION.fullmatch(text.strip())
     if m is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 3600, 90m, 12h, 7d")
@@ -94,7 +100,7 @@ def _time(text: str) -> int:
     return int(when.timestamp())
 
 
-def _iso(seconds: int) -> str:
+def iso_time(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -131,15 +137,15 @@ def _human(rec: Descriptor | Delegation, kid: bytes | None, verified: bool) -> s
         ("status", "VERIFIED" if verified else "NOT VERIFIED (signature not checked)"),
     ]
     if kid is not None:
-        rows.append(("key id", _kid(kid)))
+        rows.append(("key id", kid_text(kid)))
     if isinstance(rec, Descriptor):
         rows += [("issuer", rec.issuer), ("subject", rec.subject), ("version", str(rec.version))]
     else:
         rows += [("parent", rec.parent), ("child", rec.child), ("version", str(rec.version))]
-        rows += [("key", _kid(k.kid)) for k in rec.keys]
+        rows += [("key", kid_text(k.kid)) for k in rec.keys]
     rows += [
-        ("issued at", _iso(rec.issued_at)),
-        ("valid", f"{_iso(rec.not_before)} .. {_iso(rec.expires)}"),
+        ("issued at", iso_time(rec.issued_at)),
+        ("valid", f"{iso_time(rec.not_before)} .. {iso_time(rec.expires)}"),
     ]
     if isinstance(rec, Descriptor):
         for i, e in enumerate(rec.endpoints):
@@ -167,13 +173,13 @@ def _cmd_key_gen(args: argparse.Namespace, out: TextIO) -> int:
     key.verify_key.save(path.with_name(path.name + ".pub"), overwrite=args.force)
     if args.json:
         print(
-            json.dumps({"private": str(path), "public": f"{path}.pub", "kid": _kid(key.kid)}),
+            json.dumps({"private": str(path), "public": f"{path}.pub", "kid": kid_text(key.kid)}),
             file=out,
         )
     else:
         print(
             f"private key  {path}  (mode 0600)\npublic key   {path}.pub\nkey id       "
-            f"{_kid(key.kid)}",
+            f"{kid_text(key.kid)}",
             file=out,
         )
     return 0
@@ -182,9 +188,9 @@ def _cmd_key_gen(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_key_show(args: argparse.Namespace, out: TextIO) -> int:
     (key,) = _load_verify_keys([args.path])
     if args.json:
-        print(json.dumps({"kid": _kid(key.kid), "public": bytes(key).hex()}), file=out)
+        print(json.dumps({"kid": kid_text(key.kid), "public": bytes(key).hex()}), file=out)
     else:
-        print(f"key id       {_kid(key.kid)}\npublic key   {bytes(key).hex()}", file=out)
+        print(f"key id       {kid_text(key.kid)}\npublic key   {bytes(key).hex()}", file=out)
     return 0
 
 
@@ -237,7 +243,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     kid = header.get(_cose.HEADER_KID)
     if args.json:
         body = descriptor_json(rec) if isinstance(rec, Descriptor) else delegation_json(rec)
-        print(json.dumps({"verified": True, "kid": _kid(kid), "now": now, **body}), file=out)
+        print(json.dumps({"verified": True, "kid": kid_text(kid), "now": now, **body}), file=out)
     else:
         print(_human(rec, kid, verified=True), file=out)
     return 0
@@ -255,7 +261,7 @@ def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
                     "verified": False,
                     "header": {
                         "alg": header.get(_cose.HEADER_ALG),
-                        "kid": _kid(kid),
+                        "kid": kid_text(kid),
                         "typ": header.get(_cose.HEADER_TYP),
                     },
                     "size": len(data),
@@ -300,7 +306,7 @@ def add_commands(commands: Any) -> None:
     )
     p.add_argument(
         "--valid-for",
-        type=_duration,
+        type=duration,
         default=86400,
         help="when SPEC has no expires: validity after not_before (default 1d)",
     )

@@ -16,7 +16,7 @@ from .._keys import SigningKey, VerifyKey
 from .._register import deregister, register
 from ..registry import LivePolicy, Registry, parse_tsig
 from ..server import parse_listen
-from ._descriptor import _duration, _iso
+from ._descriptor import duration, iso_time
 
 __all__ = ["add_commands", "add_zone_command", "parse_endpoint"]
 
@@ -91,7 +91,7 @@ def _cmd_register(args: argparse.Namespace, out: TextIO) -> int:
     )
     print(
         f"registered {args.identifier} in {lease.zone}: lease {lease.lease} s, "
-        f"until {_iso(lease.expires)}",
+        f"until {iso_time(lease.expires)}",
         file=out,
     )
     return 0
@@ -129,7 +129,7 @@ def add_commands(commands: Any, root_default: str) -> None:
             metavar="URL",
             help=f"{_ENDPOINT_FORM} (repeatable)",
         )
-        p.add_argument("--lease", type=_duration, default=3600, help="seconds, or 90m, 12h, 1d")
+        p.add_argument("--lease", type=duration, default=3600, help="seconds, or 90m, 12h, 1d")
         p.set_defaults(run=_cmd_register)
     remove.set_defaults(run=_cmd_remove)
     for p in (add, renew, remove):
@@ -174,7 +174,7 @@ def add_zone_command(sub: Any) -> None:
     p.add_argument("--zone", required=True)
     p.add_argument("--tsig-key", action="append", metavar="NAME", help="create a TSIG key")
     p.add_argument("--agent-key", action="append", metavar="PUB", help="trust this public key")
-    p.add_argument("--max-lease", type=_duration, default=None, metavar="DURATION")
-    p.add_argument("--default-lease", type=_duration, default=None, metavar="DURATION")
+    p.add_argument("--max-lease", type=duration, default=None, metavar="DURATION")
+    p.add_argument("--default-lease", type=duration, default=None, metavar="DURATION")
     p.add_argument("--max-registrations", type=int, default=None, metavar="N")
     p.set_defaults(run=_cmd_live)

@@ -28,7 +28,7 @@ import urllib.parse
 from collections.abc import Callable
 
 import cid
-from cid import _identifier
+from cid import _identifier_fast
 from cid._syntax import lark_parser
 
 CPUS = ["x86-64-v4", "x86-64-v3", "x86_64", "aarch64", "neoverse-v2", "kunpeng-920", "riscv64"]
@@ -63,7 +63,7 @@ def workload(n: int, seed: int = 2026) -> list[str]:
 
 
 def _clear_memos() -> None:
-    for memo in _identifier.FAST_MEMOS:
+    for memo in _identifier_fast.FAST_MEMOS:
         memo.cache_clear()
 
 

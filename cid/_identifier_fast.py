@@ -1,0 +1,109 @@
+"""The fast path of identifier parsing: an accelerator of the strict parser
+(``_identifier.parse_slow``, the lark grammar), which it must agree with
+(``tests/cid/test_identifier_props.py`` holds the two together).
+
+It splits on the separators ("/" and ";" occur in no terminal) and checks each
+component with the same rules (``_components``), memoised by its text. It
+returns the components, or None when it cannot decide; the caller then takes
+the lark path, which gives the same answer or the fault with its position.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Final
+
+from ._capability import Capability
+from ._components import (
+    MAX_ATTRIBUTES,
+    Fault,
+    attribute,
+    canonical_arch,
+    canonical_provider,
+    tokens,
+)
+from ._syntax import FAST_ARCH, FAST_ATTRIBUTE, FAST_PROVIDER, FAST_REGION, RawAttribute, Tok
+
+__all__ = ["FAST_MEMOS", "Parts", "fast_parts"]
+
+_SCHEME: Final = "ucid:"
+#: (provider, region, cpu, accelerators, capabilities, capabilities' canonical text)
+Parts = tuple[str, str, str, tuple[str, ...], tuple[Capability, ...], str]
+
+# The fast path's component functions are memoised by their input text: the
+# result depends on nothing else, real workloads repeat providers,
+# architectures and attributes, and lru_cache never stores a raised Fault.
+# Each returns None when its expression (the grammar's terminals, ASCII only)
+# does not match, and the lark path then decides.
+
+
+@lru_cache(maxsize=4096)
+def _fast_provider(text: str) -> str | None:
+    return canonical_provider(tokens(text, ".")) if FAST_PROVIDER(text) else None
+
+
+@lru_cache(maxsize=1024)
+def _fast_region(text: str) -> str | None:
+    return text.lower() if FAST_REGION(text) else None
+
+
+@lru_cache(maxsize=1024)
+def _fast_arch(text: str) -> tuple[str, tuple[str, ...]] | None:
+    return canonical_arch(tokens(text, "+")) if FAST_ARCH(text) else None
+
+
+@lru_cache(maxsize=4096)
+def _fast_attribute(item: str) -> tuple[str, str, Capability] | None:
+    if not FAST_ATTRIBUTE(item):
+        return None
+    key, eq, value = item.partition("=")
+    if eq:
+        kind = "NAME" if value[0].isalpha() else "QUANTITY" if value[-1].isalpha() else "INTEGER"
+        cap = attribute(RawAttribute(Tok(key, 0), Tok(value, 0), kind))
+    else:
+        cap = attribute(RawAttribute(Tok(key, 0), None, None))
+    return cap.key, str(cap), cap
+
+
+# Capability sets vary more than any component: sized for a catalogue of ~10^4
+# distinct sets (a few MB when full).
+@lru_cache(maxsize=16384)
+def _fast_capabilities(text: str) -> tuple[tuple[Capability, ...], str] | None:
+    found = [_fast_attribute(item) for item in text.split(";")]
+    if None in found:
+        return None
+    entries: list[tuple[str, str, Capability]] = found  # type: ignore[assignment]
+    entries.sort()
+    if len({e[0] for e in entries}) != len(entries) or len(entries) > MAX_ATTRIBUTES:
+        return None  # the lark path reports the duplicate or the excess with its position
+    return tuple([e[2] for e in entries]), ";".join([e[1] for e in entries])
+
+
+FAST_MEMOS: Final = (_fast_provider, _fast_region, _fast_arch, _fast_attribute, _fast_capabilities)
+
+
+def fast_parts(text: str) -> Parts | None:
+    """The canonical components of ``text``, or None when the fast path cannot decide."""
+    if text[:5].lower() != _SCHEME:
+        return None
+    parts = text[5:].split("/")
+    try:
+        if len(parts) == 4:
+            caps = _fast_capabilities(parts[3])
+            if caps is None:
+                return None
+        elif len(parts) == 3:
+            caps = _NO_CAPS
+        else:
+            return None
+        provider = _fast_provider(parts[0])
+        region = _fast_region(parts[1])
+        arch = _fast_arch(parts[2])
+        if provider is None or region is None or arch is None:
+            return None
+        return provider, region, arch[0], arch[1], caps[0], caps[1]
+    except Fault:
+        return None
+
+
+_NO_CAPS: Final[tuple[tuple[Capability, ...], str]] = ((), "")
