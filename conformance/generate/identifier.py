@@ -184,6 +184,8 @@ class _Builder:
         for flag in flags:
             if flag not in FLAGS:
                 raise AssertionError(f"undocumented flag {flag}")
+        if "position" in expected:
+            reqs = [*reqs, "ID-12-3"]  # the position is reported
         key = dumps([operation, input])
         if key in self.seen:  # the same input twice: one case, testing both
             case = self.seen[key]
