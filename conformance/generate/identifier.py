@@ -480,7 +480,7 @@ def _grammar() -> Area:
     b.bad("ucid:é.example/cn/x86-64/acc=08", [*syn, "ID-2.2-2"], ["utf16-positions"], "é counts as one position, not two UTF-8 octets", position=30)
     # §3.2 structure
     b.bad("ucid:acme.example/cn/x86-64/acc=8/", [*syn, "ID-2.4-15", "ID-3.2-1"], ["syntax"], "nothing follows the capabilities", position=33)
-    b.bad("ucid:acme.example/x86-64", [*end, "ID-2.4-9"], ["syntax"], "region missing: x8 is not a region code")
+    b.bad("ucid:acme.example/x86-64", [*syn, "ID-2.4-8"], ["syntax"], "region missing: x8 is not a region code (REGION needs two letters)", position=18)
     return area
 
 
