@@ -19,6 +19,7 @@ The median of ``--rounds`` rounds; the two contenders alternate within a round.
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import os
@@ -59,9 +60,9 @@ def _in_process(profiles: list[str]) -> tuple[float, int]:
     cases = [c for c in select(load_cases(), profiles=profiles) if c.profile != "server"]
     fixtures: Any = None
     if any(c.operation == "resolve" for c in cases):
-        from conformance._fixtures import FixtureSet  # noqa: PLC0415
-
-        fixtures = FixtureSet(Path(__file__).resolve().parents[2] / "conformance")
+        fixtures = importlib.import_module("conformance._fixtures").FixtureSet(
+            Path(__file__).resolve().parents[2] / "conformance"
+        )
     state = _State()
     try:
         started = time.perf_counter()
