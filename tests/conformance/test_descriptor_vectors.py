@@ -133,13 +133,20 @@ def _verify_kw(inp: dict[str, Any]) -> dict[str, Any]:
     return kw
 
 
+def _when_valid(signed: bytes, kw: dict[str, Any]) -> dict[str, Any]:
+    """``kw`` with ``now`` at the start of the record's validity (ADAPTER.md §4.8 seen)."""
+    rec = cid.decode_unverified(signed)[1]
+    return {**kw, "now": max(rec.not_before, rec.issued_at)}
+
+
 def op_verify_descriptor(inp: dict[str, Any]) -> dict[str, Any]:
     keys = _keys(inp["keys"])
     kw = _verify_kw(inp)
     extensions = inp.get("extensions", [])
     seen: dict[str, cid.Descriptor] = {}
-    for old in inp.get("seen", []):  # accepted before, oldest first: keep the last per subject
-        rec = cid.verify(bytes.fromhex(old), keys, seen_versions=seen, extensions=extensions, **kw)
+    for old in map(bytes.fromhex, inp.get("seen", [])):
+        # Accepted before, oldest first, each when it was valid: keep the last per subject.
+        rec = cid.verify(old, keys, seen_versions=seen, extensions=extensions, **_when_valid(old, kw))
         seen[rec.subject] = rec
 
     def run() -> dict[str, Any]:
@@ -154,8 +161,8 @@ def op_verify_delegation(inp: dict[str, Any]) -> dict[str, Any]:
     keys = _keys(inp["keys"])
     kw = _verify_kw(inp)
     seen: dict[str, cid.Delegation] = {}
-    for old in inp.get("seen", []):
-        rec = cid.verify_delegation(bytes.fromhex(old), keys, seen_versions=seen, **kw)
+    for old in map(bytes.fromhex, inp.get("seen", [])):
+        rec = cid.verify_delegation(old, keys, seen_versions=seen, **_when_valid(old, kw))
         seen[rec.child] = rec
     return _rejects(
         lambda: _deleg_out(cid.verify_delegation(bytes.fromhex(inp["signed"]), keys, seen_versions=seen, **kw))
