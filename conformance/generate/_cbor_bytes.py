@@ -24,10 +24,7 @@ def head(major: int, arg: int, width: int | None = None) -> bytes:
     """A head of major type ``major``; ``width`` (0, 1, 2, 4, 8 argument bytes)
     forces a form, shortest when None."""
     if width is None:
-        if arg < 24:
-            width = 0
-        else:
-            width = next(w for w in (1, 2, 4, 8) if arg < 1 << (8 * w))
+        width = 0 if arg < 24 else next(w for w in (1, 2, 4, 8) if arg < 1 << 8 * w)
     if width == 0:
         assert arg < 24
         return bytes((major << 5 | arg,))

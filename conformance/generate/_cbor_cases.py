@@ -25,16 +25,21 @@ FLAGS = {
     "tag": "accepting CBOR tags inside the profile",
     "float": "accepting floating-point numbers",
     "simple-value": "accepting simple values other than false, true and null",
-    "ill-formed": "accepting bytes that are not well-formed CBOR (reserved additional information, a stray break, a two-byte simple value below 32)",
+    "ill-formed": "accepting bytes that are not well-formed CBOR (reserved additional "
+    "information, a stray break, a two-byte simple value below 32)",
     "truncated": "accepting input that ends inside a data item, or reading past its end",
     "trailing-bytes": "accepting bytes after the one top-level data item",
-    "declared-length": "trusting a declared length or count larger than the input (allocation before checking)",
+    "declared-length": "trusting a declared length or count larger than the "
+    "input (allocation before checking)",
     "invalid-utf8": "accepting text strings that are not valid UTF-8",
     "not-nfc": "accepting text strings that are not in Unicode NFC",
-    "map-key-type": "accepting map keys other than integers 0..23 or text, or maps that mix the two",
-    "map-key-order": "sorting map keys in another order than the bytewise order of their encodings (e.g. text order)",
+    "map-key-type": "accepting map keys other than integers 0..23 or "
+    "text, or maps that mix the two",
+    "map-key-order": "sorting map keys in another order than the bytewise "
+    "order of their encodings (e.g. text order)",
     "duplicate-key": "accepting a map with two equal keys (last or first one wins)",
-    "nesting-depth": "not counting nesting depth, or counting it off by one",
+    "nesting-depth": "not counting nesting depth, counting it off by one, or from the wrong "
+    "item (a byte string holding CBOR starts a new count)",
 }
 
 ACCEPTED = {
@@ -63,7 +68,14 @@ REASONS: dict[str, tuple[list[str], str]] = {
 }
 
 
-def _case(data: bytes, comment: str, *, flags: tuple[str, ...] = (), reqs: tuple[str, ...] = (), source: str = "") -> Case:
+def _case(
+    data: bytes,
+    comment: str,
+    *,
+    flags: tuple[str, ...] = (),
+    reqs: tuple[str, ...] = (),
+    source: str = "",
+) -> Case:
     reason = judge(data)
     if reason is None:
         kinds = {ACCEPTED[data[0] >> 5]} if data and data[0] >> 5 in ACCEPTED else set()
@@ -94,7 +106,9 @@ def _appendix_a() -> list[Case]:
         shown = item.get("diagnostic", json.dumps(item.get("decoded"), ensure_ascii=False))
         data = bytes.fromhex(item["hex"])
         verdict = judge(data)
-        comment = f"RFC 8949 Appendix A {shown}: " + ("in the profile" if verdict is None else f"rejected ({verdict})")
+        comment = f"RFC 8949 Appendix A {shown}: " + (
+            "in the profile" if verdict is None else f"rejected ({verdict})"
+        )
         out.append(
             _case(
                 data,
@@ -146,7 +160,10 @@ def _hand() -> list[Case]:
         c(b"\x82\x01\xff", "a break inside a definite-length array", reqs=("DS-3.1.2-5",)),
         # tags (§3.1.2): any tag inside an item, including 18 and 24 (embedded CBOR)
         c(b"\xc1\x1a\x51\x4b\x67\xb0", "tag 1 (epoch time) around an integer"),
-        c(b"\x81\xd2\x80", "tag 18 nested inside an array: only the outermost tag of a signed record is allowed"),
+        c(
+            b"\x81\xd2\x80",
+            "tag 18 nested inside an array: only the outermost tag of a signed record is allowed",
+        ),
         c(b"\xd8\x18\x41\x00", "tag 24 (embedded CBOR)"),
         c(b"\xc2\x41\x01", "tag 2 (bignum)"),
         # floats (§3.1.2)
@@ -172,17 +189,57 @@ def _hand() -> list[Case]:
         # truncation (§3.4.1)
         c(b"", "empty input", reqs=("DS-3.4.1-2",)),
         c(b"\x18", "ends inside a head", flags=("truncated",), reqs=("DS-3.4.1-2",)),
-        c(b"\x1b\x00\x00\x00\x00\x00\x00\x01", "ends inside a nine-byte head", flags=("truncated",), reqs=("DS-3.4.1-2",)),
+        c(
+            b"\x1b\x00\x00\x00\x00\x00\x00\x01",
+            "ends inside a nine-byte head",
+            flags=("truncated",),
+            reqs=("DS-3.4.1-2",),
+        ),
         c(b"\x62a", "ends inside a text string", flags=("truncated",), reqs=("DS-3.4.1-2",)),
-        c(b"\x44\x01\x02\x03", "ends inside a byte string", flags=("truncated",), reqs=("DS-3.4.1-2",)),
+        c(
+            b"\x44\x01\x02\x03",
+            "ends inside a byte string",
+            flags=("truncated",),
+            reqs=("DS-3.4.1-2",),
+        ),
         c(b"\x83\x01\x02", "ends inside an array", flags=("truncated",), reqs=("DS-3.4.1-2",)),
-        c(b"\xa1\x01", "a map whose one key has no value", flags=("truncated",), reqs=("DS-3.4.1-2",)),
+        c(
+            b"\xa1\x01",
+            "a map whose one key has no value",
+            flags=("truncated",),
+            reqs=("DS-3.4.1-2",),
+        ),
         # declared lengths beyond the input (§3.3.3)
-        c(b"\x5a\xff\xff\xff\xff\x00", "a byte string declaring 2^32-1 bytes, one present", flags=("declared-length",), reqs=("DS-3.3.3-1",)),
-        c(b"\x7b\x00\x00\x00\x01\x00\x00\x00\x00", "a text declaring 2^32 bytes, none present", flags=("declared-length",), reqs=("DS-3.3.3-1",)),
-        c(b"\x9b\xff\xff\xff\xff\xff\xff\xff\xff\x00", "an array declaring 2^64-1 elements", flags=("declared-length",), reqs=("DS-3.3.3-1",)),
-        c(b"\xba\x7f\xff\xff\xff\x00", "a map declaring 2^31-1 entries", flags=("declared-length",), reqs=("DS-3.3.3-1",)),
-        c(b"\x84\x01\x02\x03", "an array declaring 4 elements, 3 present", flags=("declared-length",), reqs=("DS-3.3.3-1", "DS-3.4.1-2")),
+        c(
+            b"\x5a\xff\xff\xff\xff\x00",
+            "a byte string declaring 2^32-1 bytes, one present",
+            flags=("declared-length",),
+            reqs=("DS-3.3.3-1",),
+        ),
+        c(
+            b"\x7b\x00\x00\x00\x01\x00\x00\x00\x00",
+            "a text declaring 2^32 bytes, none present",
+            flags=("declared-length",),
+            reqs=("DS-3.3.3-1",),
+        ),
+        c(
+            b"\x9b\xff\xff\xff\xff\xff\xff\xff\xff\x00",
+            "an array declaring 2^64-1 elements",
+            flags=("declared-length",),
+            reqs=("DS-3.3.3-1",),
+        ),
+        c(
+            b"\xba\x7f\xff\xff\xff\x00",
+            "a map declaring 2^31-1 entries",
+            flags=("declared-length",),
+            reqs=("DS-3.3.3-1",),
+        ),
+        c(
+            b"\x84\x01\x02\x03",
+            "an array declaring 4 elements, 3 present",
+            flags=("declared-length",),
+            reqs=("DS-3.3.3-1", "DS-3.4.1-2"),
+        ),
         # trailing bytes (§3.4.1)
         c(b"\x00\x00", "two items: 0 then 0"),
         c(b"\x80\x00", "an empty array followed by a byte"),
@@ -211,25 +268,60 @@ def _hand() -> list[Case]:
         c(b"\xa2\x01\x00\x61a\x00", "an integer key, then a text key"),
         c(b"\xa2\x61a\x00\x01\x00", "a text key, then an integer key"),
         c(enc({"a": 1, "b": 2}), "text keys a, b", flags=bd),
-        c(b"\xa2\x61b\x01\x62aa\x02", "text keys b then aa: bytewise order of their encodings (61 62 < 62 61 61)", flags=bd),
-        c(b"\xa2\x62aa\x02\x61b\x01", "text keys aa then b: text order, not bytewise order of the encodings"),
+        c(
+            b"\xa2\x61b\x01\x62aa\x02",
+            "text keys b then aa: bytewise order of their encodings (61 62 < 62 61 61)",
+            flags=bd,
+        ),
+        c(
+            b"\xa2\x62aa\x02\x61b\x01",
+            "text keys aa then b: text order, not bytewise order of the encodings",
+        ),
         c(b"\xa2\x02\x00\x01\x00", "integer keys 2 then 1"),
         c(b"\xa2\x61b\x00\x61a\x00", "text keys b then a"),
         c(b"\xa2\x01\x00\x01\x01", "integer key 1 twice"),
         c(b"\xa2\x61a\x00\x61a\x01", "text key a twice"),
-        c(b"\xa3\x01\x00\x02\x00\x01\x00", "integer key 1 again after 2: out of order and a duplicate"),
+        c(
+            b"\xa3\x01\x00\x02\x00\x01\x00",
+            "integer key 1 again after 2: out of order and a duplicate",
+        ),
         c(b"\xa1\x01\xa2\x01\x00\x00\x00", "a nested map with keys out of order"),
         c(enc({"é": 1, "z": 2}), "text keys z, é: é's encoding (62 c3 a9) is longer", flags=bd),
         # nesting depth (§3.3.2)
-        c(_nest(8), "arrays nested 8 deep", flags=("boundary", "nesting-depth"), reqs=("DS-3.3.2-1",)),
+        c(
+            _nest(8),
+            "arrays nested 8 deep",
+            flags=("boundary", "nesting-depth"),
+            reqs=("DS-3.3.2-1",),
+        ),
         c(_nest(9), "arrays nested 9 deep"),
-        c(b"\xa1\x00" * 7 + b"\xa0", "maps nested 8 deep", flags=("boundary", "nesting-depth"), reqs=("DS-3.3.2-1",)),
+        c(
+            b"\xa1\x00" * 7 + b"\xa0",
+            "maps nested 8 deep",
+            flags=("boundary", "nesting-depth"),
+            reqs=("DS-3.3.2-1",),
+        ),
         c(b"\xa1\x00" * 8 + b"\xa0", "maps nested 9 deep"),
-        c(b"\x81" * 8 + b"\x00", "arrays nested 8 deep around an integer", flags=("boundary", "nesting-depth"), reqs=("DS-3.3.2-1",)),
+        c(
+            b"\x81" * 8 + b"\x00",
+            "arrays nested 8 deep around an integer",
+            flags=("boundary", "nesting-depth"),
+            reqs=("DS-3.3.2-1",),
+        ),
         c(b"\x81" * 9 + b"\x00", "arrays nested 9 deep around an integer"),
-        c(b"\x81" * 9 + b"\xff", "arrays nested 9 deep: rejected at depth 9 before the ill-formed byte inside"),
-        c(b"\x82" + _nest(7) + _nest(8), "an array holding 7 and 8 deep arrays (depth 9 in its second element)"),
-        c(b"\x41" + b"\x80", "a byte string holding bytes that would be an array: not decoded", flags=bd),
+        c(
+            b"\x81" * 9 + b"\xff",
+            "arrays nested 9 deep: rejected at depth 9 before the ill-formed byte inside",
+        ),
+        c(
+            b"\x82" + _nest(7) + _nest(8),
+            "an array holding 7 and 8 deep arrays (depth 9 in its second element)",
+        ),
+        c(
+            b"\x41" + b"\x80",
+            "a byte string holding bytes that would be an array: not decoded",
+            flags=bd,
+        ),
         # integers of every major type in containers
         c(enc([0, -1, b"", "", [], {}, False, True, None]), "one of each kind of item", flags=bd),
     ]
@@ -237,11 +329,15 @@ def _hand() -> list[Case]:
 
 def cbor_area() -> Area:
     cases: list[Case] = []
-    seen: set[str] = set()
-    for case in _appendix_a() + _hand():  # a hand-made item that Appendix A has already is left out
-        if case.input["data"] not in seen:
-            seen.add(case.input["data"])
+    seen: dict[str, Case] = {}
+    for case in _appendix_a() + _hand():
+        first = seen.get(case.input["data"])
+        if first is None:
+            seen[case.input["data"]] = case
             cases.append(case)
+        else:  # an item Appendix A has already: its requirements and flags join the first
+            first.requirements = sorted({*first.requirements, *case.requirements})
+            first.flags = sorted({*first.flags, *case.flags})
     used = {f for c in cases for f in c.flags}
     return Area(
         name="descriptor-cbor",

@@ -29,9 +29,13 @@ _FLAG_REQS = {
 }
 
 OWN_FLAGS = {
-    "small-order-key": "accepting a public key of small order (the identity, or another point of order 8), for which any message verifies under the cofactored equation",
-    "non-canonical-key": "accepting a public key whose y coordinate is encoded as p or more (not reduced)",
-    "cose-example": "the Sig_structure of a COSE working group example, signed with the RFC 8032 TEST 1 key",
+    "small-order-key": "accepting a public key of small order (the "
+    "identity, or another point of order "
+    "8), for which any message verifies under the cofactored equation",
+    "non-canonical-key": "accepting a public key whose y coordinate is "
+    "encoded as p or more (not reduced)",
+    "cose-example": "a COSE working group example (tests/vectors/external): its signature is valid "
+    "Ed25519; as a record it is valid COSE but not a UCID record",
 }
 
 
@@ -101,12 +105,30 @@ def _own() -> list[Case]:
         )
 
     # R = identity, S = 0: [S]B = R + [k]A holds for A of small order whatever k is.
-    add(_IDENTITY, _IDENTITY + bytes(32), "small-order-key", ("DS-4.5.3-4",),
-        "public key and R the identity, S = 0: verifies under the cofactored equation for any message")
-    add(_ORDER_8, _IDENTITY + bytes(32), "small-order-key", ("DS-4.5.3-4",),
-        "public key a point of order 8, R the identity, S = 0")
-    add(_P_PLUS_1, _IDENTITY + bytes(32), "non-canonical-key", ("DS-4.5.3-3", "DS-4.5.3-4"),
-        "public key y = p + 1 (the identity, not reduced), R the identity, S = 0")
+    add(
+        _IDENTITY,
+        _IDENTITY + bytes(32),
+        "small-order-key",
+        ("DS-4.5.3-4",),
+        (
+            "public key and R the identity, S = 0: verifies under "
+            "the cofactored equation for any message"
+        ),
+    )
+    add(
+        _ORDER_8,
+        _IDENTITY + bytes(32),
+        "small-order-key",
+        ("DS-4.5.3-4",),
+        "public key a point of order 8, R the identity, S = 0",
+    )
+    add(
+        _P_PLUS_1,
+        _IDENTITY + bytes(32),
+        "non-canonical-key",
+        ("DS-4.5.3-3", "DS-4.5.3-4"),
+        "public key y = p + 1 (the identity, not reduced), R the identity, S = 0",
+    )
 
     sig01 = json.loads((_EXTERNAL / "cose-eddsa-sig-01.json").read_text())
     key = sig01["input"]["sign0"]["key"]["x_hex"]
@@ -120,9 +142,15 @@ def _own() -> list[Case]:
             expected={"result": "valid", "output": {}},
             requirements=("DS-4.5.1-1", "DS-4.5.2-1", "DS-4.5.3-1"),
             flags=("cose-example",),
-            comment="the Sig_structure and signature of the COSE example eddsa-sig-01 (RFC 8032 TEST 1 key)",
+            comment=(
+                "the Sig_structure and signature of the COSE example "
+                "eddsa-sig-01 (RFC 8032 TEST 1 key)"
+            ),
             profile="descriptor",
-            source="cose-wg Examples eddsa-examples/eddsa-sig-01.json (intermediates.ToBeSign_hex, the signature of output.cbor)",
+            source=(
+                "cose-wg Examples eddsa-examples/eddsa-sig-01.json "
+                "(intermediates.ToBeSign_hex, the signature of output.cbor)"
+            ),
         )
     )
     return cases

@@ -50,7 +50,9 @@ ANCHOR = "application/ucid-anchor+cbor"
 @cache
 def key(name: str) -> cid.SigningKey:
     """The key called ``name``: seed SHA-256("ucid-conformance key " + name)."""
-    return cid.SigningKey.from_seed(hashlib.sha256(b"ucid-conformance key " + name.encode()).digest())
+    return cid.SigningKey.from_seed(
+        hashlib.sha256(b"ucid-conformance key " + name.encode()).digest()
+    )
 
 
 def pub(name: str) -> str:
@@ -70,12 +72,14 @@ def sig_structure(protected_: bytes, payload: bytes) -> bytes:
     return enc(["Signature1", protected_, b"", payload])
 
 
-def envelope(protected_: bytes, payload: bytes, signature: bytes, unprotected: bytes = b"\xa0") -> bytes:
+def envelope(
+    protected_: bytes, payload: bytes, signature: bytes, unprotected: bytes = b"\xa0"
+) -> bytes:
     return b"\xd2\x84" + bstr(protected_) + unprotected + bstr(payload) + bstr(signature)
 
 
 def record(
-    payload: bytes | Mapping[int, Any],
+    payload: bytes | Mapping[Any, Any],
     signer: str = "acme",
     *,
     typ: str = DESC,
@@ -91,7 +95,9 @@ def record(
     signature covers ``signed_payload`` when given (to sign other bytes than sent)."""
     body = payload if isinstance(payload, bytes) else enc(payload)
     if protected_bytes is None:
-        protected_bytes = protected(kid_bytes if kid_bytes is not None else kid(kid_of or signer), typ, alg)
+        protected_bytes = protected(
+            kid_bytes if kid_bytes is not None else kid(kid_of or signer), typ, alg
+        )
     to_sign = sig_structure(protected_bytes, signed_payload if signed_payload is not None else body)
     return envelope(protected_bytes, body, key(signer).sign(to_sign), unprotected)
 
@@ -109,29 +115,82 @@ def claims(**over: Any) -> dict[int, Any]:
         "endpoints": [endpoint()],
     }
     base.update(over)
-    numbers = {"iss": 1, "sub": 2, "aud": 3, "exp": 4, "nbf": 5, "iat": 6, "cti": 7, "version": 8,
-               "endpoints": 9, "capabilities": 10, "ext": 11, "crit": 12, "keys": 13}
+    numbers = {
+        "iss": 1,
+        "sub": 2,
+        "aud": 3,
+        "exp": 4,
+        "nbf": 5,
+        "iat": 6,
+        "cti": 7,
+        "version": 8,
+        "endpoints": 9,
+        "capabilities": 10,
+        "ext": 11,
+        "crit": 12,
+        "keys": 13,
+    }
     return {numbers[k]: v for k, v in base.items() if v is not None}
 
 
 def endpoint(**over: Any) -> dict[int, Any]:
-    base: dict[str, Any] = {"transport": "tcp", "protocol": "https", "host": "api.acme.example",
-                            "port": 443, "priority": 1, "weight": 0}
+    base: dict[str, Any] = {
+        "transport": "tcp",
+        "protocol": "https",
+        "host": "api.acme.example",
+        "port": 443,
+        "priority": 1,
+        "weight": 0,
+    }
     base.update(over)
-    numbers = {"transport": 0, "protocol": 1, "host": 2, "port": 3, "alpn": 4, "priority": 5,
-               "weight": 6, "region": 7, "extra": 8}
+    numbers = {
+        "transport": 0,
+        "protocol": 1,
+        "host": 2,
+        "port": 3,
+        "alpn": 4,
+        "priority": 5,
+        "weight": 6,
+        "region": 7,
+        "extra": 8,
+    }
     return {numbers[k]: v for k, v in base.items() if v is not None}
 
 
-def deleg_claims(parent: str, child: str, keys: list[str], **over: Any) -> dict[int, Any]:
-    base: dict[str, Any] = {"iss": parent, "sub": child, "exp": T0 + 90 * DAY, "nbf": T0, "iat": T0,
-                            "version": 1, "keys": [key(k).verify_key.raw for k in keys]}
+def deleg_claims(parent: str, child: str, key_names: list[str], **over: Any) -> dict[int, Any]:
+    base: dict[str, Any] = {
+        "iss": parent,
+        "sub": child,
+        "exp": T0 + 90 * DAY,
+        "nbf": T0,
+        "iat": T0,
+        "version": 1,
+        "keys": [key(k).verify_key.raw for k in key_names],
+    }
     base.update(over)
-    numbers = {"iss": 1, "sub": 2, "exp": 4, "nbf": 5, "iat": 6, "version": 8, "endpoints": 9, "keys": 13}
+    numbers = {
+        "iss": 1,
+        "sub": 2,
+        "exp": 4,
+        "nbf": 5,
+        "iat": 6,
+        "version": 8,
+        "endpoints": 9,
+        "keys": 13,
+    }
     return {numbers[k]: v for k, v in base.items() if v is not None}
 
 
-_EP_NAMES = {0: "transport", 1: "protocol", 2: "host", 3: "port", 4: "alpn", 5: "priority", 6: "weight", 7: "region"}
+_EP_NAMES = {
+    0: "transport",
+    1: "protocol",
+    2: "host",
+    3: "port",
+    4: "alpn",
+    5: "priority",
+    6: "weight",
+    7: "region",
+}
 
 
 def _jsonable(value: Any) -> bool:
@@ -149,8 +208,12 @@ def desc_json(c: Mapping[int, Any]) -> dict[str, Any] | None:
     every member the record holds, and no other; None when ext holds a value
     JSON cannot show (a byte string, a map with integer keys)."""
     out: dict[str, Any] = {
-        "issuer": c[1], "subject": c[2], "version": c[8], "issued_at": c[6],
-        "not_before": c[5], "expires": c[4],
+        "issuer": c[1],
+        "subject": c[2],
+        "version": c[8],
+        "issued_at": c[6],
+        "not_before": c[5],
+        "expires": c[4],
         "endpoints": [{_EP_NAMES[k]: v for k, v in e.items()} for e in c[9]],
     }
     if 10 in c:
@@ -165,6 +228,12 @@ def desc_json(c: Mapping[int, Any]) -> dict[str, Any] | None:
 
 
 def deleg_json(c: Mapping[int, Any]) -> dict[str, Any]:
-    return {"parent": c[1], "child": c[2], "keys": [k.hex() for k in c[13]], "version": c[8],
-            "issued_at": c[6], "not_before": c[5], "expires": c[4]}
-
+    return {
+        "parent": c[1],
+        "child": c[2],
+        "keys": [k.hex() for k in c[13]],
+        "version": c[8],
+        "issued_at": c[6],
+        "not_before": c[5],
+        "expires": c[4],
+    }

@@ -104,7 +104,9 @@ def op_decode_cbor(inp: dict[str, Any]) -> dict[str, Any]:
 def op_verify_signature(inp: dict[str, Any]) -> dict[str, Any]:
     def run() -> dict[str, Any]:
         _cose.verify_signature(
-            bytes.fromhex(inp["public_key"]), bytes.fromhex(inp["message"]), bytes.fromhex(inp["signature"])
+            bytes.fromhex(inp["public_key"]),
+            bytes.fromhex(inp["message"]),
+            bytes.fromhex(inp["signature"]),
         )
         return {}
 
@@ -119,7 +121,11 @@ def op_encode_descriptor(inp: dict[str, Any]) -> dict[str, Any]:
         rec = cid.descriptor_from_json(spec, now=0, valid_for=86400)
         key = cid.SigningKey.from_seed(bytes.fromhex(inp["seed"]))
         signed = cid.sign(rec, key)
-        return {"payload": cid.encode_payload(rec).hex(), "signed": signed.hex(), "kid": key.kid.hex()}
+        return {
+            "payload": cid.encode_payload(rec).hex(),
+            "signed": signed.hex(),
+            "kid": key.kid.hex(),
+        }
 
     return _rejects(run)
 
@@ -146,7 +152,9 @@ def op_verify_descriptor(inp: dict[str, Any]) -> dict[str, Any]:
     seen: dict[str, cid.Descriptor] = {}
     for old in map(bytes.fromhex, inp.get("seen", [])):
         # Accepted before, oldest first, each when it was valid: keep the last per subject.
-        rec = cid.verify(old, keys, seen_versions=seen, extensions=extensions, **_when_valid(old, kw))
+        rec = cid.verify(
+            old, keys, seen_versions=seen, extensions=extensions, **_when_valid(old, kw)
+        )
         seen[rec.subject] = rec
 
     def run() -> dict[str, Any]:
@@ -165,7 +173,9 @@ def op_verify_delegation(inp: dict[str, Any]) -> dict[str, Any]:
         rec = cid.verify_delegation(old, keys, seen_versions=seen, **_when_valid(old, kw))
         seen[rec.child] = rec
     return _rejects(
-        lambda: _deleg_out(cid.verify_delegation(bytes.fromhex(inp["signed"]), keys, seen_versions=seen, **kw))
+        lambda: _deleg_out(
+            cid.verify_delegation(bytes.fromhex(inp["signed"]), keys, seen_versions=seen, **kw)
+        )
     )
 
 
@@ -234,7 +244,9 @@ def run_case(case: dict[str, Any]) -> tuple[str, Any]:
 def _subset(expected: Any, got: Any) -> bool:
     """The runner's comparison: every member of ``expected`` is in ``got`` with that value."""
     if isinstance(expected, dict):
-        return isinstance(got, dict) and all(k in got and _subset(v, got[k]) for k, v in expected.items())
+        return isinstance(got, dict) and all(
+            k in got and _subset(v, got[k]) for k, v in expected.items()
+        )
     return bool(expected == got)
 
 
@@ -301,7 +313,9 @@ def test_flags_documented() -> None:
 
 
 def test_every_code_reached() -> None:
-    codes = {e for c in _cases() if c["expected"]["result"] == "invalid" for e in c["expected"]["errors"]}
+    codes = {
+        e for c in _cases() if c["expected"]["result"] == "invalid" for e in c["expected"]["errors"]
+    }
     assert codes >= {
         "OVERSIZE",
         "ENCODING",
