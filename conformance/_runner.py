@@ -76,14 +76,17 @@ class Run:
 
 
 def _equal(want: Any, got: Any) -> bool:
-    """JSON equality that tells true from 1 and 1 from 1.0."""
-    if type(want) is not type(got):
-        return False
+    """Whether ``got`` gives what ``want`` says: every member of an expected object,
+    with its value (other members of ``got`` are not compared); arrays of the same
+    length, element by element; scalars equal and of the same JSON type (true is not
+    1, and 1 is not 1.0)."""
     if isinstance(want, dict):
-        return want.keys() == got.keys() and all(_equal(v, got[k]) for k, v in want.items())
+        return isinstance(got, dict) and all(
+            name in got and _equal(value, got[name]) for name, value in want.items()
+        )
     if isinstance(want, list):
-        return len(want) == len(got) and all(map(_equal, want, got))
-    return bool(want == got)
+        return isinstance(got, list) and len(want) == len(got) and all(map(_equal, want, got))
+    return type(want) is type(got) and bool(want == got)
 
 
 def _by_priority(items: Any) -> list[tuple[Any, list[str]]] | None:
