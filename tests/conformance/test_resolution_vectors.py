@@ -192,9 +192,7 @@ def fixtures() -> Iterator[FixtureSet]:
 def test_reference_resolver(case: dict[str, Any], fixtures: FixtureSet) -> None:
     adapter = Adapter()
     if "steps" in case["input"]:
-        plan: list[tuple[int | None, dict[str, Any]]] = list(
-            enumerate(case["expected"]["steps"])
-        )
+        plan: list[tuple[int | None, dict[str, Any]]] = list(enumerate(case["expected"]["steps"]))
     else:
         plan = [(None, case["expected"])]
     for step, expected in plan:
