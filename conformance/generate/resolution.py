@@ -222,7 +222,7 @@ def resolve(
     flags = list(flags)
     if forwarding:
         flags.append("forwarding")
-        reqs += [FW_ASK]
+        reqs += [FW_ASK, "RS-12-3"]
     return Case(
         "resolve",
         _input(fixture, identifier, now, forwarding=forwarding, timeout=timeout),
@@ -754,7 +754,7 @@ HOSTILE: Final[list[tuple[str, str, Any, list[str], str, float | None]]] = [
         "silent-acme",
         "mi",
         ["TIMEOUT"],
-        [ROUNDS, L_QTIMEOUT, L_DEADLINE],
+        [ROUNDS, L_ROUNDS, L_QTIMEOUT, L_DEADLINE],
         "no server of the zone answers",
         2,
     ),
@@ -1237,7 +1237,7 @@ def _step_cases(world: World) -> list[Case]:
                 (_input("deby-glue-loops", IDS["gh"]), invalid("LOOP")),
                 (_input("honest", IDS["gh"], T0 + 10), valid(world, IDS["gh"])),
             ],
-            ["RS-14.2-2", CACHE_ONLY, R_DOWN],
+            ["RS-14.2-2", CACHE_ONLY, R_DOWN, "RS-12-4"],
             f"forged glue sends {DEBY} to a server that refers back up (LOOP); a zone entry "
             "learnt with it must not keep the zone unreachable: with honest servers the next "
             "resolution descends from the anchor again",
@@ -1637,7 +1637,30 @@ def spec_ids() -> list[str]:
     return re.findall(r"\[(RS-[0-9.]+-[0-9]+)\]", SPEC.read_text(encoding="utf-8"))
 
 
+SPECIFIC: Final = {
+    "RS-15-2": "max_depth (16) exceeds the deepest chain that §2.2 allows (R, eight "
+    "provider-name zones, a region and an architecture node: ten), as §15 says; a "
+    "referral to a deeper cut is already lame (§12.4.2 rule 4), so no fixture reaches it",
+    "RS-15-8": "glueless referrals are resolved with the operating system's stub "
+    "resolver, which the runner does not control",
+    "RS-15-10": "serving stale is OPTIONAL (§13.3, MAY); its window cannot be required",
+    "RS-15-11": "how long a negative answer is cached cannot be seen in a result: a fresh "
+    "query and the cached answer give the same outcome",
+    "RS-15-12": "how long a zone entry is cached cannot be seen in a result: re-fetching "
+    "the keys gives the same result",
+    "RS-13.3-1": "serving stale is OPTIONAL (MAY); a case cannot require it, and the cases "
+    "where it is forbidden (BOGUS after a cached result) cover the rest",
+    "RS-12.4.2-7": "what a resolver ignores and does not cache from a referral cannot be "
+    "seen in one result; the hostile cases check that such data never leads to OK",
+    "RS-12.1-2": "the runner always sends a valid anchor; rejecting a bad one is a "
+    "configuration error that happens before any request could report it",
+    "RS-12.1-3": "the runner always sends an anchor with addresses",
+}
+
+
 def _reason(rid: str) -> str:
+    if rid in SPECIFIC:
+        return SPECIFIC[rid]
     section = rid.split("-")[1]
     major = int(section.split(".")[0])
     if section.startswith("8.8"):
