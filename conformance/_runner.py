@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -159,22 +159,22 @@ def judge(expected: dict[str, Any], reply: Reply, capabilities: frozenset[str]) 
 
 def _requests(
     case: Case, fixtures: FixtureProvider | None
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(input to send, expected) per request of the case."""
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(input to send, expected) per request of the case, made just before it is sent:
+    a step may change what the fixture's servers serve (ADAPTER.md §4.11)."""
     steps = case.steps
     if steps is None:
         inp = case.input
         if case.operation == "resolve" and fixtures is not None:
             inp = fixtures.request_input(_raw(case))
-        return [(inp, case.expected)]
+        yield inp, case.expected
+        return
     expected_steps = case.expected.get("steps") or [case.expected] * len(steps)
-    out = []
     for i, step in enumerate(steps):
         inp = step
         if case.operation == "resolve" and fixtures is not None:
             inp = fixtures.request_input(_raw(case), i)
-        out.append((inp, expected_steps[i]))
-    return out
+        yield inp, expected_steps[i]
 
 
 def _raw(case: Case) -> dict[str, Any]:
