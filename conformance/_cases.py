@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "SUITE_VERSION",
     "VECTORS",
     "Case",
     "ExpectedFailuresError",
@@ -22,6 +23,8 @@ __all__ = [
 
 #: The vectors shipped with the suite.
 VECTORS = Path(__file__).resolve().parent / "vectors"
+#: The version of the vectors: in every vector file and report (conformance/README.md).
+SUITE_VERSION = "1.0.0"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any, Final, NoReturn, TextIO
 
 from ._adapter import Adapter, HelloError
 from ._cases import (
+    SUITE_VERSION,
     VECTORS,
     Case,
     ExpectedFailuresError,
@@ -34,7 +35,6 @@ EXIT_FAILED: Final = 1
 EXIT_ADAPTER: Final = 2
 EXIT_USAGE: Final = 3
 
-SUITE_VERSION: Final = "1.0.0"
 
 
 def reference_adapter() -> str:
