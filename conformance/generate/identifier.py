@@ -2934,6 +2934,16 @@ def _dns() -> Area:
         "§9.4: hz restored as Hz",
         canonical="ucid:a.example/cn-gd/x86-64/freq=2600000000Hz",
     )
+    # §12: an empty label is where it would start.
+    for name, at in (("_x86-64.._cn.a.ucid.example.", 8), ("._x86-64._cn.a.ucid.example.", 0)):
+        b.from_dns_bad(
+            name,
+            "ucid.example",
+            ["ID-12-1", "ID-12-29", "ID-12-32"],
+            ["error-position"],
+            "§12: the position of an empty label",
+            position=at,
+        )
     nc = ["ID-9.3-8", "ID-12-1", "ID-12-28", "ID-12-29"]
     b.from_dns_bad(
         "_mem_549755813888b._acc_8._x86-64-v4_sm90._cn-gd.acme.example.ucid.example.",
@@ -3506,6 +3516,32 @@ def _patterns() -> Area:
                 f"§10.5: against {label}",
                 matches=yes == "Y",
             )
+    # §10.2: an unregistered first term is a CPU name; a presence test suits any key.
+    for ident, hit in (
+        ("ucid:a.example/cn/mygpu", True),
+        ("ucid:a.example/cn/x86-64", False),
+        ("ucid:a.example/cn/x86-64+mygpu", False),
+    ):
+        b.match(
+            "ucid:*/*/mygpu",
+            ident,
+            ["ID-10.2-16", "ID-10.3-1"],
+            ["match-semantics"],
+            "§10.2: an unregistered first term is a CPU name",
+            matches=hit,
+        )
+    for ident, hit in (
+        ("ucid:a.example/cn/x86-64/mem=1GiB", True),
+        ("ucid:a.example/cn/x86-64/cpu=4", False),
+    ):
+        b.match(
+            "ucid:*/*/*/mem",
+            ident,
+            ["ID-10.2-17", "ID-10.3-1"],
+            ["match-semantics"],
+            "§10.2: a presence test on a size key",
+            matches=hit,
+        )
     pbad = ["ID-12-1", "ID-12-29"]
     b.pattern_bad(
         "ucid:*/*/sm90",

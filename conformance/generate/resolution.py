@@ -1641,6 +1641,9 @@ def spec_ids() -> list[str]:
 
 
 SPECIFIC: Final = {
+    "RS-8.1-6": "a MAY: both answers are right, so the server cases do not compare the "
+    "authority and additional sections of positive answers (tests/conformance/"
+    "test_server_mode.py pins what the reference server, Knot and NSD each do)",
     "RS-15-2": "max_depth (16) exceeds the deepest chain that §2.2 allows (R, eight "
     "provider-name zones, a region and an architecture node: ten), as §15 says; a "
     "referral to a deeper cut is already lame (§12.4.2 rule 4), so no fixture reaches it",
