@@ -53,14 +53,15 @@ SLOW_FLAGS = frozenset({"slow"})
 class Mutant:
     """A mutant adapter, ``mutants/<name>.py``.
 
-    ``kills``: the ids of cases that must each fail against it. ``profile`` and
-    ``areas`` (all of the profile's when empty): the selection it is scored on, less
-    the cases flagged in :data:`SLOW_FLAGS`.
+    ``kills``: the ids of cases that must each fail against it. ``profiles`` and
+    ``areas`` (all of the profiles' when empty): the selection it is scored on, the
+    parts of the suite its fault can reach, less the cases flagged in
+    :data:`SLOW_FLAGS`.
     """
 
     name: str
     kills: tuple[str, ...]
-    profile: str
+    profiles: tuple[str, ...]
     areas: tuple[str, ...] = ()
 
     @property
@@ -73,7 +74,7 @@ class Mutant:
             c.id
             for c in all_cases()
             if c.active
-            and c.profile == self.profile
+            and c.profile in self.profiles
             and (not self.areas or c.area in self.areas)
             and not SLOW_FLAGS & set(c.flags)
         )
@@ -84,68 +85,176 @@ def all_cases() -> tuple[Case, ...]:
     return tuple(load_cases(VECTORS))
 
 
-def _mutant(name: str, profile: str, *kills: str, areas: tuple[str, ...] = ()) -> Mutant:
-    return Mutant(name, kills, profile, areas)
+ID, DS, RS = ("identifier",), ("descriptor",), ("resolver",)
+
+
+def _mutant(name: str, profiles: tuple[str, ...], *kills: str) -> Mutant:
+    return Mutant(name, kills, profiles)
 
 
 MUTANTS: tuple[Mutant, ...] = (
     # ---- identifier (spec/identifier.md)
     _mutant(
         "region_case_kept",  # §3.4: the canonical form keeps the region's upper case
-        "identifier",
+        ID,
         "idc-0a1ca8f45c",  # CN-GD-SZ1 lowercased, subtags too
         "idc-e74a19120c",  # the §3.4 example
         "dns-7489cce92c",  # the DNS name of a spelling with upper case
     ),
     _mutant(
         "unregistered_arch_registered",  # §6.1-§6.3: x86-64-v5, sm120, armv8 registered
-        "identifier",
+        ID,
         "reg-ea8e08fc9a",  # x86-64-v5 (unregistered) gains no compatibility
         "reg-9dce2a12ab",  # not even with the baseline
     ),
     _mutant(
         "compat_order_symmetric",  # §6.2: the order read both ways
-        "identifier",
+        ID,
         "reg-f39a971985",  # x86-64-v3 does not satisfy x86-64-v4
         "reg-bafdfd4b70",  # x86-64 does not satisfy x86-64-v2
         "pat-ba868e22ee",  # §10.5: x86-64-v3 against C (x86-64-v2)
     ),
     _mutant(
         "binary_units_decimal",  # §7.2: KiB ... EiB as powers of 1000
-        "identifier",
+        ID,
         "cap-5f4d3f9e65",  # 3GiB is 3 x 1073741824 B
         "cap-c882ca2d0d",  # 3KiB is 3 x 1024 B
     ),
     _mutant(
         "idna_uts46_mapping",  # §4: UTS #46 mapping before IDNA2008
-        "identifier",
+        ID,
         "idna-e08f11e6c7",  # U+00C4 is not PVALID; not lowercased
         "idna-3e23a833aa",  # uppercase Ü is not mapped to ü
         "idna-becf7a8989",  # U+FF0E is not a label separator
     ),
     _mutant(
         "attribute_limit_17",  # §8: 17 attributes accepted
-        "identifier",
+        ID,
         "lim-3ff535bc8c",  # 17 attributes: the seventeenth key
     ),
     _mutant(
         "pattern_key_length_limited",  # §10.2: a pattern's key held to 32 characters
-        "identifier",
+        ID,
         "pat-7902edbd3b",  # a key of 33 is valid in a pattern
         "pat-3011804ce0",  # a key of 40 with a value
     ),
     _mutant(
         "dns_unit_uppercase",  # §9.1-§9.2: B and Hz kept upper case in the DNS name
-        "identifier",
+        ID,
         "dns-90acc717db",  # §9.4 example
         "dns-94d71c7232",  # §9.4 example, reversed
     ),
     _mutant(
         "dns_reverse_not_bijective",  # §9.3 step 8 skipped: non-canonical names accepted
-        "identifier",
+        ID,
         "dns-c4012c8eb9",  # attributes not in canonical order
         "dns-0f12da9195",  # an alias
         "dns-850b3281a5",  # accelerators not sorted
+    ),
+    # ---- descriptor: CBOR, COSE, Ed25519, records, delegation, chains (spec/descriptor.md)
+    _mutant(
+        "cbor_nondeterministic",  # §3: long heads, indefinite lengths, unsorted keys
+        DS,
+        "cbor-c312762363",  # RFC 8949 Appendix A (_ h'0102', h'030405'): indefinite
+        "cbor-06a645a39e",  # RFC 8949 Appendix A []: indefinite
+        "ds-19df5e4d73",  # exp in a nine-byte head, correctly signed over those bytes
+        "ds-2151ed1fbe",  # claims sub before iss, correctly signed
+    ),
+    _mutant(
+        "cbor_trailing_bytes",  # §3: bytes after the data item ignored
+        DS,
+        "cbor-0ee42d3a32",  # two items: 0 then 0
+        "cbor-7b283eb60c",  # an empty array followed by a byte
+        "cose-31922ef951",  # a zero byte after the record
+    ),
+    _mutant(
+        "verifies_reencoded_payload",  # §4.5, §8.2: the signature over a re-encoding
+        DS,
+        "ds-19df5e4d73",  # exp in a nine-byte head, signed over those bytes: ENCODING
+        "ds-9c8459c1c7",  # the same, signed over the deterministic re-encoding
+    ),
+    _mutant(
+        "unknown_typ_accepted",  # §4.2: typ not checked
+        DS,
+        "cose-c806464ed9",  # a descriptor payload under the delegation typ
+        "cose-46d45b3396",  # a descriptor payload under the anchor typ
+        "ch-fc25e754d6",  # a delegation under the descriptor typ, in a chain
+    ),
+    _mutant(
+        "signature_not_checked",  # §8.2 step 6 skipped
+        DS,
+        "dg-4faf23d0ed",  # a delegation record with a bad signature
+        "ch-170d9ee7e3",  # a chain: the descriptor's signature is bad
+        "ch-086764b353",  # a chain: a delegation's signature is bad
+    ),
+    _mutant(
+        "signature_malleable",  # §4.5.3: S >= L accepted (reduced mod L)
+        DS,
+        "ed-4acd8c2d9e",  # Wycheproof: s replaced by s + L
+        "ed-4fe746ec8f",  # Wycheproof: s replaced by s + 2L
+    ),
+    _mutant(
+        "signature_length_unchecked",  # §4.5: a signature longer than 64 bytes sliced
+        DS,
+        "ed-bd7d72dcec",  # Wycheproof: signature too long
+        "ed-8f6b3b0e0d",  # Wycheproof: the public key appended to the signature
+    ),
+    _mutant(
+        "wrong_key",  # §5.2: a kid that names no trusted key: the first key used
+        DS,
+        "dg-0d6d009709",  # a delegation signed by the child's own key: UNKNOWN_KEY
+        "dg-5db4d7e655",  # verified with the child's key instead of the parent's
+    ),
+    _mutant(
+        "keytrap_all_keys",  # §5.2: every trusted key tried (KeyTrap)
+        DS,
+        "dg-0d6d009709",  # a delegation signed by the child's own key: UNKNOWN_KEY
+        "dg-5db4d7e655",  # verified with the child's key instead of the parent's
+    ),
+    _mutant(
+        "delegation_unverified",  # §9: a delegation followed without its parent's signature
+        DS,
+        "ch-8ea0881810",  # acme.east's delegation signed by the root's key, not east's
+        "ch-b8506fa6eb",  # the anchor's key did not sign the first delegation
+        "ch-086764b353",  # a delegation's signature is bad
+    ),
+    _mutant(
+        "expiry_ignored",  # §8.3: exp ignored
+        DS,
+        "ds-3535f5a149",  # now long after exp
+        "dg-b088283bd9",  # a delegation at now = exp + 300
+        "ch-45e2d8fc22",  # a chain whose delegation expired
+    ),
+    _mutant(
+        "expiry_off_by_one",  # §8.3.1: still valid at now = exp + skew
+        DS,
+        "ds-910b813328",  # now = exp + 300: expired, default skew
+        "ds-3144fdd951",  # skew 0: now = exp
+        "dg-b088283bd9",  # a delegation at now = exp + 300
+    ),
+    _mutant(
+        "not_before_off_by_one",  # §8.3.1: not yet valid at now = nbf - skew
+        DS,
+        "ds-8d7fdb2701",  # now = nbf - 300: the first valid second
+        "ds-9b4a446901",  # skew 0: now = nbf
+        "dg-f72c4d4638",  # a delegation at now = nbf - 300
+    ),
+    _mutant(
+        "rollback_accepted",  # §8.5: lower versions accepted
+        DS,
+        "ds-5e67e58353",  # a descriptor: version 1 after version 2
+        "dg-bb49af2a3b",  # a delegation record: version 1 after version 2
+    ),
+    _mutant(
+        "critical_extension_ignored",  # §6.3: crit not honoured
+        DS,
+        "ds-e4babfc91f",  # crit [a], nothing understood
+        "ds-707cc9491e",  # crit [a], only b understood
+    ),
+    _mutant(
+        "delegation_depth_unlimited",  # resolution §15: no bound on the chain's depth
+        DS,
+        "ch-b4adfc681f",  # 17 delegations, each valid: more than 16 below the anchor
     ),
 )
 
@@ -229,7 +338,7 @@ def test_the_killing_cases_are_active_cases_of_the_selection() -> None:
             assert case_id in cases, f"{m.name}: no case {case_id} in {VECTORS}"
             case = cases[case_id]
             assert case.active, f"{m.name}: {case_id} is withdrawn"
-            assert case.profile == m.profile, f"{m.name}: {case_id} is not in {m.profile}"
+            assert case.profile in m.profiles, f"{m.name}: {case_id} is not in {m.profiles}"
             if m.areas:
                 assert case.area in m.areas, f"{m.name}: {case_id} is outside {m.areas}"
 
