@@ -256,6 +256,21 @@ MUTANTS: tuple[Mutant, ...] = (
         DS,
         "ch-b4adfc681f",  # 17 delegations, each valid: more than 16 below the anchor
     ),
+    # ---- resolution (spec/resolution.md part 2)
+    _mutant(
+        "cache_past_ttl",  # §14: answers cached as fresh forever
+        RS,
+        "rs-682e09167e",  # asked again after the descriptor's exp: EXPIRED, never the cache
+        "rs-661b48897b",  # past its TTL the zone publishes version 3: the new endpoints
+        "rs-cee8dd5279",  # past its TTL the name is gone: NOT_FOUND
+    ),
+    _mutant(
+        "referral_upward_followed",  # §12.4.1: a referral back up followed, not LOOP
+        RS,
+        "rs-fa672307d5",  # a platform refers back to the root
+        "rs-529860584d",  # ... on the way to a provider
+        "rs-4b4f74429f",  # a zone refers to itself
+    ),
 )
 
 
