@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -76,14 +76,17 @@ class Run:
 
 
 def _equal(want: Any, got: Any) -> bool:
-    """JSON equality that tells true from 1 and 1 from 1.0."""
-    if type(want) is not type(got):
-        return False
+    """Whether ``got`` gives what ``want`` says: every member of an expected object,
+    with its value (other members of ``got`` are not compared); arrays of the same
+    length, element by element; scalars equal and of the same JSON type (true is not
+    1, and 1 is not 1.0)."""
     if isinstance(want, dict):
-        return want.keys() == got.keys() and all(_equal(v, got[k]) for k, v in want.items())
+        return isinstance(got, dict) and all(
+            name in got and _equal(value, got[name]) for name, value in want.items()
+        )
     if isinstance(want, list):
-        return len(want) == len(got) and all(map(_equal, want, got))
-    return bool(want == got)
+        return isinstance(got, list) and len(want) == len(got) and all(map(_equal, want, got))
+    return type(want) is type(got) and bool(want == got)
 
 
 def _by_priority(items: Any) -> list[tuple[Any, list[str]]] | None:
@@ -156,22 +159,22 @@ def judge(expected: dict[str, Any], reply: Reply, capabilities: frozenset[str]) 
 
 def _requests(
     case: Case, fixtures: FixtureProvider | None
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(input to send, expected) per request of the case."""
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(input to send, expected) per request of the case, made just before it is sent:
+    a step may change what the fixture's servers serve (ADAPTER.md §4.11)."""
     steps = case.steps
     if steps is None:
         inp = case.input
         if case.operation == "resolve" and fixtures is not None:
             inp = fixtures.request_input(_raw(case))
-        return [(inp, case.expected)]
+        yield inp, case.expected
+        return
     expected_steps = case.expected.get("steps") or [case.expected] * len(steps)
-    out = []
     for i, step in enumerate(steps):
         inp = step
         if case.operation == "resolve" and fixtures is not None:
             inp = fixtures.request_input(_raw(case), i)
-        out.append((inp, expected_steps[i]))
-    return out
+        yield inp, expected_steps[i]
 
 
 def _raw(case: Case) -> dict[str, Any]:

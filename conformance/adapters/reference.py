@@ -68,7 +68,12 @@ def _keys(inp: Mapping[str, Any], name: str = "keys") -> list[cid.VerifyKey]:
 
 
 def _descriptor(desc: cid.Descriptor) -> dict[str, Any]:
-    return cid.descriptor_json(desc)
+    """The record in the JSON of spec/descriptor.md §13: the members it holds, no other."""
+    out = cid.descriptor_json(desc)
+    for name in ("capabilities", "ext", "crit"):
+        if not out[name]:
+            del out[name]
+    return out
 
 
 def _delegation(record: cid.Delegation) -> dict[str, Any]:
@@ -124,7 +129,9 @@ def op_match(inp: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def op_decode_cbor(inp: Mapping[str, Any]) -> dict[str, Any]:
-    cid.decode_cbor(_hex(inp, "data"), max_size=cid.MAX_SIGNED)
+    data = _hex(inp, "data")
+    # §3 limits the size of a signed record, not of a data item alone.
+    cid.decode_cbor(data, max_size=len(data))
     return {}
 
 
@@ -140,11 +147,31 @@ def op_verify_signature(inp: Mapping[str, Any]) -> dict[str, Any]:
 
 def op_encode_descriptor(inp: Mapping[str, Any]) -> dict[str, Any]:
     key = cid.SigningKey.from_seed(_hex(inp, "seed"))
-    desc = cid.descriptor_from_json(
-        inp.get("descriptor"), _int(inp, "now", 0), _int(inp, "valid_for", 7 * 86400)
-    )
+    try:
+        desc = cid.descriptor_from_json(
+            inp.get("descriptor"), _int(inp, "now", 0), _int(inp, "valid_for", 7 * 86400)
+        )
+    except cid.IdentifierError as exc:
+        # A producer's refusals are OVERSIZE or ENCODING (spec/descriptor.md §11.2).
+        raise cid.EncodingError(f"subject: {exc}") from None
     signed = cid.sign(desc, key)
     return {"payload": cid.encode_payload(desc).hex(), "signed": signed.hex(), "kid": key.kid.hex()}
+
+
+def _seen(inp: Mapping[str, Any]) -> list[bytes]:
+    raw = inp.get("seen", [])
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise BadRequest("seen must be an array of hex strings")
+    try:
+        return [bytes.fromhex(x) for x in raw]
+    except ValueError:
+        raise BadRequest("seen must be an array of hex strings") from None
+
+
+def _start(data: bytes) -> int:
+    """When a record starts to be valid: max(nbf, iat) (spec/descriptor.md §8.3.1)."""
+    record = cid.decode_unverified(data)[1]
+    return max(record.not_before, record.issued_at)
 
 
 def op_verify_descriptor(inp: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,8 +191,17 @@ def op_verify_descriptor(inp: Mapping[str, Any]) -> dict[str, Any]:
         )
 
     seen: dict[str, cid.Descriptor] = {}
-    for data in (bytes.fromhex(t) for t in inp.get("seen", [])):
-        record = check(data, seen)
+    for data in _seen(inp):
+        # Each was accepted when it was valid: verify it at the start of its validity.
+        record = cid.verify(
+            data,
+            keys,
+            now=_start(data),
+            skew=skew,
+            issuer=issuer,
+            extensions=extensions,
+            seen_versions=seen,
+        )
         seen[record.subject] = record
     desc = check(_hex(inp, "signed"), seen)
     header = cid.decode_unverified(_hex(inp, "signed"))[0]
@@ -204,38 +240,42 @@ def _under(name: str, zone: str) -> bool:
 
 
 def op_verify_chain(inp: Mapping[str, Any]) -> dict[str, Any]:
-    """Spec/resolution.md §12.5-§12.6: from the anchor's zone down, each delegation
-    record verified with the keys of the zone above it, then the descriptor with the
-    keys of its issuer; every failure is an outcome of §13."""
+    """Spec/resolution.md §12.5-§12.5.1 and spec/descriptor.md §9.3: from the anchor's
+    zone down, each delegation record verified with the keys of the zone above it,
+    then the descriptor with the keys of its issuer; failures are outcomes of §13."""
     anchor = inp.get("anchor")
     if not isinstance(anchor, Mapping):
         raise BadRequest("anchor must be an object")
-    zone, keys, now = _text(anchor, "zone").lower().rstrip("."), _keys(anchor), _int(inp, "now")
     records = inp.get("delegations", [])
-    if not isinstance(records, list):
+    if not isinstance(records, list) or not all(isinstance(r, str) for r in records):
         raise BadRequest("delegations must be an array of hex strings")
     ident = cid.parse(_text(inp, "identifier"))
-    name = ident.to_dns_name(_text(inp, "root")).rstrip(".")
-    limits = resolver.Limits()
+    zone, keys, now = _text(anchor, "zone"), _keys(anchor), _int(inp, "now")
+    max_depth = resolver.Limits().max_depth
     chain = [zone]
+
+    def fail(outcome: Outcome, detail: str) -> ResolutionError:
+        return ResolutionError(outcome, str(ident), "verify the chain", detail)
+
     try:
-        if len(records) > limits.max_depth:
-            raise ResolutionError(Outcome.LIMIT_EXCEEDED, str(ident), "chain", "too deep")
-        for text in records:
+        for depth, text in enumerate(records, start=1):
+            if depth > max_depth:
+                raise fail(Outcome.LIMIT_EXCEEDED, f"more than {max_depth} delegations")
             record = cid.verify_delegation(bytes.fromhex(text), keys, now=now, issuer=zone)
-            if not _under(name, record.child):
-                raise ResolutionError(Outcome.BOGUS, str(ident), "chain", "outside the name")
             zone, keys = record.child, list(record.keys)
             chain.append(zone)
         desc = cid.verify(_hex(inp, "descriptor"), keys, now=now, issuer=zone)
     except (cid.ExpiredError, cid.NotYetValidError) as exc:
-        raise ResolutionError(Outcome.EXPIRED, str(ident), "chain", str(exc)) from None
+        raise fail(Outcome.EXPIRED, str(exc)) from None
     except cid.RollbackError as exc:
-        raise ResolutionError(Outcome.ROLLBACK, str(ident), "chain", str(exc)) from None
+        raise fail(Outcome.ROLLBACK, str(exc)) from None
     except cid.DescriptorError as exc:
-        raise ResolutionError(Outcome.BOGUS, str(ident), "chain", str(exc)) from None
+        raise fail(Outcome.BOGUS, str(exc)) from None
+    name = ident.to_dns_name(_text(inp, "root")).rstrip(".")
+    if not _under(name, zone):
+        raise fail(Outcome.BOGUS, f"{name} is not at or below the issuer {zone}")
     if desc.subject != str(ident):
-        raise ResolutionError(Outcome.BOGUS, str(ident), "chain", f"it describes {desc.subject}")
+        raise fail(Outcome.BOGUS, f"it describes {desc.subject}")
     return {"descriptor": _descriptor(desc), "chain": chain}
 
 
