@@ -86,6 +86,7 @@ def all_cases() -> tuple[Case, ...]:
 
 
 ID, DS, RS = ("identifier",), ("descriptor",), ("resolver",)
+DS_RS = DS + RS  # faults of the verifier that the resolver reaches too
 
 
 def _mutant(name: str, profiles: tuple[str, ...], *kills: str) -> Mutant:
@@ -182,10 +183,11 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     _mutant(
         "signature_not_checked",  # §8.2 step 6 skipped
-        DS,
+        DS_RS,
         "dg-4faf23d0ed",  # a delegation record with a bad signature
         "ch-170d9ee7e3",  # a chain: the descriptor's signature is bad
         "ch-086764b353",  # a chain: a delegation's signature is bad
+        "rs-b81cb00dcf",  # resolve: the descriptor's signature does not verify
     ),
     _mutant(
         "signature_malleable",  # §4.5.3: S >= L accepted (reduced mod L)
@@ -213,17 +215,19 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     _mutant(
         "delegation_unverified",  # §9: a delegation followed without its parent's signature
-        DS,
+        DS_RS,
         "ch-8ea0881810",  # acme.east's delegation signed by the root's key, not east's
         "ch-b8506fa6eb",  # the anchor's key did not sign the first delegation
         "ch-086764b353",  # a delegation's signature is bad
+        "rs-5bb604f8c3",  # resolve: a delegation record signed by an attacker's key
     ),
     _mutant(
         "expiry_ignored",  # §8.3: exp ignored
-        DS,
+        DS_RS,
         "ds-3535f5a149",  # now long after exp
         "dg-b088283bd9",  # a delegation at now = exp + 300
         "ch-45e2d8fc22",  # a chain whose delegation expired
+        "rs-51fd9043a4",  # resolve: the descriptor expired a day ago
     ),
     _mutant(
         "expiry_off_by_one",  # §8.3.1: still valid at now = exp + skew
@@ -241,15 +245,18 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     _mutant(
         "rollback_accepted",  # §8.5: lower versions accepted
-        DS,
+        DS_RS,
         "ds-5e67e58353",  # a descriptor: version 1 after version 2
         "dg-bb49af2a3b",  # a delegation record: version 1 after version 2
+        "rs-510cd7780b",  # resolve: version 2 accepted, then version 1 served
+        "rs-35ebf5ac0d",  # resolve: a delegation record's version 2, then version 1
     ),
     _mutant(
         "critical_extension_ignored",  # §6.3: crit not honoured
-        DS,
+        DS_RS,
         "ds-e4babfc91f",  # crit [a], nothing understood
         "ds-707cc9491e",  # crit [a], only b understood
+        "rs-2971fd9c1a",  # resolve: the descriptor names an unknown critical extension
     ),
     _mutant(
         "delegation_depth_unlimited",  # resolution §15: no bound on the chain's depth

@@ -11,6 +11,7 @@ import _mutate
 
 import cid
 import cid._signed
+import resolver._resolution
 from cid._cose import HEADER_TYP, decode_sign1, encode_sign1
 from cid._descriptor import TYP_DESCRIPTOR
 
@@ -18,7 +19,8 @@ _decode_unverified = cid._signed.decode_unverified
 
 
 def decode_unverified(data: bytes) -> tuple[dict[Any, Any], cid.Descriptor | cid.Delegation]:
-    """The adapter reads the kid with this: an unknown typ is read as a descriptor."""
+    """The adapter reads the kid, and the resolver the issuer, with this: an unknown
+    typ is read as a descriptor."""
     try:
         return _decode_unverified(data)
     except cid.EncodingError:
@@ -37,7 +39,7 @@ def _retyped(data: bytes) -> bytes:
 
 
 _mutate.replace(cid._signed, "_open", functools.partial(_mutate.open_sign1, typ_checked=False))
-_mutate.replace((cid, cid._signed), "decode_unverified", decode_unverified)
+_mutate.replace((cid, cid._signed, resolver._resolution), "decode_unverified", decode_unverified)
 
 if __name__ == "__main__":
     _mutate.run()
