@@ -144,9 +144,7 @@ class Adapter:
             "result": {
                 "descriptor": desc,
                 "chain": list(found.chain),
-                "endpoints": [
-                    desc["endpoints"][i] for i in _by_priority(desc["endpoints"])
-                ],
+                "endpoints": [desc["endpoints"][i] for i in _by_priority(desc["endpoints"])],
             },
         }
 

@@ -19,10 +19,30 @@ from conformance.generate.__main__ import render
 
 ROOT = VECTORS.parent
 SCHEMA = json.loads((ROOT / "schema" / "vectors.schema.json").read_text())
-OUTCOMES = {"NOT_FOUND", "NO_LIVE_ENDPOINTS", "BOGUS", "EXPIRED", "ROLLBACK", "TIMEOUT",
-            "SERVFAIL", "LAME_DELEGATION", "LOOP", "LIMIT_EXCEEDED", "INVALID_IDENTIFIER"}
-DESCRIPTOR_CODES = {"OVERSIZE", "ENCODING", "UNKNOWN_KEY", "SIGNATURE", "CRITICAL_EXTENSION",
-                    "NOT_YET_VALID", "EXPIRED", "ROLLBACK", "DESCRIPTOR"}
+OUTCOMES = {
+    "NOT_FOUND",
+    "NO_LIVE_ENDPOINTS",
+    "BOGUS",
+    "EXPIRED",
+    "ROLLBACK",
+    "TIMEOUT",
+    "SERVFAIL",
+    "LAME_DELEGATION",
+    "LOOP",
+    "LIMIT_EXCEEDED",
+    "INVALID_IDENTIFIER",
+}
+DESCRIPTOR_CODES = {
+    "OVERSIZE",
+    "ENCODING",
+    "UNKNOWN_KEY",
+    "SIGNATURE",
+    "CRITICAL_EXTENSION",
+    "NOT_YET_VALID",
+    "EXPIRED",
+    "ROLLBACK",
+    "DESCRIPTOR",
+}
 
 
 def vector_files() -> list[Path]:

@@ -1,0 +1,23 @@
+"""Mutant: exp off by one (spec/descriptor.md §8.3.1: valid while
+``now < exp + skew``): a record is still accepted at ``now == exp + skew``."""
+
+from __future__ import annotations
+
+import _mutate
+
+import cid._signed
+from cid import Delegation, Descriptor, ExpiredError, NotYetValidError
+
+
+def validity(rec: Descriptor | Delegation, now: int, skew: int) -> None:
+    start = max(rec.not_before, rec.issued_at)
+    if now < start - skew:
+        raise NotYetValidError(f"valid from {start} less {skew} s; now is {now}", start - skew)
+    if now > rec.expires + skew:
+        raise ExpiredError(f"expired at {rec.expires} plus {skew} s; now is {now}")
+
+
+_mutate.replace(cid._signed, "_validity", validity)
+
+if __name__ == "__main__":
+    _mutate.run()
