@@ -34,12 +34,14 @@ from conformance._cli import main as conformance_main
 from conformance.adapters.reference import _State, handle
 
 
-def _pin() -> str:
+def _pin() -> tuple[str, set[int] | None]:
+    """Pin this process (and the adapters it starts) to one CPU; the CPUs it had."""
     if hasattr(os, "sched_setaffinity"):
-        cpu = min(os.sched_getaffinity(0))
+        before = set(os.sched_getaffinity(0))
+        cpu = min(before)
         os.sched_setaffinity(0, {cpu})
-        return f"cpu {cpu}"
-    return "not pinned"
+        return f"cpu {cpu}", before
+    return "not pinned", None
 
 
 def _suite(profiles: list[str]) -> tuple[float, int, int]:
@@ -92,14 +94,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="only this profile (default: all but server)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    pinned = _pin()
+    pinned, before = _pin()
     suite_times, direct_times = [], []
     cases = passed = 0
-    for _ in range(args.rounds):
-        elapsed, cases, passed = _suite(args.profile)
-        suite_times.append(elapsed)
-        direct, _n = _in_process(args.profile)
-        direct_times.append(direct)
+    try:
+        for _ in range(args.rounds):
+            elapsed, cases, passed = _suite(args.profile)
+            suite_times.append(elapsed)
+            direct, _n = _in_process(args.profile)
+            direct_times.append(direct)
+    finally:
+        if before is not None:  # a caller in the same process (a test) gets its CPUs back
+            os.sched_setaffinity(0, before)
     suite, direct = statistics.median(suite_times), statistics.median(direct_times)
     result = {
         "cases": cases,

@@ -63,3 +63,11 @@ def test_live_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     result = json.loads(capsys.readouterr().out)
     assert result["updates"] == 5 and result["descriptors"] == 50
     assert result["cid_serve_median_ms"] > 0 and result["knot_median_ms"] > 0
+
+
+def test_conformance_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _load("bench_conformance")
+    assert bench.main(["--rounds", "1", "--profile", "identifier", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["cases"] == result["passed"] > 0
+    assert {"suite_seconds", "in_process_seconds", "protocol_overhead_per_case_ms"} <= set(result)
