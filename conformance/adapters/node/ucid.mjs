@@ -438,14 +438,19 @@ export function parseIdentifier(text) {
       if (k < toks.length) k++; // ";"
     }
   }
+  // §12 leaves the order of post-parse faults open; this order (capabilities,
+  // provider, architecture) is the reference implementation's, observed as a
+  // black box, so that both report the same fault.
+  const caps = processCapabilities(attrs);
   const prov = processProvider(labels);
+  // An undecided provider label may be invalid, and its fault would come
+  // before any later one: skip now rather than report a later fault.
+  if (prov.skip) throw new UcidSkip(prov.skip);
   const region = asciiLower(regionTok.text);
   const arch = processArch(terms);
-  const caps = processCapabilities(attrs);
   let canonical = `ucid:${prov.labels.join('.')}/${region}/${[arch.cpu, ...arch.accelerators].join('+')}`;
   if (caps.length) canonical += '/' + caps.map((a) => a.text).join(';');
   if (canonical.length - 5 + 2 + caps.length > 189) throw new UcidError('relative DNS name longer than 189 characters', null);
-  if (prov.skip) throw new UcidSkip(prov.skip);
   return {
     canonical,
     provider: prov.labels.join('.'),
@@ -482,8 +487,10 @@ function forward(id, r) {
 }
 
 export function toDnsName(text, root) {
-  const r = normRoot(root);
-  return forward(parseIdentifier(text), r);
+  // The identifier is checked before the root suffix (the reference's order;
+  // the spec does not say, and the two positions index different strings).
+  const id = parseIdentifier(text);
+  return forward(id, normRoot(root));
 }
 
 export function fromDnsName(name, root) {
