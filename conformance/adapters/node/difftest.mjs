@@ -122,6 +122,7 @@ idInputs.forEach((t, i) => {
 // DNS both ways, several roots
 const ROOTS = ['ucid.example', '', '.', 'UCID.Example.', 'a..b', 'a_b.example', 'x'.repeat(64), 'é.example', '-a.example', 'ucid.example..', 'a.' + 'b'.repeat(61)];
 const dnsIds = clean([...validIds.slice(0, 400), ...idInputs.slice(0, 200)]);
+let baseNames = [];
 for (const root of ROOTS) {
   const fw = cid(['id', 'dns', '--json', '--root=' + root, '-'], dnsIds);
   const names = [];
@@ -137,6 +138,8 @@ for (const root of ROOTS) {
     if (r < 0.5) { const l = n.split('.'); l.splice(Math.floor(rnd() * l.length), 1); return l.join('.'); }
     return mutate(n);
   };
+  if (!baseNames.length) baseNames = names;
+  if (!names.length) names.push(...baseNames.map((n) => n.replace(/ucid\.example\.$/, root)));
   const rev = clean([...names.slice(0, 150), ...names.map(dmut), '_x86-64._cn.acmé.ucid.example', '_' + 'x'.repeat(250) + '._cn.a', '_riscv64._zz.hpc.example..',
     '_x86-64_sm_90._cn.a.ucid.example', '_x86-64._cn.ucid.example', 'ucid.example', '._x86-64._cn.a.ucid.example', '_a._b._x86-64._cn.a.ucid.example']);
   const back = cid(['id', 'dns', '--json', '--reverse', '--root=' + root, '-'], rev);

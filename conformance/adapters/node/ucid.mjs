@@ -393,8 +393,6 @@ function processCapabilities(attrs) {
   for (const { key: ktok, value: vtok } of attrs) {
     const key = asciiLower(ktok.text);
     if (key.length > 32) throw new UcidError(`key '${key}' longer than 32 characters`, ktok.pos);
-    if (seen.has(key)) throw new UcidError(`key '${key}' occurs twice`, ktok.pos);
-    seen.add(key);
     const reg = CAPS.get(key);
     let a;
     if (vtok === null) {
@@ -406,6 +404,9 @@ function processCapabilities(attrs) {
       if (reg !== undefined && reg !== v.type) throw new UcidError(`'${key}' is registered as ${reg}, not ${v.type}`, vtok.pos);
       a = { key, type: v.type, value: v.value, text: `${key}=${v.text}` };
     }
+    // The duplicate check follows the value checks (the reference's order; §12 leaves it open).
+    if (seen.has(key)) throw new UcidError(`key '${key}' occurs twice`, ktok.pos);
+    seen.add(key);
     if (a.text.length > 62) throw new UcidError(`attribute '${a.text}' longer than 62 characters`, ktok.pos);
     out.push(a);
   }
