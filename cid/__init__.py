@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from ._capability import Capability
 from ._cbor import ProfileError
+from ._cbor import decode as decode_cbor
+from ._cbor import encode as encode_cbor
 from ._descriptor import (
     DEFAULT_SKEW,
     MAX_DELEGATION_VALIDITY,
@@ -59,6 +61,7 @@ from ._signed import (
     verify_delegation,
     verify_rotation,
 )
+from ._specfiles import spec_path
 from ._tables import satisfies
 
 __version__ = "0.1.0"
@@ -104,11 +107,13 @@ __all__ = [
     "ValidityError",
     "VerifyKey",
     "__version__",
+    "decode_cbor",
     "decode_unverified",
     "delegation_json",
     "deregister",
     "descriptor_from_json",
     "descriptor_json",
+    "encode_cbor",
     "encode_payload",
     "parse",
     "parse_pattern",
@@ -116,6 +121,7 @@ __all__ = [
     "satisfies",
     "sign",
     "sign_rotation",
+    "spec_path",
     "verify",
     "verify_delegation",
     "verify_rotation",

@@ -18,7 +18,7 @@ from typing import Final, NoReturn
 import nacl.bindings
 import nacl.exceptions
 
-from ._cose import okp_thumbprint, sign_signature
+from ._cose import okp_thumbprint, sign_signature, verify_signature
 from ._errors import KeyFileError
 from .atomic import write_atomic
 
@@ -58,6 +58,11 @@ class VerifyKey:
     def from_bytes(cls, raw: bytes) -> VerifyKey:
         """The key with these 32 bytes (RFC 8032 §5.1.5 encoding)."""
         return cls(bytes(raw))
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        """Raise :class:`SignatureError` unless ``signature`` is a valid Ed25519
+        signature of ``message`` by this key, as spec/descriptor.md §4.5 verifies."""
+        verify_signature(self.raw, message, signature)
 
     def to_pem(self) -> str:
         """``PUBLIC KEY`` PEM (RFC 8410 §4)."""

@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Write the conformance vectors, or check that they are up to date.",
         epilog="example: python -m conformance.generate --check",
     )
-    parser.add_argument("--check", action="store_true", help="write nothing; fail if a file differs")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; fail if a file differs"
+    )
     args = parser.parse_args(argv)
     files = render()
     stale = [p for p, text in files.items() if not p.exists() or p.read_text() != text]

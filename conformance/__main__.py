@@ -1,0 +1,7 @@
+"""``python -m conformance``: the ``cid-conformance`` command."""
+
+import sys
+
+from conformance._cli import main
+
+sys.exit(main())
