@@ -297,37 +297,51 @@ function processProvider(labels) {
   const out = [];
   let skip = null;
   for (const { text, pos } of labels) {
-    const l = asciiLower(text);
-    if (isAsciiStr(l)) {
-      if (l[2] === '-' && l[3] === '-') {
-        if (!l.startsWith('xn--')) throw new UcidError(`label '${l}' has reserved hyphens in positions 3 and 4`, pos);
-        if (l.length > 63) throw new UcidError(`label '${l}' is longer than 63 octets`, pos);
-        let u;
-        try {
-          u = punyDecode(l.slice(4));
-        } catch (e) {
-          throw new UcidError(`label '${l}' is not a valid A-label (Punycode: ${e.message})`, pos);
-        }
-        if (isAsciiStr(u)) throw new UcidError(`label '${l}' decodes to ASCII only`, pos);
-        if ('xn--' + punyEncode(u) !== l) throw new UcidError(`label '${l}' is not the canonical A-label of its U-label`, pos);
-        const f = certainULabelFault(u);
-        if (f) throw new UcidError(`label '${l}': ${f}`, pos);
-        skip ??= `A-label '${l}' (U-label '${u}') needs IDNA2008 tables and the Bidi Rule`;
-        out.push(l);
-      } else {
-        if (l.length > 63) throw new UcidError(`label '${l}' is longer than 63 characters`, pos);
-        out.push(l);
-      }
-    } else {
-      const f = certainULabelFault(l);
-      if (f) throw new UcidError(`label '${l}': ${f}`, pos);
-      const a = 'xn--' + punyEncode(l);
-      if (a.length > 63) throw new UcidError(`the A-label of '${l}' is longer than 63 octets`, pos);
-      skip ??= `U-label '${l}' needs IDNA2008 tables and the Bidi Rule`;
-      out.push(a);
+    try {
+      out.push(processLabel(text, pos));
+    } catch (e) {
+      // An earlier undecided label may be the first fault (§12): skip.
+      if (skip && e instanceof UcidError) throw new UcidSkip(`${skip}; a later label is invalid: ${e.message}`);
+      throw e;
     }
+    skip ??= undecided(out[out.length - 1], text);
   }
   return { labels: out, skip };
+}
+
+function undecided(alabel, text) {
+  if (!alabel.startsWith('xn--')) return null;
+  return isAsciiStr(text) ? `A-label '${alabel}' needs IDNA2008 tables and the Bidi Rule`
+    : `U-label '${asciiLower(text)}' needs IDNA2008 tables and the Bidi Rule`;
+}
+
+/** One label: its canonical form, or a UcidError for a certain fault. */
+function processLabel(text, pos) {
+  const l = asciiLower(text);
+  if (isAsciiStr(l)) {
+    if (l[2] === '-' && l[3] === '-') {
+      if (!l.startsWith('xn--')) throw new UcidError(`label '${l}' has reserved hyphens in positions 3 and 4`, pos);
+      if (l.length > 63) throw new UcidError(`label '${l}' is longer than 63 octets`, pos);
+      let u;
+      try {
+        u = punyDecode(l.slice(4));
+      } catch (e) {
+        throw new UcidError(`label '${l}' is not a valid A-label (Punycode: ${e.message})`, pos);
+      }
+      if (isAsciiStr(u)) throw new UcidError(`label '${l}' decodes to ASCII only`, pos);
+      if ('xn--' + punyEncode(u) !== l) throw new UcidError(`label '${l}' is not the canonical A-label of its U-label`, pos);
+      const f = certainULabelFault(u);
+      if (f) throw new UcidError(`label '${l}': ${f}`, pos);
+      return l;
+    }
+    if (l.length > 63) throw new UcidError(`label '${l}' is longer than 63 characters`, pos);
+    return l;
+  }
+  const f = certainULabelFault(l);
+  if (f) throw new UcidError(`label '${l}': ${f}`, pos);
+  const a = 'xn--' + punyEncode(l);
+  if (a.length > 63) throw new UcidError(`the A-label of '${l}' is longer than 63 octets`, pos);
+  return a;
 }
 
 // ------------------------------------------------------------- architecture (§6)
