@@ -10,8 +10,10 @@ records those modules sign, never by running a resolver.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,6 +23,11 @@ import dns.zone
 import cid
 
 from ._common import Area, Case
+from ._descriptor_cases import FLAGS as DESCRIPTOR_FLAGS
+from ._records import ANCHOR as TYP_ANCHOR
+from ._records import DELEG as TYP_DELEG
+from ._records import DESC as TYP_DESC
+from ._records import envelope, protected, sig_structure
 from ._resolution_fixtures import (
     ACME,
     ARCH,
@@ -36,11 +43,23 @@ from ._resolution_fixtures import (
     mi_v3,
     render,
 )
-from ._resolution_world import DAY, ROOT, T0, World, delegation_owner, descriptor_owner
+from ._resolution_world import (
+    ATTACKER,
+    DAY,
+    ROOT,
+    T0,
+    DescriptorDef,
+    World,
+    Zones,
+    delegation_owner,
+    descriptor_owner,
+    zone_key,
+)
 
 __all__ = ["build"]
 
 SPEC: Final = Path(__file__).resolve().parents[2] / "spec" / "resolution.md"
+DESCRIPTOR_SPEC: Final = SPEC.with_name("descriptor.md")
 IDS: Final = HONEST_IDS
 
 # Requirement ids used below, by what they say (spec/resolution.md).
@@ -117,6 +136,17 @@ DEFAULTS, L_QUERIES, L_DEADLINE, L_QTIMEOUT, L_ROUNDS, L_RESPONSE, L_LIVE = (
 )
 SEC_UNAUTH, SEC_REPLAY, SEC_LIMITS = "RS-18.1-1", "RS-18.3-1", "RS-18.6-1"
 VERSION_CHECK = "RS-14.8-1"
+# spec/descriptor.md, which §12.5.1 and §12.8 apply: the kid's key and no other (§5.2.2),
+# the typ expected (§4.3.1), the validity window (§8.3.1), a rollover's two keys (§9).
+KID_KEY, KID_ONLY, KID_UNKNOWN, KID_NO_OTHER = (f"DS-5.2.2-{i}" for i in range(1, 5))
+TYP_EXPECTED, STEP_HEADER, STEP_KEY, STEP_SIGNATURE = (
+    "DS-4.3.1-2",
+    "DS-8.2.1-4",
+    "DS-8.2.1-6",
+    "DS-8.2.1-7",
+)
+WINDOW, WINDOW_EDGES = "DS-8.3.1-1", "DS-8.3.1-2"
+TWO_KEYS, PARENT_KEYS, CHILD_KEYS = "DS-9.1-5", "DS-9.2-1", "DS-9.2-2"
 
 OUTCOME_REQ: Final = {
     "NOT_FOUND": O_NOT_FOUND,
@@ -158,6 +188,11 @@ FLAGS: Final = {
     "answer over TCP (§6.1)",
     "server-edns": "EDNS behaviour (§6.1, §8.4)",
     "server-private-types": "TYPE65280 and TYPE65281 returned byte for byte (§9)",
+    # The verifier's faults that a resolver can have too: the descriptor area's words.
+    **{
+        flag: DESCRIPTOR_FLAGS[flag]
+        for flag in ("key-selection", "unknown-key", "typ-confusion", "validity-boundary")
+    },
 }
 
 
@@ -1258,6 +1293,450 @@ def _v1_output() -> dict[str, Any]:
     return _output(v1, IDS["mi"])
 
 
+# ------------------------------------------------------------------ keys, typ, validity
+#
+# Faults of a verifier that a resolver can have as well (spec/descriptor.md §4.3, §5.2,
+# §8.3.1, which §12.5.1 and §12.8 apply): the key named by kid and no other, the typ
+# expected, the edges of the validity window. Their fixtures are made here and served
+# by the honest servers (no behaviours): only records in the zones change.
+
+
+def second_key(zone: str) -> cid.SigningKey:
+    """``zone``'s second key: a delegation record lists one or two keys, and during a
+    rollover the child signs with either (spec/descriptor.md §9.1)."""
+    return cid.SigningKey.from_seed(
+        hashlib.sha256(f"ucid-conformance:{zone}:second".encode()).digest()
+    )
+
+
+def _resigned(
+    data: bytes, signer: cid.SigningKey, *, kid: bytes | None = None, typ: str | None = None
+) -> bytes:
+    """The record ``data`` signed again by ``signer``, its header naming ``kid`` (by
+    default the signer's) and ``typ`` (by default its own): a signature that verifies
+    under ``signer``'s key, over a header that may name another key or kind of record."""
+    header, record = cid.decode_unverified(data)
+    payload = cid.encode_payload(record)
+    head = protected(signer.kid if kid is None else kid, typ or header[16])
+    return envelope(head, payload, signer.sign(sig_structure(head, payload)))
+
+
+#: Zones whose delegation records list a second key (fixtures two-keys, kid-*).
+ROLLOVER: Final = (HPC, ACME)
+
+
+def two_keys_world() -> World:
+    """The honest world, but the delegation records of HPC and ACME list two keys each:
+    the zone's own key (which signs everything), then its second key."""
+    return honest_world(
+        delegation_changes={
+            z: {"keys": (zone_key(z).verify_key, second_key(z).verify_key)} for z in ROLLOVER
+        }
+    )
+
+
+def _future_mi() -> World:
+    """The honest world with the descriptor of mi that fixture future-descriptor serves."""
+    world = honest_world()
+    world.descriptors = [
+        (
+            DescriptorDef(**{**d.__dict__, "issued_at": T0 + DAY, "expires": T0 + 3 * DAY})
+            if str(cid.parse(d.subject)) == IDS["mi"]
+            else d
+        )
+        for d in world.descriptors
+    ]
+    return world
+
+
+def _two_keys(w: World, z: Zones) -> None:
+    # mi-bare: signed by ACME's second key, which its kid names.
+    z.put_descriptor(IDS["mi-bare"], w.signed(IDS["mi-bare"], second_key(ACME)))
+
+
+def _kid_other_key(w: World, z: Zones) -> None:
+    _two_keys(w, z)
+    first, second = zone_key(ACME), second_key(ACME)
+    z.put_descriptor(IDS["mi"], _resigned(w.signed(IDS["mi"]), second, kid=first.kid))
+    z.put_delegation(DEBY, ACME, _resigned(w.signed_delegation(DEBY), second, kid=first.kid))
+    hpc = _resigned(w.signed(IDS["tiny"]), zone_key(HPC), kid=second_key(HPC).kid)
+    z.put_descriptor(IDS["tiny"], hpc)
+
+
+def _kid_no_key(w: World, z: Zones) -> None:
+    _two_keys(w, z)
+    for key, zone in (("mi", ACME), ("sugon", SUGON)):
+        z.put_descriptor(IDS[key], _resigned(w.signed(IDS[key]), zone_key(zone), kid=ATTACKER.kid))
+    for child, parent in ((DEBY, ACME), (CMCC, EAST)):
+        record = _resigned(w.signed_delegation(child), zone_key(parent), kid=ATTACKER.kid)
+        z.put_delegation(child, parent, record)
+
+
+def _typ_confusion(w: World, z: Zones) -> None:
+    for key, typ in (("mi", TYP_DELEG), ("mi-cpu", TYP_ANCHOR), ("tiny", "application/cbor")):
+        z.put_descriptor(
+            IDS[key],
+            _resigned(w.signed(IDS[key]), zone_key(w.descriptor(IDS[key]).issuer), typ=typ),
+        )
+    z.put_delegation(DEBY, ACME, _resigned(w.signed_delegation(DEBY), zone_key(ACME), typ=TYP_DESC))
+
+
+def _made(edit: Callable[[World, Zones], None], world: Callable[[], World]) -> Callable[[], Zones]:
+    def make() -> Zones:
+        w = world()
+        zones = w.assemble()
+        edit(w, zones)
+        return zones
+
+    return make
+
+
+def _more_fixtures() -> list[tuple[str, str, Callable[[], Zones]]]:
+    """The fixtures of this section: (name, description, the zones)."""
+    two = f"The delegation records of {HPC} and {ACME} list two keys each (a rollover)"
+    return [
+        (
+            "two-keys",
+            f"{two}; every record is signed by the first key, except {IDS['mi-bare']}, "
+            f"signed by {ACME}'s second key (which its kid names).",
+            _made(_two_keys, two_keys_world),
+        ),
+        (
+            "kid-other-key",
+            f"As two-keys, but the descriptor of {IDS['mi']} and the delegation record of "
+            f"{DEBY} name {ACME}'s first key as kid and are signed by its second; the "
+            f"descriptor of {IDS['tiny']} names {HPC}'s second key and is signed by its first.",
+            _made(_kid_other_key, two_keys_world),
+        ),
+        (
+            "kid-no-key",
+            f"As two-keys, but the descriptors of {IDS['mi']} and {IDS['sugon']} and the "
+            f"delegation records of {DEBY} and {CMCC} name as kid a key their issuer does not "
+            "have; each is signed by its issuer's (first) key.",
+            _made(_kid_no_key, two_keys_world),
+        ),
+        (
+            "typ-confusion",
+            f"Records under another typ, each signed by its issuer's key: the descriptors of "
+            f"{IDS['mi']} (the delegation typ), {IDS['mi-cpu']} (the anchor typ) and "
+            f"{IDS['tiny']} (application/cbor), and the delegation record of {DEBY} (the "
+            "descriptor typ).",
+            _made(_typ_confusion, honest_world),
+        ),
+        (
+            "short-delegation",
+            f"{ACME} serves a delegation record of {DEBY} that expires at T0 plus a day, "
+            "before the descriptors below it.",
+            lambda: honest_world(delegation_changes={DEBY: {"expires": T0 + DAY}}).assemble(),
+        ),
+    ]
+
+
+def _render_more(files: dict[str, str], manifests: dict[str, dict[str, Any]]) -> None:
+    """Add the fixtures of :func:`_more_fixtures` as ``render`` writes the others: the
+    honest fixture's servers and anchor, and a zone file written once for its text."""
+    written: dict[str, str] = {}
+    for path, text in files.items():
+        if path.endswith(".zone"):
+            written.setdefault(text, path.removeprefix("fixtures/"))
+    honest = manifests["honest"]
+    for name, description, make in _more_fixtures():
+        zone_files: dict[str, str] = {}
+        for zone, text in make().texts().items():
+            if text not in written:
+                written[text] = f"{name}/{zone}.zone"
+                files[f"fixtures/{written[text]}"] = text
+            zone_files[zone] = written[text]
+        manifest = {k: v for k, v in honest.items() if k != "server_mode"}
+        manifest.update(name=name, description=description, zones=zone_files)
+        manifests[name] = manifest
+        text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        files[f"fixtures/{name}/fixture.json"] = text
+        files[f"fixtures/{name}/anchor.json"] = files["fixtures/honest/anchor.json"]
+
+
+# fixture, identifier key, "BOGUS" or "valid", requirements, flag, comment
+KEY_AND_TYP: Final[list[tuple[str, str, str, list[str], str, str]]] = [
+    (
+        "two-keys",
+        "mi",
+        "valid",
+        [D_KEYS, V_VERIFY, KID_KEY, TWO_KEYS],
+        "key-selection",
+        f"{ACME}'s delegation record lists two keys; the descriptor is signed by the first",
+    ),
+    (
+        "two-keys",
+        "mi-bare",
+        "valid",
+        [D_KEYS, V_VERIFY, KID_KEY, TWO_KEYS, CHILD_KEYS],
+        "key-selection",
+        f"signed by {ACME}'s second listed key, which its kid names: it verifies",
+    ),
+    (
+        "two-keys",
+        "gh",
+        "valid",
+        [D_VERIFY, D_KEYS, KID_KEY, PARENT_KEYS],
+        "key-selection",
+        f"the delegation record of {DEBY}, signed by the first of {ACME}'s two keys",
+    ),
+    (
+        "kid-other-key",
+        "mi",
+        "BOGUS",
+        [V_VERIFY, KID_ONLY, KID_NO_OTHER, STEP_SIGNATURE],
+        "key-selection",
+        f"the descriptor's kid names {ACME}'s first key; its second key (listed too) signed "
+        "it: no other key than the kid's is tried (KeyTrap)",
+    ),
+    (
+        "kid-other-key",
+        "tiny",
+        "BOGUS",
+        [V_VERIFY, KID_ONLY, KID_NO_OTHER, STEP_SIGNATURE],
+        "key-selection",
+        f"the descriptor's kid names {HPC}'s second key; its first key signed it",
+    ),
+    (
+        "kid-other-key",
+        "gh",
+        "BOGUS",
+        [D_VERIFY, PARENT_KEYS, KID_ONLY, KID_NO_OTHER, STEP_SIGNATURE],
+        "key-selection",
+        f"the delegation record of {DEBY} names {ACME}'s first key as kid and is signed by "
+        "its second",
+    ),
+    (
+        "kid-other-key",
+        "mi-bare",
+        "valid",
+        [D_KEYS, V_VERIFY, KID_KEY],
+        "key-selection",
+        "signed by the second key and naming it: unaffected by the records beside it",
+    ),
+    (
+        "kid-no-key",
+        "mi",
+        "BOGUS",
+        [V_VERIFY, KID_UNKNOWN, KID_NO_OTHER, STEP_KEY],
+        "unknown-key",
+        f"the descriptor's kid names neither of {ACME}'s two keys; the first signed it: "
+        "unknown key, no fallback to a trusted key",
+    ),
+    (
+        "kid-no-key",
+        "sugon",
+        "BOGUS",
+        [V_VERIFY, KID_UNKNOWN, KID_NO_OTHER, STEP_KEY],
+        "unknown-key",
+        f"the descriptor's kid names no key of {SUGON}; its one key signed it",
+    ),
+    (
+        "kid-no-key",
+        "gh",
+        "BOGUS",
+        [D_VERIFY, PARENT_KEYS, KID_UNKNOWN, KID_NO_OTHER, STEP_KEY],
+        "unknown-key",
+        f"the delegation record of {DEBY}: its kid names no key of {ACME}, whose first key "
+        "signed it",
+    ),
+    (
+        "kid-no-key",
+        "cmcc",
+        "BOGUS",
+        [D_VERIFY, PARENT_KEYS, KID_UNKNOWN, KID_NO_OTHER, STEP_KEY],
+        "unknown-key",
+        f"the delegation record of {CMCC}: its kid names no key of {EAST}, whose one key signed it",
+    ),
+    (
+        "kid-no-key",
+        "js",
+        "valid",
+        [V_VERIFY, KID_KEY],
+        "unknown-key",
+        "js is not affected by the records of kid-no-key",
+    ),
+    (
+        "typ-confusion",
+        "mi",
+        "BOGUS",
+        [V_VERIFY, TYP_EXPECTED, STEP_HEADER],
+        "typ-confusion",
+        "a descriptor payload served as TYPE65280 under the delegation typ",
+    ),
+    (
+        "typ-confusion",
+        "mi-cpu",
+        "BOGUS",
+        [V_VERIFY, TYP_EXPECTED, STEP_HEADER],
+        "typ-confusion",
+        "a descriptor payload served as TYPE65280 under the anchor typ",
+    ),
+    (
+        "typ-confusion",
+        "tiny",
+        "BOGUS",
+        [V_VERIFY, TYP_EXPECTED, STEP_HEADER],
+        "typ-confusion",
+        "a descriptor payload under a typ UCID does not define (application/cbor)",
+    ),
+    (
+        "typ-confusion",
+        "gh",
+        "BOGUS",
+        [D_VERIFY, TYP_EXPECTED, STEP_HEADER],
+        "typ-confusion",
+        f"the delegation record of {DEBY} served under the descriptor typ",
+    ),
+    (
+        "typ-confusion",
+        "mi-bare",
+        "valid",
+        [V_VERIFY],
+        "typ-confusion",
+        "mi-bare is not affected by the records of typ-confusion",
+    ),
+]
+
+
+def _key_and_typ_cases(world: World) -> list[Case]:
+    out = []
+    for fixture, key, code, reqs, flag, comment in KEY_AND_TYP:
+        if code == "valid":
+            w = (
+                two_keys_world()
+                if fixture in ("two-keys", "kid-other-key", "kid-no-key")
+                else world
+            )
+            out.append(resolve(fixture, IDS[key], valid(w, IDS[key]), reqs, comment, flags=[flag]))
+            continue
+        for fwd in (False, True):
+            out.append(
+                resolve(
+                    fixture,
+                    IDS[key],
+                    invalid(code),
+                    [*reqs, FW_VERIFY] if fwd else reqs,
+                    f"{comment} (through a forwarder)" if fwd else comment,
+                    forwarding=fwd,
+                    flags=["broken-zone", flag],
+                )
+            )
+    return out
+
+
+def _validity_cases(world: World) -> list[Case]:
+    """now one second either side of each edge of a record's validity window, with the
+    default skew of 300 s (spec/descriptor.md §8.3.1): valid exactly when
+    ``start - 300 <= now < exp + 300``, start = max(nbf, iat); outside it EXPIRED
+    (§12.5.1 step 2, §12.8 step 2: a record not yet valid gives EXPIRED too)."""
+    skew = 300
+    mi, future = world.descriptor(IDS["mi"]), _future_mi()
+    later = future.descriptor(IDS["mi"])
+    # The descriptor future-descriptor serves is the one the world signs.
+    assert future.signed(IDS["mi"]) == world.signed(
+        IDS["mi"], issued_at=T0 + DAY, not_before=T0 + DAY, expires=T0 + 3 * DAY
+    )
+    acme = world.delegation(ACME)
+    assert max(acme.not_before, acme.issued_at) == max(mi.not_before, mi.issued_at)
+    start, exp = max(mi.not_before, mi.issued_at), mi.expires
+    edges: list[tuple[str, str, int, World | None, list[str], str]] = [
+        (
+            "honest",
+            "mi",
+            exp + skew - 1,
+            world,
+            [V_VERIFY],
+            "the descriptor's last second: exp + 299",
+        ),
+        ("honest", "mi", exp + skew, None, [V_VERIFY], "the descriptor at exp + 300: expired"),
+        (
+            "honest",
+            "mi",
+            start - skew,
+            world,
+            [V_VERIFY, D_VERIFY],
+            "the first second of the descriptor and of every delegation record above it "
+            "(all start at once): start - 300",
+        ),
+        (
+            "honest",
+            "mi",
+            start - skew - 1,
+            None,
+            [V_VERIFY, D_VERIFY],
+            "one second before the descriptor and the delegation records start, less the "
+            "skew: not yet valid",
+        ),
+        (
+            "future-descriptor",
+            "mi",
+            max(later.not_before, later.issued_at) - skew,
+            future,
+            [V_VERIFY],
+            "the descriptor valid from T0 + 1 day, at its first second: start - 300",
+        ),
+        (
+            "future-descriptor",
+            "mi",
+            max(later.not_before, later.issued_at) - skew - 1,
+            None,
+            [V_VERIFY],
+            "the descriptor valid from T0 + 1 day, at start - 301: not yet valid",
+        ),
+        (
+            "future-delegation",
+            "gh",
+            T0 + DAY - skew,
+            world,
+            [D_VERIFY],
+            f"the delegation record of {DEBY}, valid from T0 + 1 day, at its first second",
+        ),
+        (
+            "future-delegation",
+            "gh",
+            T0 + DAY - skew - 1,
+            None,
+            [D_VERIFY],
+            f"the delegation record of {DEBY}, valid from T0 + 1 day, one second earlier: "
+            "not yet valid",
+        ),
+        (
+            "short-delegation",
+            "gh",
+            T0 + DAY + skew - 1,
+            world,
+            [D_VERIFY],
+            f"the delegation record of {DEBY}, which expires at T0 + 1 day, at its last "
+            "second: exp + 299",
+        ),
+        (
+            "short-delegation",
+            "gh",
+            T0 + DAY + skew,
+            None,
+            [D_VERIFY],
+            f"the delegation record of {DEBY} at exp + 300: expired (its descriptors are not)",
+        ),
+    ]
+    out = []
+    for fixture, key, now, w, reqs, comment in edges:
+        exp_ = valid(w, IDS[key]) if w is not None else invalid("EXPIRED")
+        out.append(
+            resolve(
+                fixture,
+                IDS[key],
+                exp_,
+                [*reqs, WINDOW, WINDOW_EDGES],
+                comment,
+                now=now,
+                flags=["validity-boundary"],
+            )
+        )
+    return out
+
+
 # ------------------------------------------------------------------ server cases
 
 
@@ -1752,6 +2231,7 @@ def _reason(rid: str) -> str:
 
 def build() -> list[Area]:
     files, manifests = render()
+    _render_more(files, manifests)
     world = honest_world()
     cases: list[Case] = []
     cases += _honest_cases(world)
@@ -1760,12 +2240,17 @@ def build() -> list[Area]:
     cases += _broken_cases(world)
     cases += _hostile_cases(world)
     cases += _step_cases(world)
+    cases += _key_and_typ_cases(world)
+    cases += _validity_cases(world)
     cases += _server_cases(manifests, files)
     files["fixtures/README.md"] = _readme(manifests)
     ids = spec_ids()
     if len(ids) != len(set(ids)):
         raise ValueError("spec/resolution.md: a requirement id appears twice")
-    known = set(ids)
+    # A resolve case may name the rules of spec/descriptor.md that §12.5.1 and §12.8 apply.
+    known = set(ids) | set(
+        re.findall(r"\[(DS-[0-9.]+-[0-9]+)\]", DESCRIPTOR_SPEC.read_text(encoding="utf-8"))
+    )
     covered: set[str] = set()
     for case in cases:
         unknown = set(case.requirements) - known

@@ -176,10 +176,14 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     _mutant(
         "unknown_typ_accepted",  # §4.2: typ not checked
-        DS,
+        DS_RS,
         "cose-c806464ed9",  # a descriptor payload under the delegation typ
         "cose-46d45b3396",  # a descriptor payload under the anchor typ
         "ch-fc25e754d6",  # a delegation under the descriptor typ, in a chain
+        "rs-157a2efe04",  # resolve: TYPE65280 holds a descriptor under the delegation typ
+        "rs-6c839e17fa",  # resolve: ... under the anchor typ
+        "rs-72ef016b51",  # resolve: ... under application/cbor
+        "rs-28579d0fb8",  # resolve: a delegation record under the descriptor typ
     ),
     _mutant(
         "signature_not_checked",  # §8.2 step 6 skipped
@@ -203,15 +207,24 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     _mutant(
         "wrong_key",  # §5.2: a kid that names no trusted key: the first key used
-        DS,
+        DS_RS,
         "dg-0d6d009709",  # a delegation signed by the child's own key: UNKNOWN_KEY
         "dg-5db4d7e655",  # verified with the child's key instead of the parent's
+        "rs-736789458a",  # resolve: a descriptor's kid names neither of its zone's two keys
+        "rs-5db2450f1c",  # resolve: a descriptor's kid names no key of a one-key zone
+        "rs-4b789721ad",  # resolve: a delegation record's kid names neither parent key
+        "rs-e8ce3b51fa",  # resolve: a delegation record's kid names not the parent's one key
     ),
     _mutant(
         "keytrap_all_keys",  # §5.2: every trusted key tried (KeyTrap)
-        DS,
+        DS_RS,
         "dg-0d6d009709",  # a delegation signed by the child's own key: UNKNOWN_KEY
         "dg-5db4d7e655",  # verified with the child's key instead of the parent's
+        "rs-944f588250",  # resolve: a descriptor's kid names key A, key B of its zone signed
+        "rs-dfdea2fa19",  # resolve: kid names key B, key A signed
+        "rs-bab1c7ea70",  # resolve: a delegation record's kid names A, B signed
+        "rs-736789458a",  # resolve: a descriptor's kid names neither of its zone's two keys
+        "rs-e8ce3b51fa",  # resolve: a delegation record's kid names not the parent's one key
     ),
     _mutant(
         "delegation_unverified",  # §9: a delegation followed without its parent's signature
@@ -231,17 +244,22 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     _mutant(
         "expiry_off_by_one",  # §8.3.1: still valid at now = exp + skew
-        DS,
+        DS_RS,
         "ds-910b813328",  # now = exp + 300: expired, default skew
         "ds-3144fdd951",  # skew 0: now = exp
         "dg-b088283bd9",  # a delegation at now = exp + 300
+        "rs-62948f1571",  # resolve: the descriptor at exp + 300
+        "rs-f9b5e1aa94",  # resolve: a delegation record at exp + 300
     ),
     _mutant(
         "not_before_off_by_one",  # §8.3.1: not yet valid at now = nbf - skew
-        DS,
+        DS_RS,
         "ds-8d7fdb2701",  # now = nbf - 300: the first valid second
         "ds-9b4a446901",  # skew 0: now = nbf
         "dg-f72c4d4638",  # a delegation at now = nbf - 300
+        "rs-c14eb5ef08",  # resolve: descriptor and delegations at start - 300
+        "rs-b985b920ea",  # resolve: a descriptor valid from T0 + 1 day, at start - 300
+        "rs-5b9a7e590e",  # resolve: a delegation record valid from T0 + 1 day, at start - 300
     ),
     _mutant(
         "rollback_accepted",  # §8.5: lower versions accepted
