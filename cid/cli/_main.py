@@ -20,6 +20,7 @@ from .._pattern import parse_pattern
 from .._tables import ARCHITECTURES
 from . import _descriptor as _cli_descriptor
 from . import _register as _cli_register
+from . import _registry as _cli_registry
 from . import _zone as _cli_zone
 
 __all__ = ["EXIT_DATAERR", "EXIT_NO_MATCH", "EXIT_OK", "EXIT_USAGE", "main"]
@@ -206,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_descriptor.add_commands(commands)
     _cli_zone.add_commands(commands)
     _cli_register.add_commands(commands, root_default)
+    _cli_registry.add_commands(commands)
     return parser
 
 

@@ -8,12 +8,29 @@ sources, signed into descriptors and delegation records, assembled into zones.
 Storage (:class:`Registry`), the sans-IO zone assembly (:func:`assemble`) and
 patching (:func:`patch`), pushing to a primary (:func:`push`), the live
 registrations the registry keeps (:class:`Registration`, :class:`Withdrawal`),
-and the bundled demo hierarchy (:func:`write_demo`). Nothing here answers DNS:
+the bundled demo hierarchy (:func:`write_demo`), and running a registry: a new one
+(:func:`init_registry`), zones, sources, key rollover (:func:`rollover`). Nothing here answers DNS:
 that is :mod:`cid.server`.
 """
 
 from __future__ import annotations
 
+from ._admin import (
+    AdminError,
+    RolloverStep,
+    RolloverTooEarly,
+    SourceEntry,
+    add_child_zone,
+    add_source,
+    check_zone_name,
+    init_registry,
+    list_sources,
+    parse_nameservers,
+    remove_source,
+    retire_wait,
+    rollover,
+    source_zone,
+)
 from ._demo import DEMO_ROOT, demo_key, write_demo
 from ._entries import (
     Entry,
@@ -26,6 +43,7 @@ from ._entries import (
 )
 from ._patch import Patched, patch
 from ._push import PushError, PushResult, parse_tsig, push
+from ._rollover import RolloverState
 from ._store import Problem, Registry, RegistryError, ZoneConfig, ZoneInputs
 from ._zone import (
     MAX_TXT_COPY,
@@ -42,6 +60,7 @@ from ._zone import (
 __all__ = [
     "DEMO_ROOT",
     "MAX_TXT_COPY",
+    "AdminError",
     "Entry",
     "LivePolicy",
     "NameServer",
@@ -52,21 +71,35 @@ __all__ = [
     "Registration",
     "Registry",
     "RegistryError",
+    "RolloverState",
+    "RolloverStep",
+    "RolloverTooEarly",
     "SignedDelegation",
     "SignedDescriptor",
+    "SourceEntry",
     "Withdrawal",
     "ZoneConfig",
     "ZoneError",
     "ZoneInputs",
     "ZoneSettings",
+    "add_child_zone",
+    "add_source",
     "assemble",
+    "check_zone_name",
     "demo_key",
     "entry_bytes",
+    "init_registry",
+    "list_sources",
+    "parse_nameservers",
     "parse_tsig",
     "patch",
     "published",
     "push",
     "read_entry",
+    "remove_source",
+    "retire_wait",
+    "rollover",
+    "source_zone",
     "txt_strings",
     "write_demo",
     "zone_text",

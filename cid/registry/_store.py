@@ -32,6 +32,7 @@ import dns.name
 import dns.tsig
 import dns.zone
 
+from .._cose import HEADER_KID
 from .._descriptor import Delegation, Descriptor, encode_payload
 from .._descriptor_json import descriptor_from_json
 from .._errors import CidError, NotYetValidError
@@ -41,6 +42,7 @@ from .._signed import decode_unverified, sign, verify, verify_delegation
 from ..atomic import AtomicWriter, fsync_dir, write_atomic
 from ._entries import Entry, LivePolicy, Registration, published, read_entry
 from ._push import parse_tsig
+from ._rollover import read_state, write_state
 from ._zone import NameServer, SignedDelegation, SignedDescriptor, ZoneSettings, assemble
 
 __all__ = ["Problem", "Registry", "RegistryError", "ZoneConfig", "ZoneInputs"]
@@ -237,6 +239,15 @@ class Registry:
         self.zones[name] = cfg
         return cfg
 
+    def set_keys(self, zone: str, kids: Iterable[str]) -> ZoneConfig:
+        """Make ``kids`` the zone's active keys, the first the one that signs (zone.json)."""
+        path = self._folder(zone) / "zone.json"
+        data = _read_json(path)
+        data["keys"] = list(kids)
+        _write_json(path, data)
+        self.zones[zone] = cfg = _zone_config(path)
+        return cfg
+
     def add_source(self, zone: str, name: str, spec: dict[str, Any]) -> Path:
         path = self._folder(zone) / "sources" / f"{name}.json"
         _write_json(path, {"issuer": zone, **spec})
@@ -293,10 +304,12 @@ class Registry:
         """
         written: list[Path] = []
         with AtomicWriter() as writer:  # durable when the block ends
-            for cfg in self.top_down():
+            for listed in self.top_down():
+                cfg = self._switch_signer(listed, now)
                 key = self.signing_key(cfg.name)
                 keys = self.verify_keys(cfg.name)
                 folder = self._folder(cfg.name)
+                several = len(keys) > 1  # a record by another key is re-signed by this one
                 for source in sorted((folder / "sources").glob("*.json")):
                     spec = _read_json(source)
                     try:
@@ -305,7 +318,8 @@ class Registry:
                         raise RegistryError(f"{source}: {exc}") from None
                     out = folder / "descriptors" / f"{_file_name(rec.subject)}.cose"
                     old = _old_record(out, keys, now, verify)
-                    new = _next(rec, old, now, cfg.valid_for, "version" in spec)
+                    resign = several and _signer(out) not in (None, key.kid)  # §7.8
+                    new = _next(rec, old, now, cfg.valid_for, "version" in spec, resign)
                     if new is not None:
                         writer.write(out, sign(new, key))
                         written.append(out)
@@ -321,7 +335,8 @@ class Registry:
                     )
                     out = folder / "delegations" / f"{child.name}.cose"
                     dold = _old_record(out, keys, now, verify_delegation)
-                    dnew = _next(drec, dold, now, cfg.delegation_valid_for, False)
+                    resign = several and _signer(out) not in (None, key.kid)
+                    dnew = _next(drec, dold, now, cfg.delegation_valid_for, False, resign)
                     if dnew is not None:
                         writer.write(out, sign(dnew, key))
                         written.append(out)
@@ -330,6 +345,21 @@ class Registry:
             _write_json(self.path / "anchor.json", anchor)
             written.append(self.path / "anchor.json")
         return written
+
+    def _switch_signer(self, cfg: ZoneConfig, now: int) -> ZoneConfig:
+        """During a key rollover, from its ``sign_from`` on, make the new key the one
+        that signs (first in ``keys``) and record when (spec §7.8)."""
+        folder = self._folder(cfg.name)
+        try:
+            state = read_state(folder)
+        except CidError as exc:
+            raise RegistryError(str(exc)) from None
+        if state is None or now < state.sign_from or not cfg.keys or cfg.keys[0] != state.old:
+            return cfg
+        if state.new not in cfg.keys:
+            raise RegistryError(f"{folder}: rollover.json names key {state.new}, not in zone.json")
+        write_state(folder, state.switched_at(now))  # first: a crash re-switches, later
+        return self.set_keys(cfg.name, [state.new, *(k for k in cfg.keys if k != state.new)])
 
     def anchor(self) -> dict[str, Any]:
         """The trust anchor a resolver starts from: the root zone's keys and servers."""
@@ -570,6 +600,16 @@ def _old_record(path: Path, keys: list[VerifyKey], now: int, check: Any) -> Any:
         return _unverified_version(data)
 
 
+def _signer(path: Path) -> bytes | None:
+    """The kid in the protected header of the record at ``path``, if it can be read."""
+    try:
+        header = decode_unverified(path.read_bytes())[0]
+    except (OSError, CidError):
+        return None
+    kid = header.get(HEADER_KID)
+    return kid if isinstance(kid, bytes) else None
+
+
 def _unverified_version(data: bytes) -> Any:
     # An expired or unreadable old record: keep only its version, so that a new
     # one is signed above it (rollback protection holds across rebuilds).
@@ -585,6 +625,7 @@ def _next(
     now: int,
     valid_for: int,
     explicit_version: bool,
+    resign: bool = False,
 ) -> Descriptor | Delegation | None:
     if old is None:
         return rec
@@ -597,7 +638,7 @@ def _next(
             expires=old.expires,
         )
     ) == encode_payload(old)
-    if same and old.expires - now > valid_for // 2 and old.not_before <= now:
+    if same and old.expires - now > valid_for // 2 and old.not_before <= now and not resign:
         return None  # unchanged and fresh: keep the published bytes
     version = max(old.version + 1, rec.version if explicit_version else 0)
     return replace(rec, version=version)
