@@ -16,6 +16,7 @@ __all__ = [
     "OversizeError",
     "RollbackError",
     "SignatureError",
+    "StatusMismatchError",
     "UnknownKeyError",
     "ValidityError",
 ]
@@ -112,6 +113,11 @@ class RollbackError(DescriptorError):
 
 class CriticalExtensionError(DescriptorError):
     """A critical extension that this implementation does not understand."""
+
+
+class StatusMismatchError(DescriptorError):
+    """A status record about another descriptor than the one it is checked against:
+    another issuer, subject or descriptor version (spec/status.md §7, *mismatch*)."""
 
 
 class KeyFileError(CidError):

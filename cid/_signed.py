@@ -57,7 +57,9 @@ from ._keys import SigningKey, VerifyKey
 __all__ = [
     "Keys",
     "decode_unverified",
+    "open_signed",
     "sign",
+    "sign_payload",
     "sign_rotation",
     "verify",
     "verify_delegation",
@@ -91,10 +93,21 @@ _delegations: dict[bytes, Delegation] = {}
 # ----------------------------------------------------------------- signing
 
 
+def _tail(typ: str) -> bytes:
+    tail = _TYP_TAILS.get(typ)
+    return tail if tail is not None else _typ_tail(typ)
+
+
+def sign_payload(payload: bytes, typ: str, key: SigningKey) -> bytes:
+    """A COSE_Sign1 record (§4) of an already encoded payload under the media type
+    ``typ``: for record types beside this module's (status records, ``_status``)."""
+    return _sign1(payload, typ, key)
+
+
 def _sign1(payload: bytes, typ: str, key: SigningKey) -> bytes:
     if not isinstance(key, SigningKey):
         raise TypeError(f"key must be a SigningKey, not {type(key).__name__}")
-    protected = _HEAD_EDDSA + key.kid + _TYP_TAILS[typ]
+    protected = _HEAD_EDDSA + key.kid + _tail(typ)
     # §7: check the size before spending a signature on it.
     size = 2 + 2 + len(protected) + 1 + len(encode_head(2, len(payload))) + len(payload) + 66
     if size > MAX_SIGNED:
@@ -146,7 +159,11 @@ def _open(data: bytes, keys: Keys, typ: str) -> tuple[bytes, bytes]:
     n = len(data)
     if n > MAX_SIGNED:
         raise OversizeError(f"{n} bytes exceed the limit of {MAX_SIGNED}")
-    lead, tail = _SHAPES[typ]
+    shape = _SHAPES.get(typ)
+    if shape is None:
+        tail = _tail(typ)
+        shape = (b"\xd2\x84\x58" + bytes((_KID_END + len(tail),)), tail)
+    lead, tail = shape
     q = 4 + lead[3]  # where the unprotected header is, in the one shape
     start = _payload_start(data, lead)
     if start and data[4:10] in (_HEAD_EDDSA, _HEAD_ED25519) and data[4 + _KID_END : q] == tail:
@@ -179,6 +196,12 @@ def _open(data: bytes, keys: Keys, typ: str) -> tuple[bytes, bytes]:
     key = _select(keys, kid)
     verify_signature(key.raw, sig_structure(protected, payload), signature)
     return payload, kid
+
+
+def open_signed(data: bytes, keys: Keys, typ: str) -> tuple[bytes, bytes]:
+    """§8.2 steps 1-6 for a record of media type ``typ``: size, envelope, headers, key
+    and signature. Returns the payload, not yet interpreted, and the kid."""
+    return _open(data, keys, typ)
 
 
 # Per typ: the first four bytes of a record in the one shape (tag 18, an array

@@ -39,6 +39,7 @@ __all__ = [
     "TXT_TAG",
     "TYPE_DELEGATION",
     "TYPE_DESCRIPTOR",
+    "TYPE_STATUS",
     "UDP_PAYLOAD",
     "UPDATE_LEASE",
     "SvcbError",
@@ -54,6 +55,8 @@ __all__ = [
 #: Private-use RR types (RFC 6895 §3.1: 65280-65534) carrying signed records as raw bytes.
 TYPE_DESCRIPTOR: Final = dns.rdatatype.RdataType.make(65280)
 TYPE_DELEGATION: Final = dns.rdatatype.RdataType.make(65281)
+#: A signed status record (spec/status.md §8), at the identifier's name, beside its descriptor.
+TYPE_STATUS: Final = dns.rdatatype.RdataType.make(65282)
 #: First TXT string of the base64 fallback copy of a descriptor.
 TXT_TAG: Final = b"ucid1"
 #: Reserved labels.

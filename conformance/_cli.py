@@ -283,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         action="append",
         default=[],
-        help="run only this profile (identifier, descriptor, resolver); repeatable",
+        help="run only this profile (identifier, descriptor, resolver, status); repeatable",
     )
     run.add_argument("--area", action="append", default=[], help="run only this area; repeatable")
     run.add_argument("--case", action="append", default=[], help="run only this case; repeatable")

@@ -16,9 +16,9 @@ from ._cases import Case
 
 __all__ = ["SPEC_FILES", "Coverage", "coverage", "requirements_in_spec"]
 
-SPEC_FILES: Final = ("identifier.md", "descriptor.md", "resolution.md")
-#: A requirement id as the spec writes it: [ID-9.1-3], [DS-8.2-4], [RS-12.4.1-2].
-TAG: Final = re.compile(r"\[((?:ID|DS|RS)-[0-9]+(?:\.[0-9]+)*-[0-9]+)\]")
+SPEC_FILES: Final = ("identifier.md", "descriptor.md", "resolution.md", "status.md")
+#: A requirement id as the spec writes it: [ID-9.1-3], [DS-8.2-4], [RS-12.4.1-2], [ST-7.2-9].
+TAG: Final = re.compile(r"\[((?:ID|DS|RS|ST)-[0-9]+(?:\.[0-9]+)*-[0-9]+)\]")
 UNTESTABLE: Final = Path(__file__).resolve().parent / "untestable.json"
 
 

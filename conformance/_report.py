@@ -14,7 +14,12 @@ from ._runner import CaseResult, Run
 
 __all__ = ["Progress", "junit", "markdown", "report_json", "requirement_place", "summary"]
 
-_SPECS: Final = {"ID": "spec/identifier.md", "DS": "spec/descriptor.md", "RS": "spec/resolution.md"}
+_SPECS: Final = {
+    "ID": "spec/identifier.md",
+    "DS": "spec/descriptor.md",
+    "RS": "spec/resolution.md",
+    "ST": "spec/status.md",
+}
 
 
 def requirement_place(requirement: str) -> str:

@@ -279,6 +279,50 @@ def op_verify_chain(inp: Mapping[str, Any]) -> dict[str, Any]:
     return {"descriptor": _descriptor(desc), "chain": chain}
 
 
+# -------------------------------------------------------------------- status
+
+
+class _Described:
+    """The descriptor a status must describe, as verify_status's input gives it."""
+
+    def __init__(self, issuer: str, subject: str, version: int) -> None:
+        self.issuer, self.subject, self.version = issuer, subject, version
+
+
+def _status_iat(data: bytes) -> int:
+    """When a status starts to be valid, its iat (spec/status.md §7.3), read unverified."""
+    envelope = cid.decode_cbor(data, max_size=cid.MAX_STATUS, start=1)
+    if not isinstance(envelope, list) or len(envelope) != 4 or type(envelope[2]) is not bytes:
+        raise cid.EncodingError("not a COSE_Sign1 array")
+    return cid.decode_status(envelope[2]).issued_at
+
+
+def op_verify_status(inp: Mapping[str, Any]) -> dict[str, Any]:
+    keys, now = _keys(inp), _int(inp, "now")
+    skew = _int(inp, "skew", cid.STATUS_SKEW)
+    extensions = inp.get("extensions", [])
+    if not isinstance(extensions, list) or not all(isinstance(e, str) for e in extensions):
+        raise BadRequest("extensions must be an array of strings")
+    described = None
+    if (raw := inp.get("descriptor")) is not None:
+        if not isinstance(raw, Mapping):
+            raise BadRequest("descriptor must be an object")
+        described = _Described(_text(raw, "issuer"), _text(raw, "subject"), _int(raw, "version"))
+    seen: dict[str, cid.Status] = {}
+    for data in _seen(inp):
+        # Each was accepted when it was valid: verify it at its iat, in order.
+        earlier = cid.verify_status(
+            data, keys, now=_status_iat(data), skew=skew, extensions=extensions, seen=seen
+        )
+        seen[earlier.subject] = earlier
+    signed = _hex(inp, "signed")
+    status = cid.verify_status(
+        signed, keys, now=now, descriptor=described, seen=seen, skew=skew, extensions=extensions
+    )
+    # Verified, so the envelope is the one shape: the kid is at bytes 10..42 (§4.2.3).
+    return {"status": cid.status_json(status), "kid": signed[10:42].hex()}
+
+
 # ------------------------------------------------------------------ resolver
 
 
@@ -332,6 +376,7 @@ OPERATIONS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "verify_delegation": op_verify_delegation,
     "verify_rotation": op_verify_rotation,
     "verify_chain": op_verify_chain,
+    "verify_status": op_verify_status,
 }
 
 # Subclasses first: the first class that matches names the code.
@@ -345,6 +390,7 @@ _CODES: tuple[tuple[type[BaseException], str], ...] = (
     (cid.NotYetValidError, "NOT_YET_VALID"),
     (cid.ExpiredError, "EXPIRED"),
     (cid.RollbackError, "ROLLBACK"),
+    (cid.StatusMismatchError, "MISMATCH"),
     (cid.DescriptorError, "DESCRIPTOR"),
     (cid.KeyFileError, "ENCODING"),
 )
@@ -370,7 +416,7 @@ def hello() -> dict[str, Any]:
             "version": cid.__version__,
             "language": f"Python {sys.version_info.major}.{sys.version_info.minor}",
         },
-        "profiles": ["identifier", "descriptor", "resolver"],
+        "profiles": ["identifier", "descriptor", "resolver", "status"],
         "operations": [*OPERATIONS, "resolve"],
         "capabilities": ["error-positions"],
     }

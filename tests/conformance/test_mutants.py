@@ -85,7 +85,7 @@ def all_cases() -> tuple[Case, ...]:
     return tuple(load_cases(VECTORS))
 
 
-ID, DS, RS = ("identifier",), ("descriptor",), ("resolver",)
+ID, DS, RS, ST = ("identifier",), ("descriptor",), ("resolver",), ("status",)
 DS_RS = DS + RS  # faults of the verifier that the resolver reaches too
 
 
@@ -94,6 +94,20 @@ def _mutant(name: str, profiles: tuple[str, ...], *kills: str) -> Mutant:
 
 
 MUTANTS: tuple[Mutant, ...] = (
+    # ---- status (spec/status.md)
+    _mutant(
+        "status_skew_after_exp",  # §7.3: the skew extends exp, as for descriptors
+        ST,
+        "st-d1f73c7fb7",  # at exp
+        "st-3bff5f9103",  # at exp + 10 with skew 60
+    ),
+    _mutant(
+        "status_descriptor_unchecked",  # §7.2 step 8: iss, sub and dver not compared
+        ST,
+        "st-69ecc84f85",  # another subject
+        "st-1cf8a34ead",  # another descriptor version
+        "st-99f3b0a39d",  # another issuer
+    ),
     # ---- identifier (spec/identifier.md)
     _mutant(
         "region_case_kept",  # §3.4: the canonical form keeps the region's upper case
