@@ -169,8 +169,19 @@ def _human(rec: Descriptor | Delegation, kid: bytes | None, verified: bool) -> s
 def _cmd_key_gen(args: argparse.Namespace, out: TextIO) -> int:
     key = SigningKey.generate()
     path = Path(args.path)
-    key.save(path, overwrite=args.force)
-    key.verify_key.save(path.with_name(path.name + ".pub"), overwrite=args.force)
+    public = path.with_name(path.name + ".pub")
+    if not args.force and (there := [str(p) for p in (path, public) if p.exists()]):
+        # Before writing either file: never a new private key beside an old public one.
+        raise KeyFileError(f"{there[0]} exists; give --force to replace it")
+    try:
+        key.save(path, overwrite=args.force)
+        key.verify_key.save(public, overwrite=args.force)
+    except KeyFileError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, FileExistsError):  # created meanwhile
+            where = cause.filename2 or path
+            raise KeyFileError(f"{where} exists; give --force to replace it") from None
+        raise
     if args.json:
         print(
             json.dumps({"private": str(path), "public": f"{path}.pub", "kid": kid_text(key.kid)}),
