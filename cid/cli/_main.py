@@ -42,13 +42,26 @@ def identifier_json(ident: Identifier, root: str | None = None) -> dict[str, Any
         "cpu": ident.cpu,
         "accelerators": list(ident.accelerators),
         "capabilities": [
-            {"key": c.key, "type": c.type, "value": c.value, "text": str(c)}
+            {"key": c.key, "type": c.type, "value": c.value, "text": str(c), "display": c.display()}
             for c in ident.capabilities
         ],
+        # The registry's notes the text output shows: each architecture's description,
+        # or that it is not registered (spec/registries/architectures.json).
+        "architectures": [_architecture_json(name) for name in (ident.cpu, *ident.accelerators)],
     }
     if root is not None:
         out["dns_name"] = ident.to_dns_name(root)
     return out
+
+
+def _architecture_json(name: str) -> dict[str, Any]:
+    entry = ARCHITECTURES.get(name)
+    return {
+        "name": name,
+        "registered": entry is not None,
+        "kind": entry.kind if entry else None,
+        "description": entry.description if entry else None,
+    }
 
 
 def _error_json(exc: IdentifierError) -> dict[str, Any]:
