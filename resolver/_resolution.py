@@ -66,6 +66,7 @@ __all__ = [
 
 _PTR: Final = dns.rdatatype.PTR
 _TXT: Final = dns.rdatatype.TXT
+_WHAT: Final = {TYPE_DESCRIPTOR: "descriptor", TYPE_DELEGATION: "delegation"}
 # When every server failed, the failure reported is the most telling one.
 _SEVERITY: Final = (
     Outcome.LOOP,
@@ -363,7 +364,9 @@ class Resolution:
     def _question(self, qname: dns.name.Name | None = None, qtype: int | None = None) -> str:
         name = self.qname if qname is None else qname
         rdtype = self.qtype if qtype is None else qtype
-        return f"{name} {dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))}"
+        text = dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))
+        what = _WHAT.get(rdtype)  # the private types, named by what they hold
+        return f"{name} {text} ({what})" if what else f"{name} {text}"
 
     def _start_zone(self, qname: dns.name.Name) -> ZoneEntry:
         """The deepest zone above ``qname`` whose keys are cached, else the anchor."""
