@@ -242,3 +242,19 @@ def test_readme_command_runs_against_the_demo() -> None:
     assert "bundled demo hierarchy" in done.stderr
     assert "sh.ctyun.example" in done.stdout
     assert "ucid.example > east.ucid.example > ctyun.east.ucid.example" in done.stdout
+
+
+def test_python_m_resolver(demo: tuple[TrustAnchor, Path]) -> None:
+    """``python -m resolver`` is ``cid-resolve``, as ``python -m cid`` is ``cid``."""
+    anchor, path = demo
+    done = subprocess.run(
+        [sys.executable, "-m", "resolver", REGION_ZONE, "--json", "--anchor", str(path),
+         "--port", str(anchor.port)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["outcome"] == "OK"
+    done = subprocess.run(
+        [sys.executable, "-m", "resolver"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == EXIT_USAGE and "cid-resolve" in done.stderr
