@@ -66,7 +66,7 @@ __all__ = [
 
 _PTR: Final = dns.rdatatype.PTR
 _TXT: Final = dns.rdatatype.TXT
-_WHAT: Final = {TYPE_DESCRIPTOR: "descriptor", TYPE_DELEGATION: "delegation"}
+_WHAT: Final[dict[int, str]] = {TYPE_DESCRIPTOR: "descriptor", TYPE_DELEGATION: "delegation"}
 # When every server failed, the failure reported is the most telling one.
 _SEVERITY: Final = (
     Outcome.LOOP,
