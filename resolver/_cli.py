@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, cast
 
 from cid import CidError, Endpoint
 
@@ -32,6 +34,45 @@ def _exit_table() -> str:
     rows.append(f"  {EXIT_USAGE:>3}  {'usage':<19} bad command-line arguments")
     rows.append(f"  {EXIT_CONFIG:>3}  {'configuration':<19} unusable setting or trust anchor")
     return "\n".join(rows)
+
+
+class _PipeGuard(io.TextIOBase):
+    """A text stream that discards everything once its reader has gone (EPIPE), so that
+    `cid-resolve ... | head -1` ends quietly, with the command's own exit status."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def isatty(self) -> bool:
+        return not self.gone and self.stream.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+    def _reader_gone(self) -> None:
+        self.gone = True
+        # What the stream still buffers is flushed at exit: send it, and all else, nowhere.
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,8 +136,18 @@ def _anchor(conf: Settings, err: TextIO) -> Iterator[tuple[TrustAnchor, bool]]:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    err = sys.stderr
+    saved = sys.stdout, sys.stderr
+    guarded = _PipeGuard(out or sys.stdout), _PipeGuard(sys.stderr)
+    sys.stdout, sys.stderr = guarded  # --help writes there too
+    try:
+        return _main(argv, cast(TextIO, guarded[0]), cast(TextIO, guarded[1]))
+    finally:
+        for stream in guarded:
+            stream.flush()  # here, not at exit, where a closed pipe would print a traceback
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     args = _parser().parse_args(argv)
     if (args.identifier is None) == (args.find is None):
         _parser().error("give an IDENTIFIER or --find PATTERN (one of them)")
@@ -132,7 +183,7 @@ def _resolve(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
     except ResolutionError as exc:
         if args.trace and not args.json:
             print("\n".join(resolver.last_trace), file=out)
-        return _failed(exc, args, out, sys.stderr)
+        return _failed(exc, args, out, sys.stderr)  # the guarded stderr
     if args.json:
         body = _result_json(found)
         if args.trace:

@@ -21,6 +21,7 @@ from .._tables import ARCHITECTURES
 from . import _descriptor as _cli_descriptor
 from . import _register as _cli_register
 from . import _zone as _cli_zone
+from ._output import guarded_streams
 
 __all__ = ["EXIT_DATAERR", "EXIT_NO_MATCH", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -97,6 +98,8 @@ def _each(
 ) -> int:
     status = EXIT_OK
     for text in _expand(inputs):
+        if getattr(out, "gone", False):  # `cid id canon - | head`: no one reads on
+            break
         try:
             result = handle(text)
         except IdentifierError as exc:
@@ -234,6 +237,13 @@ def _run_reporting(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A reader that goes away (`cid zone export R | head -1`) silences the output; the
+    # command still ends its work and exits with its own status, with no traceback.
+    with guarded_streams():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command != "id":
@@ -243,8 +253,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CidError as exc:  # e.g. a bad --root
         print(f"cid: {exc}", file=sys.stderr)
         return EXIT_DATAERR
-    except BrokenPipeError:  # `cid id canon - | head`
-        return EXIT_OK
     return status
 
 
