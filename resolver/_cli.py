@@ -99,7 +99,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("identifier", nargs="?", help="the identifier to resolve")
     p.add_argument("--find", metavar="PATTERN", help="discover identifiers matching PATTERN")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument(
+        "--json",
+        action="store_true",
+        help="machine-readable output; times are ISO 8601 strings in UTC",
+    )
+    form.add_argument(
+        "--short",
+        action="store_true",
+        help=(
+            "only the endpoints, one a line, in the order to try them, as "
+            "TRANSPORT+PROTOCOL://HOST:PORT (an IPv6 host in brackets: "
+            "quic+https://[2001:db8::8]:4433), the form cid register --endpoint takes; "
+            "with --find, only the identifiers found, one a line"
+        ),
+    )
     p.add_argument("--trace", action="store_true", help="show every query and verification")
     p.add_argument("--anchor", metavar="FILE", help="trust anchor (anchor.json of a registry)")
     p.add_argument(
@@ -151,6 +166,8 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     args = _parser().parse_args(argv)
     if (args.identifier is None) == (args.find is None):
         _parser().error("give an IDENTIFIER or --find PATTERN (one of them)")
+    if args.short and args.trace:
+        _parser().error("--short shows the endpoints alone: not with --trace")
     try:
         if args.identifier is not None:
             identifier_or_fail(args.identifier)  # before any server starts
@@ -191,10 +208,20 @@ def _resolve(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
         json.dump(body, out, ensure_ascii=False, indent=2)
         out.write("\n")
         return 0
+    if args.short:
+        for ep in found.ordered():
+            print(endpoint_url(ep), file=out)
+        return 0
     if args.trace:
         print("\n".join(resolver.last_trace) + "\n", file=out)
     _table(found, out)
     return 0
+
+
+def endpoint_url(ep: Endpoint) -> str:
+    """``--short``'s form of an endpoint: ``TRANSPORT+PROTOCOL://HOST:PORT``."""
+    host = f"[{ep.host}]" if ":" in ep.host else ep.host
+    return f"{ep.transport}+{ep.protocol}://{host}:{ep.port}"
 
 
 def _find(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
@@ -202,6 +229,9 @@ def _find(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         json.dump(_discovery_json(found), out, ensure_ascii=False, indent=2)
         out.write("\n")
+    elif args.short:
+        for result in found.results:
+            print(result.identifier, file=out)
     else:
         for result in found.results:
             first = result.ordered()[0]

@@ -16,7 +16,7 @@ import pytest
 import cid
 from cid.registry._demo import _RESOURCES
 from resolver import Discovery, Outcome, ResolutionError, TrustAnchor
-from resolver._cli import EXIT_CONFIG, EXIT_USAGE, _find, main
+from resolver._cli import EXIT_CONFIG, EXIT_USAGE, _find, endpoint_url, main
 from resolver._config import ConfigError, settings
 from resolver._demo import DemoHierarchy
 
@@ -163,7 +163,7 @@ def test_find_exit_status_without_results(
         def find(self, pattern: str, **options: object) -> Discovery:
             return found
 
-    args = argparse.Namespace(find="ucid:*", max_results=100, json=False)
+    args = argparse.Namespace(find="ucid:*", max_results=100, json=False, short=False)
     out = io.StringIO()
     assert _find(Stub(), args, out) == status.exit_status  # type: ignore[arg-type]
     assert out.getvalue().startswith("0 found, 3 nodes visited")
@@ -258,3 +258,46 @@ def test_python_m_resolver(demo: tuple[TrustAnchor, Path]) -> None:
         [sys.executable, "-m", "resolver"], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == EXIT_USAGE and "cid-resolve" in done.stderr
+
+
+CTYUN_JS = "ucid:ctyun.east/cn-js/x86-64-v3/cpu=64;mem=256GiB;net-bw=25Gbps"
+GH200 = (
+    "ucid:acme.hpc/de-by/neoverse-v2+sm90/acc=4;acc-model=gh200;acc-mem=96GiB;ic=nvlink4;mem=480GiB"
+)
+
+
+def test_short(demo: tuple[TrustAnchor, Path]) -> None:
+    """``--short``, like ``dig +short``: the endpoints, one a line, in the order to try."""
+    anchor, path = demo
+    where = ("--anchor", str(path), "--port", str(anchor.port))
+    assert run(REGION_ZONE, "--short", *where) == (0, "tcp+https://sh.ctyun.example:443\n")
+    status, out = run(CTYUN_JS, "--short", *where)  # priority 1 before priority 2
+    assert (status, out.splitlines()) == (
+        0,
+        ["tcp+https://js.ctyun.example:443", "tcp+https://js-backup.ctyun.example:443"],
+    )
+    status, out = run(GH200, "--short", *where)
+    assert sorted(out.splitlines()) == [
+        "tcp+https://gh.acme.example:443",
+        "tcp+quic://192.0.2.44:4433",
+    ]
+    # The form cid register --endpoint takes.
+    from cid.cli._register import parse_endpoint  # noqa: PLC0415
+
+    for line in out.splitlines():
+        assert endpoint_url(parse_endpoint(line)) == line
+    assert endpoint_url(parse_endpoint("quic+https://[2001:db8::8]:4433")) == (
+        "quic+https://[2001:db8::8]:4433"
+    )
+    status, out = run("--find", "ucid:*/cn-sh", "--short", *where)
+    assert status == 0
+    assert sorted(out.splitlines()) == sorted(
+        str(i) for i, _ in DEMO if cid.parse_pattern("ucid:*/cn-sh").matches(i)
+    )
+    # A failure is said on stderr, as without --short: nothing on stdout.
+    assert run("ucid:ctyun.east/cn-sh/neoverse-n2/cpu=129", "--short", *where) == (
+        Outcome.NOT_FOUND.exit_status,
+        "",
+    )
+    assert run(REGION_ZONE, "--short", "--json", *where)[0] == EXIT_USAGE
+    assert run(REGION_ZONE, "--short", "--trace", *where)[0] == EXIT_USAGE
