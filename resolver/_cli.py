@@ -8,7 +8,6 @@ import io
 import json
 import os
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn, TextIO, cast
 
@@ -20,7 +19,7 @@ from ._config import ENVIRONMENT, ConfigError, Settings, default_config_path, se
 from ._demo import DemoHierarchy
 from ._discovery import Discovery
 from ._outcome import Outcome, ResolutionError
-from ._resolution import Limits, Resolved, identifier_or_fail
+from ._resolution import Limits, Resolved, identifier_or_fail, iso_time
 from ._resolver import Resolver
 
 __all__ = ["main"]
@@ -297,7 +296,7 @@ def _result_json(found: Resolved) -> dict[str, Any]:
         "zone": found.zone,
         "chain": list(found.chain),
         "version": desc.version,
-        "expires": desc.expires,
+        "expires": iso_time(desc.expires),  # ISO 8601, as every time shown (README)
         "stale": found.stale,
         "capabilities": list(desc.capabilities),
         "endpoints": [_endpoint_json(ep) for ep in found.endpoints],
@@ -320,7 +319,7 @@ def _discovery_json(found: Discovery) -> dict[str, Any]:
 
 def _table(found: Resolved, out: TextIO) -> None:
     desc = found.descriptor
-    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(desc.expires))
+    until = iso_time(desc.expires)
     print(str(found.identifier), file=out)
     if found.identifier.provider_unicode != found.identifier.provider:
         print(f"  provider   {found.identifier.provider_unicode}", file=out)

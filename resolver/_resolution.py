@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import random
+import time
 from collections.abc import Generator
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
@@ -132,6 +133,11 @@ class Lookup:
 
 
 Action = Query | Lookup
+
+
+def iso_time(seconds: int) -> str:
+    """A time as every message and JSON output shows it: ``2026-12-06T00:00:00Z``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 @dataclass(frozen=True, slots=True)
@@ -653,7 +659,9 @@ class Resolution:
         except RollbackError as exc:
             raise _Fail(Outcome.ROLLBACK, step, str(exc)) from None
         self.versions.accept(desc.subject, desc.version, payload)
-        self._note(zone.zone, "", step, f"verified (v{desc.version}, expires {desc.expires})")
+        if self.trace is not None:  # the time's text only when tracing
+            until = iso_time(desc.expires)
+            self._note(zone.zone, "", step, f"verified (v{desc.version}, expires {until})")
         ttl = max(0, min(response.answer.ttl, desc.expires - self.now, self.limits.live_ttl))
         fresh = min(self.now + ttl, zone.expires)
         resolved = Resolved(

@@ -23,6 +23,7 @@ from ..layout import TYPE_DESCRIPTOR
 from ..registry import DEMO_ROOT, Registry, parse_tsig, push, write_demo, zone_text
 from ..server import LogThread, parse_listen, serve_registry, start_logging
 from . import _register as _cli_register
+from ._descriptor import NOW_HELP, now_arg
 
 __all__ = ["add_commands"]
 
@@ -204,7 +205,7 @@ def add_commands(commands: Any) -> None:
     p.add_argument("--timeout", type=float, default=5.0)
     p.set_defaults(run=_cmd_push)
     for parser in sub.choices.values():
-        parser.add_argument("--now", type=int, default=None, help="judge validity at this time")
+        parser.add_argument("--now", type=now_arg, default=None, help=NOW_HELP)
     _cli_register.add_zone_command(sub)
 
     p = commands.add_parser("serve", help="serve a registry over DNS (UDP and TCP)")
@@ -238,7 +239,7 @@ def add_commands(commands: Any) -> None:
     p = sub.add_parser("init", help="write the demo registry to a folder")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--address", default="127.0.0.1", help="address of every name server")
-    p.add_argument("--now", type=int, default=None)
+    p.add_argument("--now", type=now_arg, default=None, help=NOW_HELP)
     p.set_defaults(run=_cmd_demo_init)
     p = sub.add_parser("serve", help="serve the demo hierarchy on loopback")
     p.add_argument("--listen", default="127.0.0.1:5353", metavar="ADDR:PORT")

@@ -47,6 +47,7 @@ from .._identifier import Identifier, parse
 from .._keys import SigningKey, VerifyKey
 from .._signed import decode_unverified, sign, verify
 from .._svcb import UPDATE_LEASE, SvcbError, endpoint_from_svcb, lease_option
+from .._time import iso_time
 from ..layout import TYPE_DESCRIPTOR, UDP_PAYLOAD
 from ..registry import Entry, LivePolicy, Registration, Withdrawal
 from ._authority import formerr
@@ -246,7 +247,7 @@ def _check_tsig(
     if abs(rdata.time_signed - now) > min(rdata.fudge, MAX_FUDGE):
         raise _RefuseTsig(
             replace(checked, error=dns.rcode.BADTIME),
-            f"TSIG {owner}: signed at {rdata.time_signed}, now is {now}",
+            f"TSIG {owner}: signed at {iso_time(rdata.time_signed)}, now is {iso_time(now)}",
         )
     return checked
 
@@ -400,7 +401,8 @@ def _verified(zone: LiveZone, name: dns.name.Name, data: bytes, now: int) -> tup
     if abs(record.issued_at - now) > FRESH:
         raise _Refuse(
             dns.rcode.REFUSED,
-            f"issued at {record.issued_at}, more than {FRESH} s from now ({now}): sign afresh",
+            f"issued at {iso_time(record.issued_at)}, more than {FRESH} s from now "
+            f"({iso_time(now)}): sign afresh",
         )
     kid = decode_unverified(data)[0].get(HEADER_KID)
     return record, f"key {kid.hex() if isinstance(kid, bytes) else '?'}"
@@ -437,14 +439,15 @@ def _register_signed(
     record, by = _verified(zone, name, data, now)
     lease = record.expires - now
     if lease <= 0:
-        raise _Refuse(dns.rcode.REFUSED, f"the descriptor expired at {record.expires}")
+        raise _Refuse(dns.rcode.REFUSED, f"the descriptor expired at {iso_time(record.expires)}")
     if lease > zone.policy.max_lease:
         raise _Refuse(
             dns.rcode.REFUSED, f"a lease of {lease} s exceeds the zone's {zone.policy.max_lease} s"
         )
     prev = zone.entries.get(name)
     if _check_version(prev, record, data):
-        log = f"{name}: unchanged ({by}, version {record.version}, until {record.expires})"
+        until = iso_time(record.expires)
+        log = f"{name}: unchanged ({by}, version {record.version}, until {until})"
         return _done(decided, "unchanged", log, lease=lease)
     _room(zone, name)
     entry = Registration(data, record, by)
@@ -457,7 +460,7 @@ def _accepted(
     action = "renew" if isinstance(prev, Registration) else "register"
     log = (
         f"{name}: {action}ed by {entry.by}, version {entry.version}, lease {lease} s "
-        f"(until {entry.until})"
+        f"(until {iso_time(entry.until)})"
     )
     return _done(decided, action, log, entry=entry, lease=lease)
 

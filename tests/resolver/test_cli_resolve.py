@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -71,6 +72,7 @@ def test_every_demo_identifier_resolves(
     assert sorted(e["host"] for e in body["endpoints"]) == sorted(hosts)
     assert body["chain"][0] == "ucid.example"
     assert body["zone"] == body["chain"][-1]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["expires"])  # ISO 8601
 
 
 @pytest.mark.parametrize(
@@ -109,6 +111,8 @@ def test_table_and_trace(demo: tuple[TrustAnchor, Path]) -> None:
     # The private types are named by what they hold, beside the number dig needs.
     assert "TYPE65281 (delegation)" in out and "TYPE65280 (descriptor)" in out
     assert "TYPE65280:" not in out and "TYPE65281:" not in out
+    assert re.search(r"expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)", out)
+    assert not re.search(r"\b1[0-9]{9}\b", out)  # no epoch seconds shown
     assert "sh.ctyun.example" in out
     assert "_cn-sh.ctyun.east.ucid.example" in out.split("chain")[1]
 
