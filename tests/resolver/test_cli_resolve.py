@@ -237,12 +237,21 @@ def test_settings_precedence(tmp_path: Path) -> None:
 
 
 def test_readme_command_runs_against_the_demo() -> None:
-    """The README's first command, as a user types it (the console script)."""
+    """The README's first command, as a user types it (the console script), prints what
+    the README shows, but for the port and the time the demo is valid until."""
     script = Path(sys.executable).parent / "cid-resolve"
     done = subprocess.run(
         [str(script), REGION_ZONE], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- quick-start-output -->\n```\n", 1)[1].split("```", 1)[0]
+
+    def general(text: str) -> str:
+        text = re.sub(r"port \d+\)", "port N)", text)
+        return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "TIME", text)
+
+    assert general(shown) == general(done.stderr + done.stdout)
     assert "bundled demo hierarchy" in done.stderr
     assert "sh.ctyun.example" in done.stdout
     assert "ucid.example > east.ucid.example > ctyun.east.ucid.example" in done.stdout
