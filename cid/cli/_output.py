@@ -80,11 +80,11 @@ class Progress:
         self.enabled = not quiet and self.stream.isatty()
         self.shown = False
 
-    def __call__(self, done: int, total: int | None = None, note: str = "") -> None:
+    def __call__(self, done: int | None = None, total: int | None = None, note: str = "") -> None:
         if not self.enabled:
             return
-        count = f"{done}/{total}" if total else str(done)
-        line = f"{self.what}: {count}" + (f" {note}" if note else "")
+        count = "" if done is None else f" {done}/{total}" if total else f" {done}"
+        line = f"{self.what}:{count}" + (f" {note}" if note else "")
         self.stream.write(f"\r{line[:200]}\033[K")
         self.stream.flush()
         self.shown = True
