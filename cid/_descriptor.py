@@ -22,6 +22,7 @@ from ._cbor import Value, check, decode, encode_ordered, freeze
 from ._errors import EncodingError, IdentifierError
 from ._identifier import parse
 from ._keys import VerifyKey
+from ._time import iso_time
 
 __all__ = [
     "DEFAULT_SKEW",
@@ -241,11 +242,11 @@ def _times(rec: Descriptor | Delegation, longest: int) -> None:
     exp = _uint(rec.expires, "exp")
     iat = _uint(rec.issued_at, "iat")
     if not nbf < exp:
-        raise _fail(f"nbf ({nbf}) must be before exp ({exp})")
+        raise _fail(f"nbf ({iso_time(nbf)}) must be before exp ({iso_time(exp)})")
     if exp - nbf > longest:
         raise _fail(f"the validity period, {exp - nbf} s, exceeds {longest} s")
     if not iat < exp:
-        raise _fail(f"iat ({iat}) must be before exp ({exp})")
+        raise _fail(f"iat ({iso_time(iat)}) must be before exp ({iso_time(exp)})")
 
 
 def _tuple(rec: object, name: str) -> tuple[object, ...]:

@@ -8,6 +8,7 @@ zone trusts, sends it, and reports the lease the server granted.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -215,18 +216,70 @@ def _send(
     update: dns.update.UpdateMessage, server: tuple[str, int], tcp: bool, timeout: float
 ) -> dns.message.Message:
     host, port = server
-    send = dns.query.tcp if tcp else dns.query.udp
     try:
-        response = send(update, host, port=port, timeout=timeout)
-    except dns.tsig.PeerError as exc:
-        raise RegisterRefused(dns.rcode.NOTAUTH, f"{host} refused the TSIG: {exc}") from None
+        wire = update.to_wire()
+        data = _exchange(wire, server, tcp, timeout)
     except (dns.exception.DNSException, OSError) as exc:
+        raise RegisterError(f"{host} port {port}: {exc or type(exc).__name__}") from None
+    try:
+        response = dns.message.from_wire(data, keyring=update.keyring, request_mac=update.mac)
+    except dns.tsig.PeerError as exc:
+        # An answer that refuses the TSIG is unsigned (BADKEY, BADSIG): read it, unchecked,
+        # for the reason only.
+        raise RegisterRefused(
+            dns.rcode.NOTAUTH, f"{host} refused the TSIG: {exc}{_why(_unchecked(data))}"
+        ) from None
+    except dns.exception.DNSException as exc:
         raise RegisterError(f"{host} port {port}: {exc}") from None
+    if not update.is_response(response):
+        raise RegisterError(f"{host} port {port}: the answer is not to this UPDATE")
     if response.rcode() != dns.rcode.NOERROR:
         raise RegisterRefused(
-            response.rcode(), f"{host} answered {dns.rcode.to_text(response.rcode())}"
+            response.rcode(),
+            f"{host} answered {dns.rcode.to_text(response.rcode())}{_why(response)}",
         )
     return response
+
+
+def _exchange(wire: bytes, server: tuple[str, int], tcp: bool, timeout: float) -> bytes:
+    """Send ``wire`` and return the answer's bytes, unparsed: a refusal's reason is read
+    even from an answer whose TSIG does not check (which dns.query would only raise on)."""
+    host, port = server
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    kind = socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM
+    with socket.socket(family, kind) as sock:
+        sock.settimeout(timeout)
+        sock.connect((host, port))
+        if not tcp:
+            sock.send(wire)
+            return sock.recv(65535)
+        sock.sendall(len(wire).to_bytes(2) + wire)
+        return _read(sock, int.from_bytes(_read(sock, 2)))
+
+
+def _read(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        more = sock.recv(size - len(data))
+        if not more:
+            raise ConnectionError("the server closed the connection")
+        data += more
+    return data
+
+
+def _unchecked(data: bytes) -> dns.message.Message | None:
+    try:
+        return dns.message.from_wire(data, keyring=False)
+    except dns.exception.DNSException:
+        return None
+
+
+def _why(response: dns.message.Message | None) -> str:
+    """The server's reason (RFC 8914 EXTRA-TEXT), as ``: reason``, or nothing."""
+    if response is None:
+        return ""
+    texts = [ede.text for ede in response.extended_errors() if ede.text]
+    return "".join(f": {text}" for text in texts)
 
 
 def _granted(response: dns.message.Message, asked: int) -> int:

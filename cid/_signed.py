@@ -53,6 +53,7 @@ from ._errors import (
     UnknownKeyError,
 )
 from ._keys import SigningKey, VerifyKey
+from ._time import iso_time
 
 __all__ = [
     "Keys",
@@ -292,10 +293,13 @@ def _validity(rec: Descriptor | Delegation, now: int, skew: int) -> None:
     start = rec.not_before if rec.not_before > rec.issued_at else rec.issued_at  # the max
     if now < start - skew:
         raise NotYetValidError(
-            f"valid from {start} (less {skew} s of skew); now is {now}", start - skew
+            f"valid from {iso_time(start)} (less {skew} s of skew); now is {iso_time(now)}",
+            start - skew,
         )
     if now >= rec.expires + skew:
-        raise ExpiredError(f"expired at {rec.expires} (plus {skew} s of skew); now is {now}")
+        raise ExpiredError(
+            f"expired at {iso_time(rec.expires)} (plus {skew} s of skew); now is {iso_time(now)}"
+        )
 
 
 def _rollback(rec: _R, seen: Mapping[str, _R] | None, name: str, payload: bytes) -> None:

@@ -58,21 +58,39 @@ def record_rdata(rdtype: int, data: bytes) -> dns.rdata.Rdata:
     return dns.rdata.from_wire(_IN, dns.rdatatype.RdataType.make(rdtype), data, 0, len(data))
 
 
-def svcb_rdata(endpoint: Endpoint, extra: Iterable[tuple[int, bytes]] = ()) -> dns.rdata.Rdata:
-    """The SVCB rdata (RFC 9460 ServiceMode) that mirrors one endpoint for plain DNS clients.
+def svcb_rdata(endpoint: Endpoint) -> dns.rdata.Rdata | None:
+    """The SVCB rdata (RFC 9460 ServiceMode) that mirrors one endpoint for plain DNS
+    clients (spec §3.5), or None for an endpoint whose host is an IP address.
 
+    SVCB cannot name an address as its target: TargetName ``.`` means the owner
+    name, which has no address records, so a client that does not use the hint
+    would connect nowhere. Such an endpoint is in the signed descriptor only.
     Built in wire form, so that any ALPN the descriptor allows (printable
     ASCII, commas and quotes included) needs no presentation escaping. SVCB
     has no weight and no transport: the descriptor stays the authority.
-    ``extra`` adds SvcParams (key, value), as a live registration does.
     """
+    if _address(endpoint.host) is not None:
+        return None
+    return _service_rdata(endpoint, ())
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _service_rdata(endpoint: Endpoint, extra: Iterable[tuple[int, bytes]]) -> dns.rdata.Rdata:
+    """ServiceMode SVCB for ``endpoint`` with the SvcParams ``extra`` (key, value) added;
+    an address host as TargetName ``.`` with the address as a hint (the form of a
+    registration, spec §8.8.4, which only a ``cid serve`` reads)."""
     params: list[tuple[int, bytes]] = list(extra)
     if endpoint.alpn:  # key 1: alpn, length-prefixed ids
         params.append((1, b"".join(bytes((len(a),)) + a.encode("ascii") for a in endpoint.alpn)))
     params.append((3, endpoint.port.to_bytes(2)))  # key 3: port
-    try:
-        ip = ipaddress.ip_address(endpoint.host)
-    except ValueError:
+    ip = _address(endpoint.host)
+    if ip is None:
         target = dns.name.from_text(endpoint.host.rstrip(".") + ".")
     else:  # an address: the owner is the target, the address a hint (RFC 9460 §7.3)
         target = dns.name.root
@@ -85,7 +103,8 @@ def svcb_rdata(endpoint: Endpoint, extra: Iterable[tuple[int, bytes]] = ()) -> d
 
 def endpoint_svcb(endpoint: Endpoint) -> dns.rdata.Rdata:
     """The SVCB record that registers ``endpoint`` (spec §8.8.4): the published mirror
-    (§3.5) plus private-use keys for its transport, protocol, weight and region."""
+    (§3.5) plus private-use keys for its transport, protocol, weight and region; an
+    address host as TargetName ``.`` and a hint, which only the server reads."""
     extra = [
         (KEY_TRANSPORT, endpoint.transport.encode("ascii")),
         (KEY_PROTOCOL, endpoint.protocol.encode("ascii")),
@@ -94,7 +113,7 @@ def endpoint_svcb(endpoint: Endpoint) -> dns.rdata.Rdata:
         extra.append((KEY_WEIGHT, endpoint.weight.to_bytes(2)))
     if endpoint.region is not None:
         extra.append((KEY_REGION, endpoint.region.encode("ascii")))
-    return svcb_rdata(endpoint, extra)
+    return _service_rdata(endpoint, extra)
 
 
 def endpoint_from_svcb(rdata: dns.rdata.Rdata) -> Endpoint:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
+import os
 import sys
-import time
 from collections.abc import Iterator, Sequence
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, cast
 
 from cid import CidError, Endpoint
 
@@ -18,7 +19,7 @@ from ._config import ENVIRONMENT, ConfigError, Settings, default_config_path, se
 from ._demo import DemoHierarchy
 from ._discovery import Discovery
 from ._outcome import Outcome, ResolutionError
-from ._resolution import Limits, Resolved, identifier_or_fail
+from ._resolution import Limits, Resolved, identifier_or_fail, iso_time
 from ._resolver import Resolver
 
 __all__ = ["main"]
@@ -32,6 +33,45 @@ def _exit_table() -> str:
     rows.append(f"  {EXIT_USAGE:>3}  {'usage':<19} bad command-line arguments")
     rows.append(f"  {EXIT_CONFIG:>3}  {'configuration':<19} unusable setting or trust anchor")
     return "\n".join(rows)
+
+
+class _PipeGuard(io.TextIOBase):
+    """A text stream that discards everything once its reader has gone (EPIPE), so that
+    `cid-resolve ... | head -1` ends quietly, with the command's own exit status."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def isatty(self) -> bool:
+        return not self.gone and self.stream.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+    def _reader_gone(self) -> None:
+        self.gone = True
+        # What the stream still buffers is flushed at exit: send it, and all else, nowhere.
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,7 +98,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("identifier", nargs="?", help="the identifier to resolve")
     p.add_argument("--find", metavar="PATTERN", help="discover identifiers matching PATTERN")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument(
+        "--json",
+        action="store_true",
+        help="machine-readable output; times are ISO 8601 strings in UTC",
+    )
+    form.add_argument(
+        "--short",
+        action="store_true",
+        help=(
+            "only the endpoints, one a line, in the order to try them, as "
+            "TRANSPORT+PROTOCOL://HOST:PORT (an IPv6 host in brackets: "
+            "quic+https://[2001:db8::8]:4433), the form cid register --endpoint takes; "
+            "with --find, only the identifiers found, one a line"
+        ),
+    )
     p.add_argument("--trace", action="store_true", help="show every query and verification")
     p.add_argument("--anchor", metavar="FILE", help="trust anchor (anchor.json of a registry)")
     p.add_argument(
@@ -95,11 +150,23 @@ def _anchor(conf: Settings, err: TextIO) -> Iterator[tuple[TrustAnchor, bool]]:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    err = sys.stderr
+    saved = sys.stdout, sys.stderr
+    guarded = _PipeGuard(out or sys.stdout), _PipeGuard(sys.stderr)
+    sys.stdout, sys.stderr = guarded  # --help writes there too
+    try:
+        return _main(argv, cast(TextIO, guarded[0]), cast(TextIO, guarded[1]))
+    finally:
+        for stream in guarded:
+            stream.flush()  # here, not at exit, where a closed pipe would print a traceback
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     args = _parser().parse_args(argv)
     if (args.identifier is None) == (args.find is None):
         _parser().error("give an IDENTIFIER or --find PATTERN (one of them)")
+    if args.short and args.trace:
+        _parser().error("--short shows the endpoints alone: not with --trace")
     try:
         if args.identifier is not None:
             identifier_or_fail(args.identifier)  # before any server starts
@@ -132,7 +199,7 @@ def _resolve(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
     except ResolutionError as exc:
         if args.trace and not args.json:
             print("\n".join(resolver.last_trace), file=out)
-        return _failed(exc, args, out, sys.stderr)
+        return _failed(exc, args, out, sys.stderr)  # the guarded stderr
     if args.json:
         body = _result_json(found)
         if args.trace:
@@ -140,10 +207,20 @@ def _resolve(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
         json.dump(body, out, ensure_ascii=False, indent=2)
         out.write("\n")
         return 0
+    if args.short:
+        for ep in found.ordered():
+            print(endpoint_url(ep), file=out)
+        return 0
     if args.trace:
         print("\n".join(resolver.last_trace) + "\n", file=out)
     _table(found, out)
     return 0
+
+
+def endpoint_url(ep: Endpoint) -> str:
+    """``--short``'s form of an endpoint: ``TRANSPORT+PROTOCOL://HOST:PORT``."""
+    host = f"[{ep.host}]" if ":" in ep.host else ep.host
+    return f"{ep.transport}+{ep.protocol}://{host}:{ep.port}"
 
 
 def _find(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
@@ -151,6 +228,9 @@ def _find(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         json.dump(_discovery_json(found), out, ensure_ascii=False, indent=2)
         out.write("\n")
+    elif args.short:
+        for result in found.results:
+            print(result.identifier, file=out)
     else:
         for result in found.results:
             first = result.ordered()[0]
@@ -216,7 +296,7 @@ def _result_json(found: Resolved) -> dict[str, Any]:
         "zone": found.zone,
         "chain": list(found.chain),
         "version": desc.version,
-        "expires": desc.expires,
+        "expires": iso_time(desc.expires),  # ISO 8601, as every time shown (README)
         "stale": found.stale,
         "capabilities": list(desc.capabilities),
         "endpoints": [_endpoint_json(ep) for ep in found.endpoints],
@@ -239,7 +319,7 @@ def _discovery_json(found: Discovery) -> dict[str, Any]:
 
 def _table(found: Resolved, out: TextIO) -> None:
     desc = found.descriptor
-    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(desc.expires))
+    until = iso_time(desc.expires)
     print(str(found.identifier), file=out)
     if found.identifier.provider_unicode != found.identifier.provider:
         print(f"  provider   {found.identifier.provider_unicode}", file=out)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import random
+import time
 from collections.abc import Generator
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
@@ -66,6 +67,7 @@ __all__ = [
 
 _PTR: Final = dns.rdatatype.PTR
 _TXT: Final = dns.rdatatype.TXT
+_WHAT: Final[dict[int, str]] = {TYPE_DESCRIPTOR: "descriptor", TYPE_DELEGATION: "delegation"}
 # When every server failed, the failure reported is the most telling one.
 _SEVERITY: Final = (
     Outcome.LOOP,
@@ -131,6 +133,11 @@ class Lookup:
 
 
 Action = Query | Lookup
+
+
+def iso_time(seconds: int) -> str:
+    """A time as every message and JSON output shows it: ``2026-12-06T00:00:00Z``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +370,9 @@ class Resolution:
     def _question(self, qname: dns.name.Name | None = None, qtype: int | None = None) -> str:
         name = self.qname if qname is None else qname
         rdtype = self.qtype if qtype is None else qtype
-        return f"{name} {dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))}"
+        text = dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))
+        what = _WHAT.get(rdtype)  # the private types, named by what they hold
+        return f"{name} {text} ({what})" if what else f"{name} {text}"
 
     def _start_zone(self, qname: dns.name.Name) -> ZoneEntry:
         """The deepest zone above ``qname`` whose keys are cached, else the anchor."""
@@ -650,7 +659,9 @@ class Resolution:
         except RollbackError as exc:
             raise _Fail(Outcome.ROLLBACK, step, str(exc)) from None
         self.versions.accept(desc.subject, desc.version, payload)
-        self._note(zone.zone, "", step, f"verified (v{desc.version}, expires {desc.expires})")
+        if self.trace is not None:  # the time's text only when tracing
+            until = iso_time(desc.expires)
+            self._note(zone.zone, "", step, f"verified (v{desc.version}, expires {until})")
         ttl = max(0, min(response.answer.ttl, desc.expires - self.now, self.limits.live_ttl))
         fresh = min(self.now + ttl, zone.expires)
         resolved = Resolved(

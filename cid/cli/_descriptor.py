@@ -42,9 +42,10 @@ from .._errors import (
 from .._keys import SigningKey, VerifyKey
 from .._register import RegisterError, RegisterRefused
 from .._signed import decode_unverified, sign, verify, verify_delegation
+from .._time import iso_time, parse_time
 from ..atomic import write_atomic
 
-__all__ = ["EXIT_CODES", "add_commands", "exit_code"]
+__all__ = ["EXIT_CODES", "NOW_HELP", "add_commands", "exit_code", "iso_time", "now_arg"]
 
 #: Exit status for each failure, most specific class first (README, `cid --help`).
 EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
@@ -87,21 +88,19 @@ def duration(text: str) -> int:
     return int(m.group(1)) * _SECONDS[m.group(2)]
 
 
-def _time(text: str) -> int:
-    """Seconds since the epoch, or an ISO 8601 date-time with a zone (``2026-11-24T08:00Z``)."""
-    if text.isdigit():
-        return int(text)
+def now_arg(text: str) -> int:
+    """A ``--now`` value: seconds since the epoch, or ISO 8601 with a zone
+    (``2026-12-06T00:00:00Z``)."""
     try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not epoch seconds or ISO 8601") from None
-    if when.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, such as Z")
-    return int(when.timestamp())
+        return parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def iso_time(seconds: int) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+#: The help of every --now option.
+NOW_HELP: Final = (
+    "the time to act at: ISO 8601 (2026-12-06T00:00:00Z) or epoch seconds (default: the clock)"
+)
 
 
 def _now(args: argparse.Namespace) -> int:
@@ -169,8 +168,19 @@ def _human(rec: Descriptor | Delegation, kid: bytes | None, verified: bool) -> s
 def _cmd_key_gen(args: argparse.Namespace, out: TextIO) -> int:
     key = SigningKey.generate()
     path = Path(args.path)
-    key.save(path, overwrite=args.force)
-    key.verify_key.save(path.with_name(path.name + ".pub"), overwrite=args.force)
+    public = path.with_name(path.name + ".pub")
+    if not args.force and (there := [str(p) for p in (path, public) if p.exists()]):
+        # Before writing either file: never a new private key beside an old public one.
+        raise KeyFileError(f"{there[0]} exists; give --force to replace it")
+    try:
+        key.save(path, overwrite=args.force)
+        key.verify_key.save(public, overwrite=args.force)
+    except KeyFileError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, FileExistsError):  # created meanwhile
+            where = cause.filename2 or path
+            raise KeyFileError(f"{where} exists; give --force to replace it") from None
+        raise
     if args.json:
         print(
             json.dumps({"private": str(path), "public": f"{path}.pub", "kid": kid_text(key.kid)}),
@@ -243,7 +253,12 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     kid = header.get(_cose.HEADER_KID)
     if args.json:
         body = descriptor_json(rec) if isinstance(rec, Descriptor) else delegation_json(rec)
-        print(json.dumps({"verified": True, "kid": kid_text(kid), "now": now, **body}), file=out)
+        # The record's own fields in the input form of spec/descriptor.md §13 (integer
+        # seconds: it can be signed again); the time it was judged at, in ISO 8601.
+        print(
+            json.dumps({"verified": True, "kid": kid_text(kid), "now": iso_time(now), **body}),
+            file=out,
+        )
     else:
         print(_human(rec, kid, verified=True), file=out)
     return 0
@@ -345,9 +360,4 @@ def add_commands(commands: Any) -> None:
     for name, parser in sub.choices.items():
         parser.add_argument("--json", action="store_true", help="JSON for machines")
         if name in ("sign", "verify"):
-            parser.add_argument(
-                "--now",
-                type=_time,
-                default=None,
-                help="the time to judge validity at (default: the clock)",
-            )
+            parser.add_argument("--now", type=now_arg, default=None, help=NOW_HELP)

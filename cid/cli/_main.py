@@ -22,6 +22,7 @@ from . import _descriptor as _cli_descriptor
 from . import _register as _cli_register
 from . import _registry as _cli_registry
 from . import _zone as _cli_zone
+from ._output import guarded_streams
 
 __all__ = ["EXIT_DATAERR", "EXIT_NO_MATCH", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -43,13 +44,26 @@ def identifier_json(ident: Identifier, root: str | None = None) -> dict[str, Any
         "cpu": ident.cpu,
         "accelerators": list(ident.accelerators),
         "capabilities": [
-            {"key": c.key, "type": c.type, "value": c.value, "text": str(c)}
+            {"key": c.key, "type": c.type, "value": c.value, "text": str(c), "display": c.display()}
             for c in ident.capabilities
         ],
+        # The registry's notes the text output shows: each architecture's description,
+        # or that it is not registered (spec/registries/architectures.json).
+        "architectures": [_architecture_json(name) for name in (ident.cpu, *ident.accelerators)],
     }
     if root is not None:
         out["dns_name"] = ident.to_dns_name(root)
     return out
+
+
+def _architecture_json(name: str) -> dict[str, Any]:
+    entry = ARCHITECTURES.get(name)
+    return {
+        "name": name,
+        "registered": entry is not None,
+        "kind": entry.kind if entry else None,
+        "description": entry.description if entry else None,
+    }
 
 
 def _error_json(exc: IdentifierError) -> dict[str, Any]:
@@ -85,6 +99,8 @@ def _each(
 ) -> int:
     status = EXIT_OK
     for text in _expand(inputs):
+        if getattr(out, "gone", False):  # `cid id canon - | head`: no one reads on
+            break
         try:
             result = handle(text)
         except IdentifierError as exc:
@@ -223,6 +239,13 @@ def _run_reporting(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A reader that goes away (`cid zone export R | head -1`) silences the output; the
+    # command still ends its work and exits with its own status, with no traceback.
+    with guarded_streams():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command != "id":
@@ -232,8 +255,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CidError as exc:  # e.g. a bad --root
         print(f"cid: {exc}", file=sys.stderr)
         return EXIT_DATAERR
-    except BrokenPipeError:  # `cid id canon - | head`
-        return EXIT_OK
     return status
 
 

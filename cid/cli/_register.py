@@ -16,7 +16,7 @@ from .._keys import SigningKey, VerifyKey
 from .._register import deregister, register
 from ..registry import LivePolicy, Registry, parse_tsig
 from ..server import parse_listen
-from ._descriptor import duration, iso_time
+from ._descriptor import NOW_HELP, duration, iso_time, now_arg
 
 __all__ = ["add_commands", "add_zone_command", "parse_endpoint"]
 
@@ -143,7 +143,7 @@ def add_commands(commands: Any, root_default: str) -> None:
         p.add_argument("--root", default=root_default, help="DNS root suffix")
         p.add_argument("--udp", action="store_true", help="send over UDP (default TCP)")
         p.add_argument("--timeout", type=float, default=5.0)
-        p.add_argument("--now", type=int, default=None, help="sign at this time")
+        p.add_argument("--now", type=now_arg, default=None, help=NOW_HELP)
         p.set_defaults(parser=p)
 
 

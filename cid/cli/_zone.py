@@ -23,6 +23,8 @@ from ..layout import TYPE_DESCRIPTOR
 from ..registry import DEMO_ROOT, Registry, parse_tsig, push, write_demo, zone_text
 from ..server import LogThread, parse_listen, serve_registry, start_logging
 from . import _register as _cli_register
+from ._descriptor import NOW_HELP, now_arg
+from ._output import Progress
 
 __all__ = ["add_commands"]
 
@@ -33,9 +35,22 @@ def _now(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace, out: TextIO) -> int:
     registry = Registry.load(args.registry)
-    written = registry.build(now=_now(args))
-    for path in written:
-        print(f"signed  {path.relative_to(registry.path)}", file=out)
+    progress = Progress("zone build", quiet=args.quiet)
+    checked = 0
+
+    def report(event: str, path: Path) -> None:
+        nonlocal checked
+        if event == "checked":
+            checked += 1
+            progress(checked, note=f"records checked  {path.parent.parent.name}")
+            return
+        progress.done()  # each file as it goes, not all of them at the end
+        print(f"{event:<7} {path.relative_to(registry.path)}", file=out, flush=True)
+
+    try:
+        written = registry.build(now=_now(args), report=report)
+    finally:
+        progress.done()
     print(f"{len(written)} file(s) written", file=out)
     return 0
 
@@ -47,11 +62,14 @@ def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         print("cid: several zones: give -o DIRECTORY", file=sys.stderr)
         return 2
     status = 0
-    for name in names:
+    progress = Progress("zone export", quiet=args.quiet)
+    for i, name in enumerate(names):
         if name not in registry.zones:
             print(f"cid: no zone {name} in the registry", file=sys.stderr)
             return 65
+        progress(i, len(names), name)
         zone, problems = registry.assemble(name, now=_now(args))
+        progress.done()
         for problem in problems:
             print(f"cid: left out: {problem}", file=sys.stderr)
             status = 1
@@ -134,8 +152,11 @@ def _configure_logging(args: argparse.Namespace) -> LogThread:
 def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     logs = _configure_logging(args)
     listen = [parse_listen(x) for x in args.listen or ["127.0.0.1:5353"]]
+    progress = Progress(f"cid serve: loading {args.registry}", quiet=args.quiet)
+    progress(note="assembling and indexing its zones")
 
     def ready(bound: list[tuple[str, int]]) -> None:
+        progress.done()
         for host, port in bound:
             print(f"serving {args.registry} on {host} port {port}", file=out, flush=True)
 
@@ -203,8 +224,12 @@ def add_commands(commands: Any) -> None:
     p.add_argument("--tsig", metavar="[ALG:]NAME:SECRET", help="TSIG key, as dig -y")
     p.add_argument("--timeout", type=float, default=5.0)
     p.set_defaults(run=_cmd_push)
+    for name in ("build", "export"):
+        sub.choices[name].add_argument(
+            "-q", "--quiet", action="store_true", help="no progress line on a terminal"
+        )
     for parser in sub.choices.values():
-        parser.add_argument("--now", type=int, default=None, help="judge validity at this time")
+        parser.add_argument("--now", type=now_arg, default=None, help=NOW_HELP)
     _cli_register.add_zone_command(sub)
 
     p = commands.add_parser("serve", help="serve a registry over DNS (UDP and TCP)")
@@ -231,6 +256,9 @@ def add_commands(commands: Any) -> None:
         help="check every record file for a change in place this often (default 60)",
     )
     p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line on a terminal while loading"
+    )
     p.set_defaults(run=_cmd_serve)
 
     demo = commands.add_parser("demo", help="the bundled demo hierarchy")
@@ -238,7 +266,7 @@ def add_commands(commands: Any) -> None:
     p = sub.add_parser("init", help="write the demo registry to a folder")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--address", default="127.0.0.1", help="address of every name server")
-    p.add_argument("--now", type=int, default=None)
+    p.add_argument("--now", type=now_arg, default=None, help=NOW_HELP)
     p.set_defaults(run=_cmd_demo_init)
     p = sub.add_parser("serve", help="serve the demo hierarchy on loopback")
     p.add_argument("--listen", default="127.0.0.1:5353", metavar="ADDR:PORT")

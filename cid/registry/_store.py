@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
@@ -296,13 +296,19 @@ class Registry:
 
     # --------------------------------------------------------------- build
 
-    def build(self, *, now: int) -> list[Path]:
+    def build(
+        self, *, now: int, report: Callable[[str, Path], None] | None = None
+    ) -> list[Path]:
         """Sign every source and every delegation that needs it; return the files written.
 
         A record is re-signed when its content changed or less than half its
         validity is left, with a version above the last one published.
+        ``report(event, path)``, if given, is called as the build goes: ``"checked"``
+        for each source and delegation looked at, ``"signed"`` for each record
+        signed (written durably when the build ends), ``"wrote"`` for the anchor.
         """
         written: list[Path] = []
+        tell = report or _ignore
         with AtomicWriter() as writer:  # durable when the block ends
             for listed in self.top_down():
                 cfg = self._switch_signer(listed, now)
@@ -323,6 +329,8 @@ class Registry:
                     if new is not None:
                         writer.write(out, sign(new, key))
                         written.append(out)
+                        tell("signed", out)
+                    tell("checked", source)
                 for child in self.children(cfg.name):
                     drec = Delegation(
                         parent=cfg.name,
@@ -340,10 +348,13 @@ class Registry:
                     if dnew is not None:
                         writer.write(out, sign(dnew, key))
                         written.append(out)
+                        tell("signed", out)
+                    tell("checked", out)
         anchor = self.anchor()
         if _read_optional(self.path / "anchor.json") != anchor:
             _write_json(self.path / "anchor.json", anchor)
             written.append(self.path / "anchor.json")
+            tell("wrote", self.path / "anchor.json")
         return written
 
     def _switch_signer(self, cfg: ZoneConfig, now: int) -> ZoneConfig:
@@ -647,3 +658,7 @@ def _next(
 def _problem(path: Path, exc: Exception) -> Problem:
     valid_from = exc.valid_from if isinstance(exc, NotYetValidError) else None
     return Problem(str(path), f"{type(exc).__name__}: {exc}", valid_from)
+
+
+def _ignore(event: str, path: Path) -> None:
+    """No one listens to the build's progress."""

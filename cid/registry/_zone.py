@@ -185,7 +185,7 @@ def assemble(
     # attributes recur) and SVCB rdata (descriptors share endpoints). Both are
     # immutable; at 500,000 descriptors this saves about a quarter of the zone.
     labels: dict[bytes, bytes] = {}
-    svcb: dict[Endpoint, dns.rdata.Rdata] = {}
+    svcb: dict[Endpoint, dns.rdata.Rdata | None] = {}
     for desc in descriptors:
         path = publish_descriptor(
             zone, settings, desc, cuts, root=root, now=now, shared=(labels, svcb)
@@ -214,7 +214,7 @@ def publish_descriptor(
     *,
     root: str,
     now: int,
-    shared: tuple[dict[bytes, bytes], dict[Endpoint, dns.rdata.Rdata]] | None = None,
+    shared: tuple[dict[bytes, bytes], dict[Endpoint, dns.rdata.Rdata | None]] | None = None,
 ) -> list[dns.name.Name]:
     """Add one descriptor's records (TYPE65280, SVCB, TXT) to ``zone``; return its path
     in the enumeration tree (owner, then the nodes up to the origin), empty when it
@@ -235,10 +235,12 @@ def publish_descriptor(
     ttl = _ttl(settings, rec.expires, now)
     _add(zone, owner, record_rdata(TYPE_DESCRIPTOR, desc.data), ttl)
     for endpoint in rec.endpoints:
-        rdata = svcb.get(endpoint)
-        if rdata is None:
+        if endpoint in svcb:
+            rdata = svcb[endpoint]
+        else:
             rdata = svcb[endpoint] = svcb_rdata(endpoint)
-        _add(zone, owner, rdata, ttl)
+        if rdata is not None:  # an address host has no SVCB mirror (spec §3.5)
+            _add(zone, owner, rdata, ttl)
     if len(desc.data) <= MAX_TXT_COPY:  # the base64 copy must fit 1232 octets too
         txt = dns.rdtypes.ANY.TXT.TXT(IN, dns.rdatatype.TXT, txt_strings(desc.data))
         _add(zone, owner, txt, ttl)

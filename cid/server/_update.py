@@ -47,6 +47,7 @@ from .._identifier import Identifier, parse
 from .._keys import SigningKey, VerifyKey
 from .._signed import decode_unverified, sign, verify
 from .._svcb import UPDATE_LEASE, SvcbError, endpoint_from_svcb, lease_option
+from .._time import iso_time
 from ..layout import TYPE_DESCRIPTOR, UDP_PAYLOAD
 from ..registry import Entry, LivePolicy, Registration, Withdrawal
 from ._authority import formerr
@@ -149,6 +150,8 @@ class Decision:
     lease: int | None = None  # granted, in seconds, for the Update Lease option
     now: int = 0
     reply: _Reply | bytes | None = field(default=None, repr=False)
+    #: Why it was refused: an Extended DNS Error (RFC 8914) in the response.
+    why: dns.edns.EDEOption | None = None
 
     def response(self, rcode: dns.rcode.Rcode | None = None) -> bytes | None:
         """The response bytes, with ``rcode`` in place of the decided one if given."""
@@ -156,16 +159,32 @@ class Decision:
             return self.reply
         rcode = self.rcode if rcode is None else rcode
         lease = self.lease if rcode == dns.rcode.NOERROR else None
-        return _render(self.reply, rcode, lease, self.now)
+        why = self.why if rcode == self.rcode else None
+        return _render(self.reply, rcode, lease, self.now, why)
+
+
+#: The longest EXTRA-TEXT sent, in octets: the reason fits any response (1232 octets).
+MAX_EXTRA_TEXT: Final = 300
 
 
 class _Refuse(Exception):
-    """Ends a decision: answer ``rcode``; ``reason`` goes to the log."""
+    """Ends a decision: answer ``rcode``; ``reason`` goes to the log and, as the
+    EXTRA-TEXT of an Extended DNS Error (RFC 8914) of INFO-CODE ``code``, to the agent."""
 
-    def __init__(self, rcode: dns.rcode.Rcode, reason: str) -> None:
+    def __init__(
+        self, rcode: dns.rcode.Rcode, reason: str, code: dns.edns.EDECode | None = None
+    ) -> None:
         super().__init__(reason)
         self.rcode = rcode
         self.reason = reason
+        if code is None:  # Prohibited for a policy's REFUSED; Other for the rest
+            refused = rcode == dns.rcode.REFUSED
+            code = dns.edns.EDECode.PROHIBITED if refused else dns.edns.EDECode.OTHER
+        self.code = code
+
+    def why(self) -> dns.edns.EDEOption:
+        text = self.reason.encode("utf-8")[:MAX_EXTRA_TEXT].decode("utf-8", "ignore")
+        return dns.edns.EDEOption(self.code, text)
 
 
 def handle(
@@ -216,6 +235,7 @@ def handle(
             zone=reply.zone,
             now=now,
             reply=reply,
+            why=refusal.why(),
         )
 
 
@@ -246,7 +266,7 @@ def _check_tsig(
     if abs(rdata.time_signed - now) > min(rdata.fudge, MAX_FUDGE):
         raise _RefuseTsig(
             replace(checked, error=dns.rcode.BADTIME),
-            f"TSIG {owner}: signed at {rdata.time_signed}, now is {now}",
+            f"TSIG {owner}: signed at {iso_time(rdata.time_signed)}, now is {iso_time(now)}",
         )
     return checked
 
@@ -268,7 +288,9 @@ def _decide(
     zone_rr = msg.zone[0]
     origin = zone_rr.name
     if zone_rr.rdclass != _IN or origin not in zones:
-        raise _Refuse(dns.rcode.NOTAUTH, "not a zone served here")
+        raise _Refuse(
+            dns.rcode.NOTAUTH, "not a zone served here", dns.edns.EDECode.NOT_AUTHORITATIVE
+        )
     zone = zones[origin]
     if zone is None:
         raise _Refuse(dns.rcode.REFUSED, "the zone takes no live registrations")
@@ -400,7 +422,8 @@ def _verified(zone: LiveZone, name: dns.name.Name, data: bytes, now: int) -> tup
     if abs(record.issued_at - now) > FRESH:
         raise _Refuse(
             dns.rcode.REFUSED,
-            f"issued at {record.issued_at}, more than {FRESH} s from now ({now}): sign afresh",
+            f"issued at {iso_time(record.issued_at)}, more than {FRESH} s from now "
+            f"({iso_time(now)}): sign afresh",
         )
     kid = decode_unverified(data)[0].get(HEADER_KID)
     return record, f"key {kid.hex() if isinstance(kid, bytes) else '?'}"
@@ -437,14 +460,15 @@ def _register_signed(
     record, by = _verified(zone, name, data, now)
     lease = record.expires - now
     if lease <= 0:
-        raise _Refuse(dns.rcode.REFUSED, f"the descriptor expired at {record.expires}")
+        raise _Refuse(dns.rcode.REFUSED, f"the descriptor expired at {iso_time(record.expires)}")
     if lease > zone.policy.max_lease:
         raise _Refuse(
             dns.rcode.REFUSED, f"a lease of {lease} s exceeds the zone's {zone.policy.max_lease} s"
         )
     prev = zone.entries.get(name)
     if _check_version(prev, record, data):
-        log = f"{name}: unchanged ({by}, version {record.version}, until {record.expires})"
+        until = iso_time(record.expires)
+        log = f"{name}: unchanged ({by}, version {record.version}, until {until})"
         return _done(decided, "unchanged", log, lease=lease)
     _room(zone, name)
     entry = Registration(data, record, by)
@@ -457,7 +481,7 @@ def _accepted(
     action = "renew" if isinstance(prev, Registration) else "register"
     log = (
         f"{name}: {action}ed by {entry.by}, version {entry.version}, lease {lease} s "
-        f"(until {entry.until})"
+        f"(until {iso_time(entry.until)})"
     )
     return _done(decided, action, log, entry=entry, lease=lease)
 
@@ -548,11 +572,19 @@ def _endpoints(svcb: Sequence[dns.rdata.Rdata]) -> tuple[Endpoint, ...]:
         raise _Refuse(dns.rcode.REFUSED, str(exc)) from None
 
 
-def _render(reply: _Reply, rcode: dns.rcode.Rcode, lease: int | None, now: int) -> bytes:
+def _render(
+    reply: _Reply,
+    rcode: dns.rcode.Rcode,
+    lease: int | None,
+    now: int,
+    why: dns.edns.EDEOption | None = None,
+) -> bytes:
     msg = dns.update.UpdateMessage(reply.zone, id=reply.id)
     msg.flags |= dns.flags.QR
     if reply.edns or rcode > 15:
-        options = [lease_option(lease)] if lease is not None else []
+        options: list[dns.edns.Option] = [lease_option(lease)] if lease is not None else []
+        if why is not None and reply.edns:  # an OPT only where the request had one
+            options.append(why)
         msg.use_edns(0, 0, UDP_PAYLOAD, options=options)
     msg.set_rcode(rcode)
     wire = msg.to_wire()

@@ -1858,7 +1858,7 @@ def _server_cases(manifests: dict[str, dict[str, Any]], files: dict[str, str]) -
             descriptor_owner(IDS["sugon"]),
             "SVCB",
             ["RS-3.5-2", "RS-3.5-5"],
-            "SVCB with TargetName . and an address hint",
+            "the SVCB mirror leaves out the endpoint at an IP address (the descriptor has it)",
         ),
     ]
     for zone, owner, rdtype, reqs, comment in answers:

@@ -4,9 +4,12 @@ outlive a restart and a kill -9."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +34,8 @@ from cid.registry._demo import DEMO_ROOT, demo_key, write_demo
 from cid.registry._entries import LivePolicy, Registration, entry_bytes
 from cid.registry._push import parse_tsig
 from cid.registry._store import Registry
+from cid.server._live import LiveUpdates
+from cid.server._serve import DnsServer
 
 ZONE = "acme.hpc.ucid.example"
 IDENT = "ucid:acme.hpc/de-by/x86-64-v4/cpu=8"
@@ -154,7 +159,7 @@ def test_register_renew_remove_with_tsig(
     renewed = served(server)
     assert renewed is not None and renewed.endpoints == (EP2,)
     assert renewed.version > first.version
-    assert svcb(server) == {'1 . alpn="h3" port="4433" ipv6hint="2001:db8::8"'}
+    assert svcb(server) == set()  # an address has no SVCB mirror (spec §3.5)
 
     assert cli("register", "remove", IDENT, *creds) == 0
     assert served(server) is None
@@ -282,9 +287,8 @@ def test_acknowledged_registrations_survive_kill_9_and_restart(
     server.stop(signal.SIGKILL)  # right after the acknowledgements
     server.restart()
     assert served(server) is not None
-    assert svcb(server, cid.parse(other).to_dns_name(DEMO_ROOT)) == {
-        '1 . alpn="h3" port="4433" ipv6hint="2001:db8::8"'
-    }
+    kept = served(server, cid.parse(other).to_dns_name(DEMO_ROOT))
+    assert kept is not None and kept.endpoints == (EP2,)
     cid.deregister(server.address, other, root=DEMO_ROOT, tsig=key)
     server.stop()  # a clean stop and start keep the state too
     server.restart()
@@ -347,3 +351,68 @@ def test_unknown_zone_settings_are_rejected(registry: Registry) -> None:
     path.write_text(path.read_text().replace('"max_lease"', '"max_leese"'))
     with pytest.raises(cid.CidError, match="max_leese"):
         Registry.load(registry.path)
+
+
+@pytest.fixture
+def in_process(registry: Registry) -> Iterator[tuple[str, int]]:
+    """The server of ``cid serve`` (live registration included) on a thread of this process."""
+    loop = asyncio.new_event_loop()
+    live = LiveUpdates(registry.path, now=int(time.time()))
+    server = DnsServer(live.authority, [("127.0.0.1", 0)], live)
+    loop.run_until_complete(server.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.bound[0]
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+@pytest.mark.parametrize("tcp", [True, False], ids=["tcp", "udp"])
+def test_refusals_say_why(in_process: tuple[str, int], registry: Registry, tcp: bool) -> None:
+    """The server's reason travels in the response as an Extended DNS Error (RFC 8914):
+    RegisterRefused says which check failed."""
+    good = tsig_key(registry)
+    stranger = cid.SigningKey.from_seed(b"s" * 32)
+    late = int(time.time()) - 1000
+    cases: list[tuple[str, dict[str, Any], int, str]] = [
+        (IDENT, {"tsig": dns.tsig.Key(good.name, "d3Jvbmd3cm9uZ3dyb25n")}, dns.rcode.NOTAUTH,
+         "bad MAC"),
+        (IDENT, {"tsig": dns.tsig.Key("nobody.", good.secret)}, dns.rcode.NOTAUTH,
+         "TSIG key nobody. (hmac-sha256.) unknown"),
+        (IDENT, {"signing_key": stranger}, dns.rcode.NOTAUTH, "UnknownKeyError"),
+        (IDENT, {"tsig": good, "zone": "example.org"}, dns.rcode.NOTAUTH,
+         "not a zone served here"),
+        (IDENT, {"tsig": good, "zone": f"hpc.{DEMO_ROOT}"}, dns.rcode.REFUSED,
+         "the zone takes no live registrations"),
+        ("ucid:sugon.hpc/cn-tj/x86-64-v4", {"tsig": good, "zone": ZONE}, dns.rcode.NOTZONE,
+         "is outside the zone"),
+        (IDENT, {"signing_key": AGENT, "now": late, "lease": 3600}, dns.rcode.REFUSED,
+         "sign afresh"),
+    ]  # fmt: skip
+    for ident, how, rcode, why in cases:
+        with pytest.raises(cid.RegisterRefused) as caught:
+            cid.register(in_process, ident, [EP], root=DEMO_ROOT, tcp=tcp, **how)
+        assert caught.value.rcode == rcode, (how, caught.value)
+        assert why in str(caught.value), (how, caught.value)
+    # Times in the reason are ISO 8601.
+    assert re.search(r"issued at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", str(caught.value))
+    # Accepted registrations are unchanged: a lease, no reason.
+    lease = cid.register(in_process, IDENT, [EP], root=DEMO_ROOT, tcp=tcp, tsig=good)
+    assert lease.lease == 3600
+
+
+def test_cli_shows_why(
+    in_process: tuple[str, int], registry: Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host, port = in_process
+    argv = ["register", "add", IDENT, "--server", f"{host}:{port}", "--endpoint", "https://h:1"]
+    assert cli(*argv, "--tsig", "agent1:d3Jvbmd3cm9uZw==") == 77
+    err = capsys.readouterr().err
+    assert "NOTAUTH" in err or "refused the TSIG" in err
+    assert "TSIG agent1.: bad MAC" in err, err
+    assert cli(*argv, "--tsig-file", str(tsig_file(registry)), "--zone", "hpc.ucid.example") == 77
+    assert "REFUSED: the zone takes no live registrations" in capsys.readouterr().err

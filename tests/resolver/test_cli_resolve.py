@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import pytest
 import cid
 from cid.registry._demo import _RESOURCES
 from resolver import Discovery, Outcome, ResolutionError, TrustAnchor
-from resolver._cli import EXIT_CONFIG, EXIT_USAGE, _find, main
+from resolver._cli import EXIT_CONFIG, EXIT_USAGE, _find, endpoint_url, main
 from resolver._config import ConfigError, settings
 from resolver._demo import DemoHierarchy
 
@@ -71,6 +72,7 @@ def test_every_demo_identifier_resolves(
     assert sorted(e["host"] for e in body["endpoints"]) == sorted(hosts)
     assert body["chain"][0] == "ucid.example"
     assert body["zone"] == body["chain"][-1]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["expires"])  # ISO 8601
 
 
 @pytest.mark.parametrize(
@@ -106,6 +108,11 @@ def test_table_and_trace(demo: tuple[TrustAnchor, Path]) -> None:
     status, out = run(REGION_ZONE, "--trace", "--anchor", str(path), "--port", str(anchor.port))
     assert status == 0
     assert "verified" in out and "TYPE65281" in out and "TYPE65280" in out
+    # The private types are named by what they hold, beside the number dig needs.
+    assert "TYPE65281 (delegation)" in out and "TYPE65280 (descriptor)" in out
+    assert "TYPE65280:" not in out and "TYPE65281:" not in out
+    assert re.search(r"expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)", out)
+    assert not re.search(r"\b1[0-9]{9}\b", out)  # no epoch seconds shown
     assert "sh.ctyun.example" in out
     assert "_cn-sh.ctyun.east.ucid.example" in out.split("chain")[1]
 
@@ -160,7 +167,7 @@ def test_find_exit_status_without_results(
         def find(self, pattern: str, **options: object) -> Discovery:
             return found
 
-    args = argparse.Namespace(find="ucid:*", max_results=100, json=False)
+    args = argparse.Namespace(find="ucid:*", max_results=100, json=False, short=False)
     out = io.StringIO()
     assert _find(Stub(), args, out) == status.exit_status  # type: ignore[arg-type]
     assert out.getvalue().startswith("0 found, 3 nodes visited")
@@ -230,12 +237,80 @@ def test_settings_precedence(tmp_path: Path) -> None:
 
 
 def test_readme_command_runs_against_the_demo() -> None:
-    """The README's first command, as a user types it (the console script)."""
+    """The README's first command, as a user types it (the console script), prints what
+    the README shows, but for the port and the time the demo is valid until."""
     script = Path(sys.executable).parent / "cid-resolve"
     done = subprocess.run(
         [str(script), REGION_ZONE], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- quick-start-output -->\n```\n", 1)[1].split("```", 1)[0]
+
+    def general(text: str) -> str:
+        text = re.sub(r"port \d+\)", "port N)", text)
+        return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "TIME", text)
+
+    assert general(shown) == general(done.stderr + done.stdout)
     assert "bundled demo hierarchy" in done.stderr
     assert "sh.ctyun.example" in done.stdout
     assert "ucid.example > east.ucid.example > ctyun.east.ucid.example" in done.stdout
+
+
+def test_python_m_resolver(demo: tuple[TrustAnchor, Path]) -> None:
+    """``python -m resolver`` is ``cid-resolve``, as ``python -m cid`` is ``cid``."""
+    anchor, path = demo
+    done = subprocess.run(
+        [sys.executable, "-m", "resolver", REGION_ZONE, "--json", "--anchor", str(path),
+         "--port", str(anchor.port)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["outcome"] == "OK"
+    done = subprocess.run(
+        [sys.executable, "-m", "resolver"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == EXIT_USAGE and "cid-resolve" in done.stderr
+
+
+CTYUN_JS = "ucid:ctyun.east/cn-js/x86-64-v3/cpu=64;mem=256GiB;net-bw=25Gbps"
+GH200 = (
+    "ucid:acme.hpc/de-by/neoverse-v2+sm90/acc=4;acc-model=gh200;acc-mem=96GiB;ic=nvlink4;mem=480GiB"
+)
+
+
+def test_short(demo: tuple[TrustAnchor, Path]) -> None:
+    """``--short``, like ``dig +short``: the endpoints, one a line, in the order to try."""
+    anchor, path = demo
+    where = ("--anchor", str(path), "--port", str(anchor.port))
+    assert run(REGION_ZONE, "--short", *where) == (0, "tcp+https://sh.ctyun.example:443\n")
+    status, out = run(CTYUN_JS, "--short", *where)  # priority 1 before priority 2
+    assert (status, out.splitlines()) == (
+        0,
+        ["tcp+https://js.ctyun.example:443", "tcp+https://js-backup.ctyun.example:443"],
+    )
+    status, out = run(GH200, "--short", *where)
+    assert sorted(out.splitlines()) == [
+        "tcp+https://gh.acme.example:443",
+        "tcp+quic://192.0.2.44:4433",
+    ]
+    # The form cid register --endpoint takes.
+    from cid.cli._register import parse_endpoint  # noqa: PLC0415
+
+    for line in out.splitlines():
+        assert endpoint_url(parse_endpoint(line)) == line
+    assert endpoint_url(parse_endpoint("quic+https://[2001:db8::8]:4433")) == (
+        "quic+https://[2001:db8::8]:4433"
+    )
+    status, out = run("--find", "ucid:*/cn-sh", "--short", *where)
+    assert status == 0
+    assert sorted(out.splitlines()) == sorted(
+        str(i) for i, _ in DEMO if cid.parse_pattern("ucid:*/cn-sh").matches(i)
+    )
+    # A failure is said on stderr, as without --short: nothing on stdout.
+    assert run("ucid:ctyun.east/cn-sh/neoverse-n2/cpu=129", "--short", *where) == (
+        Outcome.NOT_FOUND.exit_status,
+        "",
+    )
+    assert run(REGION_ZONE, "--short", "--json", *where)[0] == EXIT_USAGE
+    assert run(REGION_ZONE, "--short", "--trace", *where)[0] == EXIT_USAGE

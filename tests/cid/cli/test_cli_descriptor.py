@@ -51,6 +51,14 @@ def test_key_gen_modes_and_refusal(keys: Path, capsys: pytest.CaptureFixture[str
     assert keys.with_name("zone.key.pub").exists()
     status, _, err = run(capsys, "key", "gen", str(keys))
     assert status == 78 and "exists" in err
+    # The refusal names the command's flag, not the library's argument.
+    assert "--force" in err and "overwrite" not in err
+    keys.unlink()  # only the public key left: still refused, and no private key written
+    status, _, err = run(capsys, "key", "gen", str(keys))
+    assert status == 78 and "zone.key.pub exists" in err and "--force" in err
+    assert not keys.exists()
+    status, _, _ = run(capsys, "key", "gen", str(keys), "--force")
+    assert status == 0 and keys.exists()
     status, out, _ = run(capsys, "key", "show", str(keys), "--json")
     pub = json.loads(out)
     status2, out2, _ = run(capsys, "key", "show", str(keys) + ".pub", "--json")

@@ -48,8 +48,20 @@ def test_parse_json(capsys: pytest.CaptureFixture[str]) -> None:
         "type": "size",
         "value": 2**40,
         "text": "mem=1099511627776B",
+        "display": "1 TiB",
     }
     assert data["dns_name"].endswith(".r.")
+    # The registry notes of the text output are kept.
+    cpu = data["architectures"][0]
+    assert (cpu["name"], cpu["registered"], cpu["kind"]) == ("neoverse-v2", True, "cpu")
+    assert "Neoverse V2" in cpu["description"]
+    assert data["architectures"][1]["name"] == "sm90"
+    assert data["architectures"][1]["kind"] == "accelerator"
+    status, out, _ = run(capsys, "id", "parse", "--json", "ucid:a/cn/x86-64+zz99")
+    unknown = json.loads(out)["architectures"][1]
+    assert unknown == {"name": "zz99", "registered": False, "kind": None, "description": None}
+    status, text, _ = run(capsys, "id", "parse", "ucid:a/cn/x86-64+zz99")
+    assert "zz99  (not registered)" in text
 
 
 def test_bad_input_exits_65_with_caret(capsys: pytest.CaptureFixture[str]) -> None:

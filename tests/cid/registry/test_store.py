@@ -18,6 +18,7 @@ import pytest
 import cid
 from cid.atomic import AtomicWriter
 from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
+from cid.registry._demo import write_demo
 from cid.registry._store import Registry, RegistryError
 from cid.registry._zone import NameServer, zone_text
 
@@ -122,11 +123,12 @@ def test_provider_zone_records(registry: Registry) -> None:
     assert ptrs(dns.name.from_text(f"_x86-64-v4_sm90._cn-gd.{PROVIDER}.")) == [name.to_text()]
 
 
-def test_region_zone_uses_ip_hints(registry: Registry) -> None:
+def test_region_zone_has_no_svcb_for_an_address(registry: Registry) -> None:
+    """spec §3.5: an endpoint at an IP address has no SVCB mirror, only the descriptor."""
     zone, problems = registry.assemble(f"_cn-bj.{PROVIDER}", now=NOW)
     assert problems == []
-    svcb = zone.get_rdataset(owner(ARM), "SVCB")
-    assert svcb is not None and svcb[0].to_text() == '1 . alpn="h2" port="8443" ipv4hint="10.1.2.3"'
+    assert zone.get_rdataset(owner(ARM), "SVCB") is None
+    assert zone.get_rdataset(owner(ARM), TYPE_DESCRIPTOR) is not None
 
 
 def test_ttl_never_outlives_the_descriptor(registry: Registry) -> None:
@@ -206,6 +208,7 @@ def test_svcb_mirrors_any_alpn(alpn: list[str], shown: str) -> None:
 
     ep = cid.Endpoint("tcp", "https", "gw.example", 443, alpn=tuple(alpn))
     rdata = svcb_rdata(ep)
+    assert rdata is not None
     assert shown in rdata.to_text()
     assert [a.decode() for a in rdata.params[1].ids] == alpn  # type: ignore[attr-defined]
     again = dns.rdata.from_text("IN", "SVCB", rdata.to_text())  # presentation round trip
@@ -286,3 +289,30 @@ def test_build_makes_every_file_durable_before_returning(
     assert events[:first].count("rename") == len(signed)
     assert events[first : first + len(folders)] == ["folder"] * len(folders)
     assert events.count("rename") == len(written)
+
+
+@pytest.mark.parametrize("host", ["198.51.100.10", "2001:db8::8"])
+def test_no_svcb_mirror_for_an_address_host(tmp_path: Path, host: str) -> None:
+    """spec §3.5: SVCB cannot name an address as its target (TargetName "." is the owner,
+    which has no addresses): such an endpoint is in the descriptor only."""
+    from cid.layout import endpoint_svcb, svcb_rdata  # noqa: PLC0415
+
+    ep = cid.Endpoint("quic", "https", host, 4433, alpn=("h3",))
+    assert svcb_rdata(ep) is None
+    # The registration form (spec §8.8.4), read only by cid serve, keeps the address.
+    assert f"hint={host}" in endpoint_svcb(ep).to_text().replace('"', "")
+    # The demo's GH200 has gh.acme.example and 192.0.2.44: one SVCB record, by name.
+    reg = write_demo(tmp_path / "reg", now=NOW)
+    gh = cid.parse(
+        "ucid:acme.hpc/de-by/neoverse-v2+sm90/acc=4;acc-model=gh200;acc-mem=96GiB;ic=nvlink4;"
+        "mem=480GiB"
+    ).to_dns_name("ucid.example")
+    zone, _ = reg.assemble("acme.hpc.ucid.example", now=NOW)
+    node = zone.get_node(gh)
+    assert node is not None and node.get_rdataset(dns.rdataclass.IN, TYPE_DESCRIPTOR)
+    mirrors = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.SVCB)
+    assert mirrors is not None
+    assert [r.to_text() for r in mirrors] == ['1 gh.acme.example. alpn="h2" port="443"']
+    for name in reg.zones:
+        text = zone_text(reg.assemble(name, now=NOW)[0])
+        assert not [line for line in text.splitlines() if " SVCB " in line and "hint" in line]

@@ -1,0 +1,28 @@
+"""Packaging: the licence the metadata names is the one shipped, in full."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: SHA-256 of https://www.apache.org/licenses/LICENSE-2.0.txt
+APACHE_2_0 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
+
+
+def test_license_file_is_the_apache_license_2_0() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    assert project["license"] == "Apache-2.0"
+    assert project["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_bytes()
+    assert hashlib.sha256(text).hexdigest() == APACHE_2_0
+
+
+def test_installed_metadata_names_the_license() -> None:
+    """What ``pip show ucid-reference`` reads: a pip that knows PEP 639 (26.3 does; 23.2
+    does not) shows ``License-Expression: Apache-2.0``."""
+    meta = importlib.metadata.metadata("ucid-reference")
+    assert meta["License-Expression"] == "Apache-2.0"
+    assert meta.get_all("License-File") == ["LICENSE"]
