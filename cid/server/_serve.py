@@ -210,7 +210,10 @@ def registry_zones(registry_path: Path, now: int, only: Iterable[str] = ()) -> l
     return zones
 
 
-def _fingerprint(path: Path, *, deep: bool = False) -> tuple[tuple[str, int, int], ...]:
+_Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+def _fingerprint(path: Path, *, deep: bool = False) -> _Fingerprint:
     """A few stats that change when the registry does, or ``()`` when that is unsure.
 
     Every folder's mtime (a file added, removed or replaced by rename, as cid's
@@ -249,6 +252,22 @@ def _fingerprint(path: Path, *, deep: bool = False) -> tuple[tuple[str, int, int
     return tuple(sorted(out))
 
 
+def _settled(path: Path, tries: int = 10) -> tuple[_Fingerprint, _Fingerprint]:
+    """The cheap and the full fingerprint of a registry, waiting (at most ``tries``
+    times 50 ms) until no file time is within the unsure window of the scan.
+
+    A server started right after its registry was written (``cid demo serve``,
+    ``make_live_folders``, a deployment's copy) would otherwise start from an
+    unsure state and assemble every zone again at its first check, for nothing.
+    """
+    for _ in range(tries):
+        shallow, deep = _fingerprint(path), _fingerprint(path, deep=True)
+        if shallow and deep:
+            break
+        time.sleep(_RACY_NS / 1e9)
+    return shallow, deep
+
+
 class _Watch:
     """When to assemble the registry again (spec §8.7): a file changed (cheap check
     every reload interval, deep check every ``deep_interval``), a signed record
@@ -257,9 +276,9 @@ class _Watch:
     def __init__(self, path: Path, deep_interval: float) -> None:
         self.path = path
         self.deep_interval = deep_interval
-        # Taken before the first assembly reads the files, as every later baseline.
-        self.shallow = _fingerprint(path)
-        self.deep = _fingerprint(path, deep=True)
+        # Taken before the first assembly reads the files, as every later baseline;
+        # once the registry has settled, so that one just written is not "unsure".
+        self.shallow, self.deep = _settled(path)
         self.last_build = self.last_deep = time.time()
         self.due: int | None = None  # when a signed record expires or becomes valid
         self._scanned: tuple[tuple[str, int, int], ...] | None = None  # this check's deep scan
