@@ -159,7 +159,10 @@ class MetricsServer:
         )[0]
         self.stats = stats
         self.registry = metrics_registry(stats)
-        self._http = _Http((str(addr[0]), int(addr[1])), family, stats, self.registry)
+        try:
+            self._http = _Http((str(addr[0]), int(addr[1])), family, stats, self.registry)
+        except OSError as exc:
+            raise OSError(exc.errno, f"metrics on {host} port {port}: {exc.strerror}") from exc
         self.bound: tuple[str, int] = (host, self._http.server_address[1])
         self._thread = threading.Thread(
             target=self._http.serve_forever, kwargs={"poll_interval": 0.5}, name="cid-metrics"
