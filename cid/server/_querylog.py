@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import datetime
 import logging
 import os
+import re
 import select
 import sys
 import threading
@@ -43,25 +43,61 @@ _REOPEN_CHECK: Final = 1.0  # seconds between checks that the file is still ther
 _Entry = tuple[float, Any, bytes, bytes, str]
 
 
-def format_line(when: float, peer: Any, query: bytes, response: bytes, transport: str) -> str:
-    """One query's line (without its newline)."""
-    stamp = datetime.datetime.fromtimestamp(when, datetime.UTC)
-    text = stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    if isinstance(peer, tuple) and len(peer) >= 2:
-        client = f"{peer[0]}#{peer[1]}"
-    else:
-        client = str(peer).replace(" ", "_")
+#: Label bytes printed as they are; a name with any other goes to dnspython's escaping.
+_PLAIN: Final = re.compile(rb"[-0-9A-Za-z_*]*")
+_QTYPES: dict[int, str] = {}
+_RCODES: Final = tuple(dns.rcode.to_text(dns.rcode.Rcode(i)) for i in range(16))
+_stamps: dict[int, str] = {}  # second -> its ISO 8601 text (only the writing thread uses it)
+
+
+def _stamp(when: float) -> str:
+    second = int(when)
+    text = _stamps.get(second)
+    if text is None:
+        if len(_stamps) > 4:
+            _stamps.clear()
+        text = _stamps[second] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+    return f"{text}.{int((when - second) * 1000):03d}Z"
+
+
+def _qtype(value: int) -> str:
+    text = _QTYPES.get(value)
+    if text is None:
+        text = dns.rdatatype.to_text(dns.rdatatype.RdataType(value))
+        if len(_QTYPES) < 1024:
+            _QTYPES[value] = text
+    return text
+
+
+def _question(query: bytes) -> tuple[str, str]:
+    """The query's name and type as text, or ``("-", "-")`` when it holds none."""
+    labels, i, n = [], 12, len(query)
+    with contextlib.suppress(IndexError):
+        while (length := query[i]) and length < 64:
+            labels.append(query[i + 1 : i + 1 + length])
+            i += 1 + length
+        if not query[i] and i + 3 <= n and i < 12 + 255 and _PLAIN.fullmatch(b"".join(labels)):
+            name = b".".join(labels).decode("ascii") + "." if labels else "."
+            return name, _qtype(int.from_bytes(query[i + 1 : i + 3]))
     try:
         qname, used = dns.name.from_wire(query, 12)
         end = 12 + used
         if end + 2 > len(query):
             raise dns.exception.FormError
-        name = qname.to_text()
-        qtype = dns.rdatatype.to_text(dns.rdatatype.RdataType(int.from_bytes(query[end : end + 2])))
+        return qname.to_text(), _qtype(int.from_bytes(query[end : end + 2]))
     except (dns.exception.DNSException, ValueError, IndexError):
-        name, qtype = "-", "-"
-    rcode = dns.rcode.to_text(dns.rcode.Rcode(response[3] & 0x0F)) if len(response) > 3 else "-"
-    return f"{text} {client} {name} {qtype} {rcode} {len(response)} {transport}"
+        return "-", "-"
+
+
+def format_line(when: float, peer: Any, query: bytes, response: bytes, transport: str) -> str:
+    """One query's line (without its newline)."""
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        client = f"{peer[0]}#{peer[1]}"
+    else:
+        client = str(peer).replace(" ", "_")
+    name, qtype = _question(query)
+    rcode = _RCODES[response[3] & 0x0F] if len(response) > 3 else "-"
+    return f"{_stamp(when)} {client} {name} {qtype} {rcode} {len(response)} {transport}"
 
 
 class QueryLog:

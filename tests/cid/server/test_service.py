@@ -21,10 +21,14 @@ import urllib.request
 from pathlib import Path
 
 import dns.message
+import dns.name
 import dns.query
 import dns.rcode
+import dns.rdatatype
 import pytest
 from dnsservers import free_port
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 import cid
@@ -41,6 +45,7 @@ from cid.server import (
     QueryLog,
     ServerThread,
     ServeStats,
+    _querylog,
     _stats,
     parse_listen,
     registry_zones,
@@ -559,3 +564,19 @@ def test_dockerfile_health_check_command(tmp_path: Path) -> None:
         stats.serving(authority, server.bound, None, 0.1)
         assert run(port) == 0
     assert run(port) != 0  # nothing listens any more
+
+
+@given(
+    st.lists(st.binary(min_size=1, max_size=20), max_size=6),
+    st.integers(0, 65535),
+)
+def test_query_log_names_as_dnspython_prints_them(labels: list[bytes], qtype: int) -> None:
+    name = dns.name.Name([*labels, b""])
+    owner = name.to_wire()
+    assert owner is not None
+    wire = _query(owner, qtype)
+    assert _querylog._question(wire) == (
+        name.to_text(),
+        dns.rdatatype.to_text(dns.rdatatype.RdataType(qtype)),
+    )
+    assert "\n" not in _querylog.format_line(time.time(), ("::1", 53), wire, wire, "udp")
