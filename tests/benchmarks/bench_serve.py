@@ -57,6 +57,7 @@ import resource
 import select
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -95,8 +96,9 @@ from cid.registry._zone import (
     assemble,
     zone_text,
 )
+from cid.server import QueryLog, ServeStats
 from cid.server._authority import Authority
-from cid.server._serve import _fingerprint
+from cid.server._serve import _UDP_BATCH, _fingerprint, _Udp, _udp_socket
 
 ROOT: Final = "ucid.example"
 PLATFORM: Final = f"hpc.{ROOT}"
@@ -625,6 +627,62 @@ class _Scraper:
             self.scrapes += 1
 
 
+def drain_cost(reg: Registry, now: int, mix_file: Path, trials: int) -> dict[str, Any]:
+    """The UDP answering path in-process, without dnsperf: CPU time (every thread of
+    this process) per query of ``_Udp.drain`` (recvfrom, ``Authority.answer``, sendto)
+    with no tap, with ``ServeStats`` (``--metrics``), and with a query log to
+    /dev/null too; batches of 200 queries queued on loopback, the three interleaved."""
+    zone, _ = reg.assemble(PROVIDER, now=now)
+    authority = Authority([zone])
+    wires = _wires(mix_file.read_text().splitlines())
+    for w in wires:
+        authority.answer(w)  # warm
+    server = _udp_socket("127.0.0.1", 0)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.setblocking(False)
+    address = server.getsockname()
+    devnull = QueryLog(os.devnull)
+    taps: dict[str, ServeStats | None] = {
+        "no tap": None,
+        "--metrics (ServeStats)": ServeStats(),
+        "--metrics --query-log /dev/null": ServeStats(devnull),
+    }
+    drains = {name: _Udp(server, lambda: authority, None, tap) for name, tap in taps.items()}
+    batch = 200
+    per_query: dict[str, list[float]] = {name: [] for name in taps}
+    at = logged = 0
+    try:
+        for _ in range(trials):
+            for name, udp in drains.items():
+                for _ in range(batch):
+                    client.sendto(wires[at % len(wires)], address)
+                    at += 1
+                time.sleep(0.001)  # all queued (loopback delivers at once; be sure)
+                cpu = time.process_time()
+                for _ in range(batch // _UDP_BATCH + 1):
+                    udp.drain()
+                if name.endswith("/dev/null"):
+                    logged += batch
+                    while devnull.written + devnull.dropped < logged:  # its lines out too
+                        time.sleep(0.002)  # not CPU time
+                per_query[name].append((time.process_time() - cpu) / batch)
+                with contextlib.suppress(BlockingIOError):
+                    while True:
+                        client.recv(65535)
+    finally:
+        devnull.stop()
+        server.close()
+        client.close()
+    plain = statistics.median(per_query["no tap"])
+    out: dict[str, Any] = {}
+    for name, xs in per_query.items():
+        out[name] = {
+            "cpu_us_per_query": 1e6 * statistics.median(xs),
+            "ratio_to_no_tap": statistics.median(xs) / plain,
+        }
+    return out
+
+
 def run_metrics(
     workdir: Path,
     n: int,
@@ -688,6 +746,7 @@ def run_metrics(
     finally:
         for srv in servers.values():
             srv.stop()
+    drain = drain_cost(reg, now, mix_file, trials=max(5, rounds * 20))
     out: dict[str, Any] = {}
     for name, xs in runs.items():
         out[name] = {
@@ -711,6 +770,7 @@ def run_metrics(
         "clients": clients,
         "cores": os.cpu_count(),
         "contenders": out,
+        "in_process_drain": drain,
     }
 
 
@@ -1059,6 +1119,9 @@ def _print(result: dict[str, Any]) -> None:
                 f"{c['server_cpu_us_per_query']:>6.2f} us/q ({c['cpu_ratio_to_plain']:.3f} x) "
                 f"lost {c['lost']}{extra}  rounds {c['qps_per_round']}"
             )
+        print("  in-process UDP path (_Udp.drain: recvfrom, answer, sendto), CPU per query:")
+        for name, d in m["in_process_drain"].items():
+            print(f"    {name:<34} {d['cpu_us_per_query']:>6.2f} us ({d['ratio_to_no_tap']:.3f} x)")
     if "memory" in result:
         m = result["memory"]
         print(
