@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 import tempfile
@@ -21,7 +22,14 @@ from .._signed import decode_unverified
 from ..atomic import write_atomic
 from ..layout import TYPE_DESCRIPTOR
 from ..registry import DEMO_ROOT, Registry, parse_tsig, push, write_demo, zone_text
-from ..server import LogThread, parse_listen, serve_registry, start_logging
+from ..server import (
+    LogThread,
+    QueryLog,
+    ServeStats,
+    parse_listen,
+    serve_registry,
+    start_logging,
+)
 from . import _register as _cli_register
 from ._descriptor import NOW_HELP, now_arg
 from ._output import Progress
@@ -152,6 +160,30 @@ def _configure_logging(args: argparse.Namespace) -> LogThread:
 def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     logs = _configure_logging(args)
     listen = [parse_listen(x) for x in args.listen or ["127.0.0.1:5353"]]
+    with contextlib.ExitStack() as service:
+        service.callback(logs.stop)
+        stats = None
+        if args.metrics or args.query_log:
+            query_log = None
+            if args.query_log:
+                query_log = QueryLog(args.query_log)
+                service.callback(query_log.stop)
+            stats = ServeStats(query_log)
+        if args.metrics:
+            from ..server import MetricsServer  # noqa: PLC0415 (prometheus_client: only here)
+
+            assert stats is not None
+            metrics = MetricsServer(stats, *parse_listen(args.metrics))
+            service.enter_context(metrics)  # /healthz says 503 while the zones load
+        return _serve(args, listen, stats, out)
+
+
+def _serve(
+    args: argparse.Namespace,
+    listen: list[tuple[str, int]],
+    stats: ServeStats | None,
+    out: TextIO,
+) -> int:
     progress = Progress(f"cid serve: loading {args.registry}", quiet=args.quiet)
     progress(note="assembling and indexing its zones")
 
@@ -160,19 +192,17 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         for host, port in bound:
             print(f"serving {args.registry} on {host} port {port}", file=out, flush=True)
 
-    try:
-        asyncio.run(
-            serve_registry(
-                Path(args.registry),
-                listen,
-                zones=args.zone or (),
-                reload_interval=args.reload_interval,
-                deep_interval=args.full_check_interval,
-                ready=ready,
-            )
+    asyncio.run(
+        serve_registry(
+            Path(args.registry),
+            listen,
+            zones=args.zone or (),
+            reload_interval=args.reload_interval,
+            deep_interval=args.full_check_interval,
+            ready=ready,
+            stats=stats,
         )
-    finally:
-        logs.stop()
+    )
     return 0
 
 
@@ -254,6 +284,16 @@ def add_commands(commands: Any) -> None:
         default=60.0,
         metavar="SECONDS",
         help="check every record file for a change in place this often (default 60)",
+    )
+    p.add_argument(
+        "--metrics",
+        metavar="ADDR:PORT",
+        help="serve /metrics (Prometheus) and /healthz over HTTP here (off by default)",
+    )
+    p.add_argument(
+        "--query-log",
+        metavar="FILE",
+        help="write one line per query to FILE (appended; - for standard error)",
     )
     p.add_argument("-v", "--verbose", action="store_true")
     p.add_argument(

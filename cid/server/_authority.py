@@ -245,6 +245,9 @@ class Authority:
         # takes the full path, which is never wrong.
         self._wire_cuts = frozenset(c.to_digestable() for z in prepared.values() for c in z.cuts)
         self._cache = _Answers()
+        # Plain ints, read by the metrics at scrape time (cid/server/_metrics.py).
+        self.cache_hits = 0  # answers taken from the cache
+        self.cache_misses = 0  # answers made in full, then cached
 
     def load(self, zones: Iterable[dns.zone.Zone]) -> None:
         """Replace every zone at once and forget every cached answer."""
@@ -262,6 +265,11 @@ class Authority:
     def origins(self) -> list[dns.name.Name]:
         return sorted(self._zones)
 
+    @property
+    def cache_entries(self) -> int:
+        """Answers in the cache now."""
+        return len(self._cache)
+
     # --------------------------------------------------------------- answer
 
     def answer(self, wire: bytes, *, tcp: bool = False) -> bytes | None:
@@ -272,12 +280,14 @@ class Authority:
         same = (b"t" if tcp else b"u") + wire[2:]
         seen = cache.get(same)
         if seen is not None:
+            self.cache_hits += 1
             return wire[:2] + seen[2:]
         key = _cache_key(wire, tcp)
         if key is None:
             return self._answer_slow(wire, tcp)
         cached = cache.get(key)
         if cached is not None:
+            self.cache_hits += 1
             response = _patch(cached, wire)
         else:
             negative = self._negative(wire, key)
@@ -287,6 +297,7 @@ class Authority:
             if fresh is None:
                 return None
             cache.put(key, fresh)
+            self.cache_misses += 1
             response = fresh
         # Only lowercase questions: a resolver randomising case (0x20) never
         # repeats a message, and would fill the cache with them.

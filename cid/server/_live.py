@@ -82,6 +82,9 @@ class LiveUpdates:
         self._wake = asyncio.Event()
         self._pending = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        # Plain ints, read by the metrics at scrape time (cid/server/_metrics.py).
+        self.decisions: dict[tuple[str, int], int] = {}  # (action, rcode) -> UPDATEs answered
+        self.lapsed = 0  # registrations whose lease lapsed
 
     # ----------------------------------------------------------- loading
 
@@ -192,12 +195,14 @@ class LiveUpdates:
                 # Anyone can send these: one kind per outcome for the log's rate limit.
                 kind = ("update not applied", decision.action, decision.rcode)
                 log.info("update from %s: %s", peer, decision.log, extra={"ratelimit": kind})
+                self._tally(decision.action, decision.rcode)
                 return decision.response()
             path = state.registry.live_file(state.inputs[zone.name][0], decision.name)
             try:
                 await loop.run_in_executor(None, _write, path, decision.entry)
             except OSError as exc:
                 log.error("update from %s: %s; not written: %s", peer, decision.log, exc)
+                self._tally(decision.action, dns.rcode.SERVFAIL)
                 return decision.response(dns.rcode.SERVFAIL)
             # On disk: from here on the change holds, whatever happens to this process.
             change = {decision.name: (zone.entries.get(decision.name), decision.entry)}
@@ -209,10 +214,24 @@ class LiveUpdates:
                 log.error(
                     "update from %s: %s; written, not yet served: %s", peer, decision.log, exc
                 )
+                self._tally(decision.action, dns.rcode.SERVFAIL)
                 return decision.response(dns.rcode.SERVFAIL)
             self._wake.set()
             log.info("update from %s: %s", peer, decision.log)
+            self._tally(decision.action, decision.rcode)
             return decision.response()
+
+    def _tally(self, action: str, rcode: int) -> None:
+        key = (action, int(rcode))
+        self.decisions[key] = self.decisions.get(key, 0) + 1
+
+    def live_entries(self) -> dict[str, int]:
+        """Each live zone's registrations and withdrawals held now (for the metrics)."""
+        return {
+            origin.to_text(): len(zone.entries)
+            for origin, zone in list(self._state.zones.items())  # read from another thread
+            if zone is not None
+        }
 
     async def _swap(
         self,
@@ -286,6 +305,7 @@ class LiveUpdates:
                 await loop.run_in_executor(None, _unlink_all, paths)
                 for n, entry in gone.items():
                     if isinstance(entry, Registration):
+                        self.lapsed += 1
                         log.info("lease lapsed: %s (%s)", n, entry.by)
 
 

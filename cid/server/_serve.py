@@ -25,6 +25,7 @@ from .._errors import CidError
 from ..registry import Registry
 from ._authority import Authority
 from ._live import LiveUpdates
+from ._stats import ServeStats
 from ._update import is_update
 
 __all__ = ["DnsServer", "parse_listen", "registry_zones", "serve_registry"]
@@ -63,14 +64,17 @@ class _Udp:
         sock: socket.socket,
         authority: Callable[[], Authority],
         updates: LiveUpdates | None = None,
+        tap: ServeStats | None = None,
     ) -> None:
         self.sock = sock
         self._authority = authority
         self._updates = updates
+        self._tap = tap
 
     def drain(self) -> None:
         sock = self.sock
         answer = self._authority().answer
+        tap = None if self._tap is None else self._tap.udp  # metrics, query log
         for _ in range(_UDP_BATCH):
             try:
                 data, addr = sock.recvfrom(_UDP_MAX)
@@ -96,6 +100,8 @@ class _Udp:
                 # A full send buffer or an unreachable client: drop this answer,
                 # as a DNS server does (the client retries), and keep serving.
                 log.debug("udp send to %s:%s failed: %s", addr[0], addr[1], exc)
+            if tap is not None:
+                tap(data, response, addr)
 
     def _send(self, response: bytes, addr: tuple[str, int]) -> None:
         try:
@@ -130,9 +136,11 @@ class DnsServer:
         authority: Authority,
         listen: Sequence[tuple[str, int]],
         updates: LiveUpdates | None = None,
+        tap: ServeStats | None = None,
     ) -> None:
         self.authority = authority
         self.updates = updates
+        self.tap = tap  # told of every answer (after it is sent): metrics, query log
         self.listen = list(listen)
         self._udp: list[_Udp] = []
         self._tcp: list[asyncio.Server] = []
@@ -145,7 +153,7 @@ class DnsServer:
             # TCP first, so that port 0 picks one port for both.
             server = await asyncio.start_server(self._tcp_client, host, want)
             port = server.sockets[0].getsockname()[1]
-            udp = _Udp(_udp_socket(host, port), lambda: self.authority, self.updates)
+            udp = _Udp(_udp_socket(host, port), lambda: self.authority, self.updates, self.tap)
             loop.add_reader(udp.sock, udp.drain)
             self._tcp.append(server)
             self._udp.append(udp)
@@ -179,6 +187,8 @@ class DnsServer:
                         response = await self.updates.handle(data, peer)
                     else:
                         response = self.authority.answer(data, tcp=True)
+                        if self.tap is not None and response is not None:
+                            self.tap.tcp(data, response, writer.get_extra_info("peername"))
                     if response is None:
                         break
                     writer.write(len(response).to_bytes(2) + response)
@@ -210,7 +220,10 @@ def registry_zones(registry_path: Path, now: int, only: Iterable[str] = ()) -> l
     return zones
 
 
-def _fingerprint(path: Path, *, deep: bool = False) -> tuple[tuple[str, int, int], ...]:
+_Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+def _fingerprint(path: Path, *, deep: bool = False) -> _Fingerprint:
     """A few stats that change when the registry does, or ``()`` when that is unsure.
 
     Every folder's mtime (a file added, removed or replaced by rename, as cid's
@@ -249,6 +262,22 @@ def _fingerprint(path: Path, *, deep: bool = False) -> tuple[tuple[str, int, int
     return tuple(sorted(out))
 
 
+def _settled(path: Path, tries: int = 10) -> tuple[_Fingerprint, _Fingerprint]:
+    """The cheap and the full fingerprint of a registry, waiting (at most ``tries``
+    times 50 ms) until no file time is within the unsure window of the scan.
+
+    A server started right after its registry was written (``cid demo serve``,
+    ``make_live_folders``, a deployment's copy) would otherwise start from an
+    unsure state and assemble every zone again at its first check, for nothing.
+    """
+    for _ in range(tries):
+        shallow, deep = _fingerprint(path), _fingerprint(path, deep=True)
+        if shallow and deep:
+            break
+        time.sleep(_RACY_NS / 1e9)
+    return shallow, deep
+
+
 class _Watch:
     """When to assemble the registry again (spec §8.7): a file changed (cheap check
     every reload interval, deep check every ``deep_interval``), a signed record
@@ -257,9 +286,9 @@ class _Watch:
     def __init__(self, path: Path, deep_interval: float) -> None:
         self.path = path
         self.deep_interval = deep_interval
-        # Taken before the first assembly reads the files, as every later baseline.
-        self.shallow = _fingerprint(path)
-        self.deep = _fingerprint(path, deep=True)
+        # Taken before the first assembly reads the files, as every later baseline;
+        # once the registry has settled, so that one just written is not "unsure".
+        self.shallow, self.deep = _settled(path)
         self.last_build = self.last_deep = time.time()
         self.due: int | None = None  # when a signed record expires or becomes valid
         self._scanned: tuple[tuple[str, int, int], ...] | None = None  # this check's deep scan
@@ -306,22 +335,27 @@ async def serve_registry(
     reload_interval: float = 2.0,
     deep_interval: float = 60.0,
     ready: Callable[[list[tuple[str, int]]], None] | None = None,
+    stats: ServeStats | None = None,
 ) -> None:
     """Serve a registry until SIGTERM/SIGINT; reassemble when it changes (spec §8.7).
 
     Live registrations (spec §8.8) change ``live/`` folders, which ``LiveUpdates``
-    serves itself, so they are not a change here.
+    serves itself, so they are not a change here. ``stats``, if given, counts
+    every answer and hears of loads and reloads (``--metrics``, ``--query-log``).
     """
     only = list(zones)
     with contextlib.suppress(CidError, OSError):  # a broken registry is reported by the load
         Registry.load(registry_path).make_live_folders()
     watch = _Watch(registry_path, deep_interval)
     now = int(time.time())
+    started = time.monotonic()
     live = LiveUpdates(registry_path, only, now=now)
     watch.assembled(now, live.next_change(now))
     authority = live.authority
-    server = DnsServer(authority, listen, live)
+    server = DnsServer(authority, listen, live, stats)
     await server.start()
+    if stats is not None:
+        stats.serving(authority, server.bound, live, time.monotonic() - started)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -341,13 +375,20 @@ async def serve_registry(
                 continue
             await watch.baseline()
             now = int(time.time())
+            started = time.monotonic()
             try:
                 await live.reload(now)
             except Exception as exc:
                 log.error("registry not reloaded, still serving the last good one: %s", exc)
+                if stats is not None:
+                    stats.reload_failed()
             else:
                 log.info("reloaded %s: %s", registry_path, why)
+                if stats is not None:
+                    stats.reloaded(why, time.monotonic() - started)
             watch.assembled(now, live.next_change(now))
     finally:
+        if stats is not None:
+            stats.stopping()
         leases.cancel()
         await server.stop()

@@ -2,7 +2,7 @@
 
     python tests/benchmarks/bench_serve.py [--n 2000] [--rounds 5] [--seconds 5]
         [--memory-n 1000000] [--build-n 100000] [--build-rounds 3]
-        [--only qps,memory,build] [--dir DIR] [--quick] [--json]
+        [--only qps,memory,build,metrics] [--dir DIR] [--quick] [--json]
 
 Three parts, each against an anchor measured in the same run (issue text:
 "``cid serve`` against Knot serving the same exported zone, both measured with
@@ -26,6 +26,11 @@ signing time"):
   ``cid serve`` holds it (dnspython zone plus ``Authority``) and reports the RSS
   it added per descriptor; the anchor is ``knotd`` loading the same zone
   exported as a file (RSS over an empty zone's, per descriptor). Load times too.
+- **metrics** (only when asked for): ``cid serve`` as shipped against itself with
+  ``--metrics`` (``/metrics`` scraped every second during the run) and with
+  ``--metrics --query-log FILE``, same registry and query mix as the qps part,
+  interleaved rounds; queries per second and server CPU per query, each as a
+  ratio to the plain server's.
 - **build**: ``Registry.build`` (``cid zone build``: sources to signed files,
   each written atomically with fsync) and ``Registry.assemble`` (read, verify,
   assemble: what ``cid zone export`` and ``cid serve`` do at load) for
@@ -52,11 +57,14 @@ import resource
 import select
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -88,8 +96,9 @@ from cid.registry._zone import (
     assemble,
     zone_text,
 )
+from cid.server import QueryLog, ServeStats
 from cid.server._authority import Authority
-from cid.server._serve import _fingerprint
+from cid.server._serve import _UDP_BATCH, _fingerprint, _Udp, _udp_socket
 
 ROOT: Final = "ucid.example"
 PLATFORM: Final = f"hpc.{ROOT}"
@@ -575,6 +584,196 @@ def run_qps(
     }
 
 
+# ---------------------------------------------------------- metrics part
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        return str(r.read().decode())
+
+
+def _sample(text: str, name: str) -> float:
+    """The sum of every sample of ``name`` in a Prometheus text exposition."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith((name + " ", name + "{"))
+    )
+
+
+class _Scraper:
+    """Scrapes ``/metrics`` every ``interval`` seconds on a thread, as Prometheus would
+    (more often: its default is every 15 s or more), while a contender is measured."""
+
+    def __init__(self, port: int | None, interval: float = 1.0) -> None:
+        self.port, self.interval, self.scrapes = port, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _Scraper:
+        if self.port is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        assert self.port is not None
+        while not self._stop.wait(self.interval):
+            _scrape(self.port)
+            self.scrapes += 1
+
+
+def drain_cost(reg: Registry, now: int, mix_file: Path, trials: int) -> dict[str, Any]:
+    """The UDP answering path in-process, without dnsperf: CPU time (every thread of
+    this process) per query of ``_Udp.drain`` (recvfrom, ``Authority.answer``, sendto)
+    with no tap, with ``ServeStats`` (``--metrics``), and with a query log to
+    /dev/null too; batches of 200 queries queued on loopback, the three interleaved."""
+    zone, _ = reg.assemble(PROVIDER, now=now)
+    authority = Authority([zone])
+    wires = _wires(mix_file.read_text().splitlines())
+    for w in wires:
+        authority.answer(w)  # warm
+    server = _udp_socket("127.0.0.1", 0)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.setblocking(False)
+    address = server.getsockname()
+    devnull = QueryLog(os.devnull)
+    taps: dict[str, ServeStats | None] = {
+        "no tap": None,
+        "--metrics (ServeStats)": ServeStats(),
+        "--metrics --query-log /dev/null": ServeStats(devnull),
+    }
+    drains = {name: _Udp(server, lambda: authority, None, tap) for name, tap in taps.items()}
+    batch = 200
+    per_query: dict[str, list[float]] = {name: [] for name in taps}
+    at = logged = 0
+    try:
+        for _ in range(trials):
+            for name, udp in drains.items():
+                for _ in range(batch):
+                    client.sendto(wires[at % len(wires)], address)
+                    at += 1
+                time.sleep(0.001)  # all queued (loopback delivers at once; be sure)
+                cpu = time.process_time()
+                for _ in range(batch // _UDP_BATCH + 1):
+                    udp.drain()
+                if name.endswith("/dev/null"):
+                    logged += batch
+                    while devnull.written + devnull.dropped < logged:  # its lines out too
+                        time.sleep(0.002)  # not CPU time
+                per_query[name].append((time.process_time() - cpu) / batch)
+                with contextlib.suppress(BlockingIOError):
+                    while True:
+                        client.recv(65535)
+    finally:
+        devnull.stop()
+        server.close()
+        client.close()
+    plain = statistics.median(per_query["no tap"])
+    out: dict[str, Any] = {}
+    for name, xs in per_query.items():
+        out[name] = {
+            "cpu_us_per_query": 1e6 * statistics.median(xs),
+            "ratio_to_no_tap": statistics.median(xs) / plain,
+        }
+    return out
+
+
+def run_metrics(
+    workdir: Path,
+    n: int,
+    rounds: int,
+    seconds: float,
+    clients: int,
+    timeout: float,
+    query_lines: int = QUERY_LINES,
+) -> dict[str, Any]:
+    """``cid serve``'s queries per second as shipped, with ``--metrics`` (scraped every
+    second) and with ``--metrics --query-log FILE``: same registry, same query mix
+    as the qps part, dnsperf at its maximum rate, interleaved rounds; no Knot."""
+    now = int(time.time())
+    child_n = max(10, n // 10)
+    reg = make_registry(workdir / "registry", n, now=now, child_n=child_n)
+    mix_file = workdir / "queries.txt"
+    counts = query_file(mix_file, n, child_n, query_lines)
+    metrics_ports = {"plain": None, "--metrics": free_port(), "--metrics --query-log": free_port()}
+    extra: dict[str, list[str]] = {
+        "plain": [],
+        "--metrics": ["--metrics", f"127.0.0.1:{metrics_ports['--metrics']}"],
+        "--metrics --query-log": [
+            "--metrics",
+            f"127.0.0.1:{metrics_ports['--metrics --query-log']}",
+            "--query-log",
+            str(workdir / "queries.log"),
+        ],
+    }
+    servers: dict[str, CidServe] = {}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in extra}
+    final: dict[str, str] = {}
+    try:
+        for name, flags in extra.items():
+            servers[name] = CidServe(
+                reg.path, workdir, extra=flags, log=workdir / f"serve-{len(servers)}.log"
+            )
+        want = {"NOERROR": query_lines - counts["nxdomain"], "NXDOMAIN": counts["nxdomain"]}
+        for name, srv in servers.items():  # answer caches warm, the mix as it claims
+            warm = dnsperf(srv.port, mix_file, seconds=None, clients=clients, timeout=timeout,
+                           once=True)  # fmt: skip
+            if warm["rcodes"] != want or warm["lost"]:
+                raise RuntimeError(f"{name}: warm-up pass got {warm['rcodes']}, want {want}")
+        names = list(servers)
+        for r in range(rounds):
+            order = names[r % len(names) :] + names[: r % len(names)]
+            for name in order:
+                with _Scraper(metrics_ports[name]):
+                    runs[name].append(
+                        dnsperf(
+                            servers[name].port,
+                            mix_file,
+                            seconds=seconds,
+                            clients=clients,
+                            timeout=timeout,
+                            server_pid=servers[name].pid,
+                        )
+                    )
+        for name, port in metrics_ports.items():
+            if port is not None:
+                final[name] = _scrape(port)
+    finally:
+        for srv in servers.values():
+            srv.stop()
+    drain = drain_cost(reg, now, mix_file, trials=max(5, rounds * 20))
+    out: dict[str, Any] = {}
+    for name, xs in runs.items():
+        out[name] = {
+            "qps": statistics.median(x["qps"] for x in xs),
+            "qps_per_round": [round(x["qps"]) for x in xs],
+            "lost": sum(int(x["lost"]) for x in xs),
+            "server_cpu_us_per_query": 1e6
+            * statistics.median(x["server_cpu_s"] / max(1.0, x["completed"]) for x in xs),
+        }
+    plain = out["plain"]
+    for c in out.values():
+        c["qps_ratio_to_plain"] = c["qps"] / plain["qps"]
+        c["cpu_ratio_to_plain"] = c["server_cpu_us_per_query"] / plain["server_cpu_us_per_query"]
+    for name, text in final.items():
+        out[name]["queries_counted"] = _sample(text, "cid_serve_queries_total")
+        out[name]["query_log_dropped"] = _sample(text, "cid_serve_query_log_dropped_total")
+    return {
+        "descriptors": n,
+        "rounds": rounds,
+        "seconds": seconds,
+        "clients": clients,
+        "cores": os.cpu_count(),
+        "contenders": out,
+        "in_process_drain": drain,
+    }
+
+
 def _wires(lines: list[str]) -> list[bytes]:
     out = []
     for line in lines:
@@ -841,6 +1040,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 args.sample,
             )
             shutil.rmtree(base / "qps", ignore_errors=True)
+        if "metrics" in parts:
+            _binary("dnsperf")
+            (base / "metrics").mkdir()
+            result["metrics"] = run_metrics(
+                base / "metrics",
+                args.n,
+                args.rounds,
+                args.seconds,
+                args.clients,
+                args.timeout,
+                args.query_lines,
+            )
         if "memory" in parts:
             _binary("knotd")
             (base / "memory").mkdir()
@@ -890,6 +1101,27 @@ def _print(result: dict[str, Any]) -> None:
                 print(f"    {name:<46} {v:>12,.4g}")
         for target, ok in q["targets"].items():
             print(f"  target {target}: {'met' if ok else 'NOT met'}")
+    if "metrics" in result:
+        m = result["metrics"]
+        print(
+            f"\nmetrics: cid serve as shipped, with --metrics (scraped every second), and with "
+            f"a query log too; {m['descriptors']} descriptors, median of {m['rounds']} rounds "
+            f"of {m['seconds']} s"
+        )
+        for name, c in m["contenders"].items():
+            extra = (
+                f", {c['query_log_dropped']:,.0f} log lines dropped"
+                if "query_log_dropped" in c and "query-log" in name
+                else ""
+            )
+            print(
+                f"  {name:<24} {c['qps']:>9,.0f} qps ({c['qps_ratio_to_plain']:.3f} x plain) "
+                f"{c['server_cpu_us_per_query']:>6.2f} us/q ({c['cpu_ratio_to_plain']:.3f} x) "
+                f"lost {c['lost']}{extra}  rounds {c['qps_per_round']}"
+            )
+        print("  in-process UDP path (_Udp.drain: recvfrom, answer, sendto), CPU per query:")
+        for name, d in m["in_process_drain"].items():
+            print(f"    {name:<34} {d['cpu_us_per_query']:>6.2f} us ({d['ratio_to_no_tap']:.3f} x)")
     if "memory" in result:
         m = result["memory"]
         print(
@@ -926,7 +1158,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-n", type=int, default=1_000_000)
     ap.add_argument("--build-n", type=int, default=100_000)
     ap.add_argument("--build-rounds", type=int, default=3)
-    ap.add_argument("--only", default="qps,memory,build", help="comma-separated parts")
+    ap.add_argument(
+        "--only", default="qps,memory,build", help="comma-separated parts (also: metrics)"
+    )
     ap.add_argument("--dir", default=None, help="where registries are written (default: TMPDIR)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes: checks that it runs")
     ap.add_argument("--json", action="store_true")

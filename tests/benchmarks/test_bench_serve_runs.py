@@ -49,3 +49,25 @@ def test_serve_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
         "Registry.build, fsync skipped (attribution only)",
         "Registry.assemble (read, verify, assemble)",
     }
+
+
+def test_serve_benchmark_metrics_part_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    require_binary("dnsperf")
+    spec = importlib.util.spec_from_file_location("bench_serve", BENCH)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench_serve"] = bench
+    spec.loader.exec_module(bench)
+    assert bench.main(["--quick", "--json", "--only", "metrics"]) == 0
+    metrics = json.loads(capsys.readouterr().out)["metrics"]
+    contenders = metrics["contenders"]
+    assert set(contenders) == {"plain", "--metrics", "--metrics --query-log"}
+    assert all(c["qps"] > 0 and c["lost"] == 0 for c in contenders.values())
+    # Every query the runs sent was counted, and logged or counted as dropped.
+    assert contenders["--metrics"]["queries_counted"] > 0
+    assert contenders["plain"]["qps_ratio_to_plain"] == 1.0
+    assert set(metrics["in_process_drain"]) == {
+        "no tap",
+        "--metrics (ServeStats)",
+        "--metrics --query-log /dev/null",
+    }
