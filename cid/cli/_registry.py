@@ -22,7 +22,7 @@ from ..registry import (
     retire_wait,
     rollover,
 )
-from ._descriptor import iso_time
+from ._descriptor import NOW_HELP, iso_time, now_arg
 from ._register import parse_endpoint
 
 __all__ = ["add_commands"]
@@ -31,7 +31,6 @@ _NS_HELP = (
     "a name server of the zone and its address (repeatable; a name outside the zone "
     "may go without =ADDR; default ns1.<zone>=127.0.0.1)"
 )
-_NOW_HELP = "the time to act at: epoch seconds (default: the clock, read once)"
 
 
 def _now(args: argparse.Namespace) -> int:
@@ -143,7 +142,7 @@ def add_commands(commands: Any) -> None:
     p.add_argument("path", metavar="DIR", help="a new or empty folder")
     p.add_argument("--root", required=True, metavar="NAME", help="the root zone R")
     p.add_argument("--ns", action="append", metavar="NAME=ADDR", help=_NS_HELP)
-    p.add_argument("--now", type=int, default=None, help=_NOW_HELP)
+    p.add_argument("--now", type=now_arg, default=None, help=NOW_HELP)
     p.set_defaults(run=_cmd_init)
 
     p = _parser(
@@ -178,7 +177,7 @@ def add_commands(commands: Any) -> None:
         help="[TRANSPORT+]PROTOCOL://HOST:PORT[?alpn=h2,h3&priority=1&weight=0&region=R] "
         "(repeatable), as cid register reads it",
     )
-    p.add_argument("--now", type=int, default=None, help=_NOW_HELP)
+    p.add_argument("--now", type=now_arg, default=None, help=NOW_HELP)
     p.set_defaults(run=_cmd_source_add)
     p = _parser(sub, "list", "list every source: zone, subject, file", "cid source list reg")
     p.add_argument("registry", metavar="REGISTRY")
@@ -205,5 +204,5 @@ def add_commands(commands: Any) -> None:
     p.add_argument(
         "--finish", action="store_true", help="only finish a rollover under way, never start one"
     )
-    p.add_argument("--now", type=int, default=None, help=_NOW_HELP)
+    p.add_argument("--now", type=now_arg, default=None, help=NOW_HELP)
     p.set_defaults(run=_cmd_rollover)
