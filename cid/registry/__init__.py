@@ -26,7 +26,7 @@ from ._entries import (
 )
 from ._patch import Patched, patch
 from ._push import PushError, PushResult, parse_tsig, push
-from ._store import Problem, Registry, RegistryError, ZoneConfig, ZoneInputs
+from ._store import Problem, Registry, RegistryError, Secondary, ZoneConfig, ZoneInputs
 from ._zone import (
     MAX_TXT_COPY,
     NameServer,
@@ -52,6 +52,7 @@ __all__ = [
     "Registration",
     "Registry",
     "RegistryError",
+    "Secondary",
     "SignedDelegation",
     "SignedDescriptor",
     "Withdrawal",

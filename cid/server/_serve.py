@@ -24,8 +24,10 @@ import dns.zone
 from .._errors import CidError
 from ..registry import Registry
 from ._authority import Authority
+from ._hidden import HiddenPrimary
 from ._live import LiveUpdates
 from ._update import is_update
+from ._xfr import is_transfer
 
 __all__ = ["DnsServer", "parse_listen", "registry_zones", "serve_registry"]
 
@@ -63,10 +65,12 @@ class _Udp:
         sock: socket.socket,
         authority: Callable[[], Authority],
         updates: LiveUpdates | None = None,
+        xfr: HiddenPrimary | None = None,
     ) -> None:
         self.sock = sock
         self._authority = authority
         self._updates = updates
+        self._xfr = xfr
 
     def drain(self) -> None:
         sock = self.sock
@@ -84,7 +88,10 @@ class _Udp:
                 self._updates.submit(data, addr[0], functools.partial(self._send, addr=addr))
                 continue
             try:
-                response = answer(data, tcp=False)
+                if self._xfr is not None and is_transfer(data):
+                    response = self._xfr.answer_udp(data, addr[0])  # spec §9.1
+                else:
+                    response = answer(data, tcp=False)
             except Exception:  # the server never stops answering
                 log.exception("query from %s:%s failed", *addr[:2])
                 continue
@@ -130,9 +137,11 @@ class DnsServer:
         authority: Authority,
         listen: Sequence[tuple[str, int]],
         updates: LiveUpdates | None = None,
+        xfr: HiddenPrimary | None = None,
     ) -> None:
         self.authority = authority
         self.updates = updates
+        self.xfr = xfr
         self.listen = list(listen)
         self._udp: list[_Udp] = []
         self._tcp: list[asyncio.Server] = []
@@ -145,7 +154,7 @@ class DnsServer:
             # TCP first, so that port 0 picks one port for both.
             server = await asyncio.start_server(self._tcp_client, host, want)
             port = server.sockets[0].getsockname()[1]
-            udp = _Udp(_udp_socket(host, port), lambda: self.authority, self.updates)
+            udp = _Udp(_udp_socket(host, port), lambda: self.authority, self.updates, self.xfr)
             loop.add_reader(udp.sock, udp.drain)
             self._tcp.append(server)
             self._udp.append(udp)
@@ -177,6 +186,11 @@ class DnsServer:
                     if self.updates is not None and is_update(data):
                         peer = str(writer.get_extra_info("peername", ("?",))[0])
                         response = await self.updates.handle(data, peer)
+                    elif self.xfr is not None and is_transfer(data):  # spec §9.1
+                        peer = str(writer.get_extra_info("peername", ("?",))[0])
+                        if not await self.xfr.transfer(data, peer, writer):
+                            break
+                        continue
                     else:
                         response = self.authority.answer(data, tcp=True)
                     if response is None:
@@ -320,8 +334,9 @@ async def serve_registry(
     live = LiveUpdates(registry_path, only, now=now)
     watch.assembled(now, live.next_change(now))
     authority = live.authority
-    server = DnsServer(authority, listen, live)
+    server = DnsServer(authority, listen, live, live.primary)
     await server.start()
+    live.primary.notify_all()  # a restart may have a newer version for the secondaries
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -350,4 +365,5 @@ async def serve_registry(
             watch.assembled(now, live.next_change(now))
     finally:
         leases.cancel()
+        await live.primary.stop()
         await server.stop()
