@@ -514,21 +514,25 @@ class Registry:
         return {k.name: k for k in keys}
 
     def add_secondary(
-        self, zone: str, secondary: Secondary, *, new_key: bool = False
+        self, zone: str, secondary: Secondary, key: dns.tsig.Key | None = None
     ) -> list[Path]:
-        """List ``secondary`` in ``zone``'s ``zone.json`` (replacing one at the same address
-        and port); with ``new_key``, create its TSIG key unless it exists. Returns the files
-        written."""
+        """List ``secondary`` in ``zone``'s ``zone.json`` (in place of one at the same
+        address and port). With ``key`` (named ``secondary.tsig_key``), write it to
+        ``tsig/`` unless that file holds it already; else the file must exist. Returns
+        the files written."""
         folder = self._folder(zone)
         written = []
         target = folder / "tsig" / f"{_key_file(secondary.tsig_key)}.key"
-        if new_key and not target.exists():
-            key = dns.tsig.Key(secondary.tsig_key, secrets.token_bytes(32), "hmac-sha256")
-            text = f"hmac-sha256:{key.name.to_text()}:{base64_secret(key)}\n"
+        if key is not None and not target.exists():
+            if key.name != dns.name.from_text(secondary.tsig_key):
+                raise RegistryError(f"key {key.name} is not {secondary.tsig_key}")
+            text = f"{key.algorithm.to_text(omit_final_dot=True)}:{key.name.to_text()}:"
             target.parent.mkdir(exist_ok=True)
-            write_atomic(target, text.encode("ascii"), 0o600, overwrite=False)
+            write_atomic(target, f"{text}{base64_secret(key)}\n".encode("ascii"), 0o600)
             written.append(target)
-        self.tsig_key(zone, secondary.tsig_key)  # it exists and reads
+        held = self.tsig_key(zone, secondary.tsig_key)  # it exists and reads
+        if key is not None and (held.secret, held.algorithm) != (key.secret, key.algorithm):
+            raise RegistryError(f"{target}: holds another secret for {key.name}")
         path = folder / "zone.json"
         data = _read_json(path)
         kept = [

@@ -147,10 +147,10 @@ class HiddenPrimary:
 
     @staticmethod
     def _log(text: str, allowed: bool) -> None:
-        if allowed:
-            log.info("transfer: %s", text)
+        if allowed:  # a refresh's SOA query is routine: debug
+            log.log(logging.DEBUG if text.startswith("SOA ") else logging.INFO, "xfr: %s", text)
         else:  # anyone can send these: one kind for the log's rate limit
-            log.info("transfer: %s", text, extra={"ratelimit": ("transfer refused",)})
+            log.info("xfr: %s", text, extra={"ratelimit": ("transfer refused",)})
 
 
 def _take(messages: Iterator[bytes], n: int) -> list[bytes]:

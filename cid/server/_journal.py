@@ -185,6 +185,8 @@ class Journal:
     def since(self, serial: int) -> list[Change] | None:
         """The changes from version ``serial`` to the newest, or None when the journal
         does not reach back to it (unknown, or too old): then only AXFR will do."""
+        if self._changes and self._changes[-1].serial_to == serial:
+            return []  # up to date
         found = None
         for i, change in enumerate(self._changes):
             if change.serial_from == serial:

@@ -61,18 +61,32 @@ _MESSAGE: Final = 65535 - _TSIG_ROOM
 
 
 def is_transfer(wire: bytes) -> bool:
-    """True for a query (QR clear, opcode QUERY, one question) of QTYPE AXFR or IXFR."""
+    """True for a query (QR clear, opcode QUERY, one question) of QTYPE AXFR or IXFR, or a
+    TSIG-signed one of QTYPE SOA (a secondary's refresh, RFC 1996 §3.11): the ones
+    :meth:`Primary.transfer` answers."""
     if len(wire) < 17 or wire[2] & 0xF8 or wire[4:6] != b"\x00\x01":
         return False
     i = 12
     while i < len(wire):
         length = wire[i]
         if length == 0:
-            return wire[i + 1 : i + 3] in (b"\x00\xfc", b"\x00\xfb")
+            qtype = wire[i + 1 : i + 3]
+            if qtype in (b"\x00\xfc", b"\x00\xfb"):
+                return True
+            return qtype == b"\x00\x06" and wire[10:12] != b"\x00\x00" and _tsig_last(wire)
         if length > 63:
             return False  # compression in a question: not from a real secondary
         i += length + 1
     return False
+
+
+def _tsig_last(wire: bytes) -> bool:
+    """Whether the last record of ``wire`` is a TSIG."""
+    try:
+        start = _last_record(wire)
+        return wire[_skip_name(wire, start) : _skip_name(wire, start) + 2] == b"\x00\xfa"
+    except (IndexError, struct.error):
+        return False
 
 
 # --------------------------------------------------------------------- versions
@@ -248,6 +262,8 @@ class Primary:
         zone, serial = served.zone, served.serial
         assert serial is not None
         soa = soa_rrset(zone)
+        if question.rdtype == _SOA:  # a refresh: the SOA, signed
+            return Transfer(f"{what}: {serial}", True, iter([reply.single([soa], now)]))
         if question.rdtype == _AXFR:
             if not tcp:  # RFC 5936 §4.2: over TCP only; TC sends the client there
                 tc = reply.single([], now, tc=True)
@@ -452,7 +468,10 @@ class _Reply:
 def _add(r: dns.renderer.Renderer, owner: dns.name.Name, rds: dns.rdataset.Rdataset) -> bool:
     """Add ``rds`` to the answer section; False, with nothing added, when it does not fit."""
     try:
-        r.add_rdataset(dns.renderer.ANSWER, owner, rds)  # type: ignore[no-untyped-call]
+        if isinstance(rds, dns.rrset.RRset):  # its own owner; a different to_wire
+            r.add_rrset(dns.renderer.ANSWER, rds)  # type: ignore[no-untyped-call]
+        else:
+            r.add_rdataset(dns.renderer.ANSWER, owner, rds)  # type: ignore[no-untyped-call]
     except dns.exception.TooBig:
         return False
     return True

@@ -14,6 +14,12 @@ Typical use::
     with KnotServer({"acme.ucid.example.": zone_path}, tsig=key, allow_update=True) as srv:
         dns.query.udp(query, srv.address, port=srv.port, timeout=2)
 
+A zone given as a :class:`Primary` instead of a file is a secondary zone: the
+server transfers it from that primary (AXFR, then IXFR) with the primary's
+TSIG key, and takes NOTIFY signed with that key from the primary's address::
+
+    with NsdServer({"acme.ucid.example.": Primary("127.0.0.1", 5353, key)}) as srv: ...
+
 A missing binary skips the test, or fails it when ``CID_REQUIRE_REAL_DNS`` is
 set to anything but ``""`` or ``"0"`` (see :func:`require_binary`), so that a CI
 job that installs the servers cannot silently lose these tests.
@@ -57,6 +63,7 @@ __all__ = [
     "DnsServer",
     "KnotServer",
     "NsdServer",
+    "Primary",
     "ServerStartError",
     "TsigKey",
     "dig",
@@ -202,6 +209,15 @@ class TsigKey:
         return {self.dns_name: self.dnspython_key()}
 
 
+@dataclass(frozen=True, slots=True)
+class Primary:
+    """The primary a secondary zone is transferred from, and takes NOTIFY from."""
+
+    address: str
+    port: int
+    key: TsigKey
+
+
 # ---------------------------------------------------------------------------
 # Servers
 # ---------------------------------------------------------------------------
@@ -226,12 +242,16 @@ class DnsServer:
     _PORT_ATTEMPTS: ClassVar[int] = 3
 
     def __init__(
-        self, zones: Mapping[str, Path], address: str = "127.0.0.1", port: int | None = None
+        self,
+        zones: Mapping[str, Path | Primary],
+        address: str = "127.0.0.1",
+        port: int | None = None,
     ) -> None:
         if not zones:
             raise ValueError("a server needs at least one zone")
-        self.zones: dict[str, Path] = {
-            _abs_name(name): Path(path).resolve() for name, path in zones.items()
+        self.zones: dict[str, Path | Primary] = {
+            _abs_name(name): z if isinstance(z, Primary) else Path(z).resolve()
+            for name, z in zones.items()
         }
         self.address = address
         self._fixed_port = port
@@ -413,7 +433,7 @@ class KnotServer(DnsServer):
 
     def __init__(
         self,
-        zones: Mapping[str, Path],
+        zones: Mapping[str, Path | Primary],
         address: str = "127.0.0.1",
         port: int | None = None,
         tsig: TsigKey | None = None,
@@ -449,18 +469,42 @@ class KnotServer(DnsServer):
             "",
         ]
         acl = ""
+        primaries = sorted(
+            {z for z in self.zones.values() if isinstance(z, Primary)},
+            key=lambda p: (p.address, p.port, p.key.name),
+        )
+        keys = {k.dns_name: k for k in [self.tsig, *(p.key for p in primaries)] if k is not None}
+        if keys:
+            lines.append("key:")
+            for key in keys.values():
+                lines += [
+                    f"  - id: {key.dns_name.to_text()}",
+                    f"    algorithm: {key.algorithm}",
+                    f"    secret: {key.secret_b64}",
+                ]
+            lines.append("")
+        if primaries:
+            lines.append("remote:")
+            for i, primary in enumerate(primaries):
+                lines += [
+                    f"  - id: primary{i}",
+                    f"    address: {primary.address}@{primary.port}",
+                    f"    key: {primary.key.dns_name.to_text()}",
+                ]
+            lines += ["", "acl:"]
+            for i, primary in enumerate(primaries):
+                lines += [
+                    f"  - id: notify{i}",
+                    f"    address: {primary.address}",
+                    f"    key: {primary.key.dns_name.to_text()}",
+                    "    action: notify",
+                ]
+            lines.append("")
         if self.tsig is not None:
-            lines += [
-                "key:",
-                f"  - id: {self.tsig.dns_name.to_text()}",
-                f"    algorithm: {self.tsig.algorithm}",
-                f"    secret: {self.tsig.secret_b64}",
-                "",
-            ]
             if self.allow_update:
                 acl = "cid_update"
                 lines += [
-                    "acl:",
+                    *([] if primaries else ["acl:"]),
                     f"  - id: {acl}",
                     f"    key: {self.tsig.dns_name.to_text()}",
                     "    action: update",
@@ -468,6 +512,20 @@ class KnotServer(DnsServer):
                 ]
         lines.append("zone:")
         for name, path in self.zones.items():
+            if isinstance(path, Primary):  # a secondary zone: transferred, never in a file
+                i = primaries.index(path)
+                lines += [
+                    f"  - domain: {_q(name)}",
+                    f"    file: {_q(workdir / (name + 'zone'))}",
+                    f"    storage: {_q(storage)}",
+                    f"    master: primary{i}",
+                    f"    acl: notify{i}",
+                    "    zonefile-load: none",
+                    "    zonefile-sync: -1",
+                    "    journal-content: changes",
+                    "    semantic-checks: on",
+                ]
+                continue
             lines += [
                 f"  - domain: {_q(name)}",
                 f"    file: {_q(path)}",
@@ -523,18 +581,40 @@ class NsdServer(DnsServer):
             "    verbosity: 2",
             "    rrl-ratelimit: 0",
             "    rrl-whitelist-ratelimit: 0",
+            "    xfrd-reload-timeout: 0",  # a transferred zone is served at once
             "",
             "remote-control:",
             "    control-enable: no",
             "",
         ]
+        keys = {z.key.dns_name: z.key for z in self.zones.values() if isinstance(z, Primary)}
+        for key in keys.values():
+            lines += [
+                "key:",
+                f"    name: {_q(key.dns_name.to_text())}",
+                f"    algorithm: {key.algorithm}",
+                f"    secret: {_q(key.secret_b64)}",
+                "",
+            ]
         for name, path in self.zones.items():
+            if isinstance(path, Primary):  # a secondary zone: transferred (IXFR, else AXFR)
+                k = path.key.dns_name.to_text()
+                lines += [
+                    "zone:",
+                    f"    name: {_q(name)}",
+                    f"    zonefile: {_q(workdir / (name + 'zone'))}",
+                    f"    request-xfr: {path.address}@{path.port} {k}",
+                    f"    allow-notify: {path.address} {k}",
+                    "",
+                ]
+                continue
             lines += ["zone:", f"    name: {_q(name)}", f"    zonefile: {_q(path)}", ""]
         config = workdir / "nsd.conf"
         config.write_text("\n".join(lines))
         self._check(["nsd-checkconf", str(config)], "configuration")
         for name, path in self.zones.items():
-            self._check(["nsd-checkzone", name, str(path)], f"zone {name}")
+            if not isinstance(path, Primary):
+                self._check(["nsd-checkzone", name, str(path)], f"zone {name}")
         return config
 
     def _check(self, argv: list[str], what: str) -> None:
