@@ -500,16 +500,15 @@ class KnotServer(DnsServer):
                     "    action: notify",
                 ]
             lines.append("")
-        if self.tsig is not None:
-            if self.allow_update:
-                acl = "cid_update"
-                lines += [
-                    *([] if primaries else ["acl:"]),
-                    f"  - id: {acl}",
-                    f"    key: {self.tsig.dns_name.to_text()}",
-                    "    action: update",
-                    "",
-                ]
+        if self.tsig is not None and self.allow_update:
+            acl = "cid_update"
+            lines += [
+                *([] if primaries else ["acl:"]),
+                f"  - id: {acl}",
+                f"    key: {self.tsig.dns_name.to_text()}",
+                "    action: update",
+                "",
+            ]
         lines.append("zone:")
         for name, path in self.zones.items():
             if isinstance(path, Primary):  # a secondary zone: transferred, never in a file

@@ -25,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cid
-from cid.registry import Registry, Secondary, write_demo
+from cid.registry import Patched, Registry, Secondary, SignedDescriptor, patch, write_demo
 from cid.server._journal import Change, Journal, apply, difference
 from cid.server._xfr import Primary, Transfer, is_transfer
 
@@ -390,7 +390,7 @@ def test_difference_applied_gives_the_new_version(a: dns.zone.Zone, b: dns.zone.
     # Told every name that may differ, it finds the same.
     names = [n.derelativize(Z) for n in {*a.nodes, *b.nodes}]
     assert difference(a, b, names) == change
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="starts at"):
         apply(b, change)  # not the version it starts from
 
 
@@ -405,9 +405,7 @@ def test_difference_of_a_live_patch_is_small(tmp_path: Path) -> None:
     assert _records(apply(zone, change)) == _records(patched.zone)
 
 
-def _registered(reg: Registry, zone: dns.zone.Zone) -> cid.registry.Patched:
-    from cid.registry import SignedDescriptor, patch
-
+def _registered(reg: Registry, zone: dns.zone.Zone) -> Patched:
     subject = str(cid.parse("ucid:acme.hpc/de-by/riscv64/cpu=8;mem=64GiB"))
     record = cid.Descriptor(
         subject=subject,
