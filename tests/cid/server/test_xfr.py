@@ -337,7 +337,10 @@ def test_malformed_never_raises(demo_zone: dns.zone.Zone, wire: bytes) -> None:
 def test_is_transfer() -> None:
     assert is_transfer(_query(dns.rdatatype.AXFR).to_wire())
     assert is_transfer(_query(dns.rdatatype.IXFR, 1).to_wire())
-    assert not is_transfer(_query(dns.rdatatype.SOA).to_wire())
+    assert is_transfer(_query(dns.rdatatype.SOA).to_wire())  # signed: a secondary's refresh
+    assert not is_transfer(_query(dns.rdatatype.SOA, key=None).to_wire())
+    edns = dns.message.make_query(Z, dns.rdatatype.SOA, use_edns=0)
+    assert not is_transfer(edns.to_wire())
     response = dns.message.make_response(_query(dns.rdatatype.AXFR, key=None))
     assert not is_transfer(response.to_wire())
     assert not is_transfer(b"\x00" * 20)
@@ -429,3 +432,17 @@ def _registered(reg: Registry, zone: dns.zone.Zone) -> Patched:
     )
     assert patched is not None
     return patched
+
+
+def test_a_signed_soa_query_is_answered_signed(demo_zone: dns.zone.Zone) -> None:
+    """Knot's refresh asks the SOA signed with the primary's key (RFC 1996 §3.11)."""
+    p = _primary(_copy(demo_zone))
+    q = _query(dns.rdatatype.SOA)
+    transfer = p.transfer(q.to_wire(), PEER, tcp=False, now=NOW)
+    (only,) = list(transfer.messages)
+    r = dns.message.from_wire(only, keyring=q.keyring, request_mac=q.mac)
+    assert r.flags & dns.flags.AA and r.answer[0].rdtype == dns.rdatatype.SOA
+    assert r.answer[0][0].serial == p.serial(Z)
+    q = _query(dns.rdatatype.SOA, key=WRONG)
+    (only,) = list(p.transfer(q.to_wire(), PEER, tcp=False, now=NOW).messages)
+    assert dns.message.from_wire(only, keyring=False).rcode() == dns.rcode.NOTAUTH
