@@ -425,6 +425,11 @@ class KnotServer(DnsServer):
     With ``tsig`` the key is configured; with ``allow_update`` as well, an ACL
     allows RFC 2136 UPDATE signed with that key and nothing else (unsigned or
     wrongly signed updates are refused).
+
+    With ``tsig`` and ``secondaries`` ((address, port) pairs), Knot is their
+    primary for its zone files: it sends them NOTIFY after each change and lets
+    them transfer the zones, both signed with ``tsig``. A zone given as a
+    :class:`Primary` is a secondary zone (module text).
     """
 
     binary = "knotd"
@@ -438,12 +443,16 @@ class KnotServer(DnsServer):
         port: int | None = None,
         tsig: TsigKey | None = None,
         allow_update: bool = False,
+        secondaries: Sequence[tuple[str, int]] = (),
     ) -> None:
-        if allow_update and tsig is None:
-            raise ValueError("allow_update needs a TSIG key")
+        if (allow_update or secondaries) and tsig is None:
+            raise ValueError("allow_update and secondaries need a TSIG key")
         super().__init__(zones, address, port)
+        if secondaries and any(isinstance(z, Primary) for z in self.zones.values()):
+            raise ValueError("a primary with secondaries, or a secondary: not both")
         self.tsig = tsig
         self.allow_update = allow_update
+        self.secondaries = list(secondaries)
 
     def _configure(self, workdir: Path) -> Path:
         storage = workdir / "storage"
@@ -500,15 +509,25 @@ class KnotServer(DnsServer):
                     "    action: notify",
                 ]
             lines.append("")
-        if self.tsig is not None and self.allow_update:
+        if self.tsig is not None and (self.allow_update or self.secondaries):
             acl = "cid_update"
+            actions = ["update"] * self.allow_update + ["transfer"] * bool(self.secondaries)
             lines += [
                 *([] if primaries else ["acl:"]),
                 f"  - id: {acl}",
                 f"    key: {self.tsig.dns_name.to_text()}",
-                "    action: update",
+                f"    action: [{', '.join(actions)}]",
                 "",
             ]
+        if self.tsig is not None and self.secondaries:
+            lines.append("remote:")
+            for i, (address, port) in enumerate(self.secondaries):
+                lines += [
+                    f"  - id: secondary{i}",
+                    f"    address: {address}@{port}",
+                    f"    key: {self.tsig.dns_name.to_text()}",
+                ]
+            lines.append("")
         lines.append("zone:")
         for name, path in self.zones.items():
             if isinstance(path, Primary):  # a secondary zone: transferred, never in a file
@@ -536,6 +555,9 @@ class KnotServer(DnsServer):
             ]
             if acl:
                 lines.append(f"    acl: {acl}")
+            if self.secondaries:
+                notify = ", ".join(f"secondary{i}" for i in range(len(self.secondaries)))
+                lines.append(f"    notify: [{notify}]")
         config = workdir / "knot.conf"
         config.write_text("\n".join(lines) + "\n")
         return config
