@@ -23,6 +23,7 @@ from ..layout import TYPE_DESCRIPTOR
 from ..registry import DEMO_ROOT, Registry, parse_tsig, push, write_demo, zone_text
 from ..server import LogThread, parse_listen, serve_registry, start_logging
 from . import _register as _cli_register
+from . import _secondary as _cli_secondary
 
 __all__ = ["add_commands"]
 
@@ -206,6 +207,7 @@ def add_commands(commands: Any) -> None:
     for parser in sub.choices.values():
         parser.add_argument("--now", type=int, default=None, help="judge validity at this time")
     _cli_register.add_zone_command(sub)
+    _cli_secondary.add_zone_command(sub)
 
     p = commands.add_parser("serve", help="serve a registry over DNS (UDP and TCP)")
     p.add_argument("registry", metavar="REGISTRY")

@@ -25,6 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cid
+from cid.cli import main
 from cid.registry import Patched, Registry, Secondary, SignedDescriptor, patch, write_demo
 from cid.server._journal import Change, Journal, apply, difference
 from cid.server._xfr import Primary, Transfer, is_transfer
@@ -446,3 +447,26 @@ def test_a_signed_soa_query_is_answered_signed(demo_zone: dns.zone.Zone) -> None
     q = _query(dns.rdatatype.SOA, key=WRONG)
     (only,) = list(p.transfer(q.to_wire(), PEER, tcp=False, now=NOW).messages)
     assert dns.message.from_wire(only, keyring=False).rcode() == dns.rcode.NOTAUTH
+
+
+def test_zone_secondary_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``cid zone secondary``: one key for every zone named, created once, then reused."""
+    reg = write_demo(tmp_path / "registry", now=NOW)
+    args = ["zone", "secondary", str(reg.path), "--tsig-key", "xfr.ucid.example"]
+    assert main([*args, "--zone", ZONE, "--address", "192.0.2.53"]) == 0
+    assert main([*args, "--address", "[2001:db8::53]:5300"]) == 0
+    assert main([*args, "--address", "ns.example"]) == 65
+    reg = Registry.load(reg.path)
+    assert reg.zones[ZONE].secondaries == (
+        Secondary("192.0.2.53", "xfr.ucid.example"),
+        Secondary("2001:db8::53", "xfr.ucid.example", 5300),
+    )
+    assert reg.zones["ucid.example"].secondaries == (
+        Secondary("2001:db8::53", "xfr.ucid.example", 5300),
+    )
+    keys = {z: reg.transfer_keys(z) for z in reg.zones}
+    assert len({k.secret for ks in keys.values() for k in ks.values()}) == 1
+    assert "wrote zones/ucid.example/zone.json" in capsys.readouterr().out
+    # A zone.json secondary with an unknown field, or a name for an address: an error.
+    with pytest.raises(ValueError, match="address"):
+        Secondary("ns.example", "k")
