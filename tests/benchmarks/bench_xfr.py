@@ -144,14 +144,14 @@ def _knot_round(
         update.use_tsig(key.dnspython_key())
         updates.append((name.to_text(), update))
     acks, lags = [], []
-    for name, update in updates:
+    for owner, update in updates:
         t0 = time.perf_counter()
         response = dns.query.tcp(update, "127.0.0.1", port=port, timeout=10)
         t1 = time.perf_counter()
         if response.rcode() != dns.rcode.NOERROR:
             raise RuntimeError(f"knot refused an update: {dns.rcode.to_text(response.rcode())}")
         acks.append(t1 - t0)
-        lags.append(_answered(secondary, name) - t1)
+        lags.append(_answered(secondary, owner) - t1)
     return acks, lags
 
 
