@@ -1692,6 +1692,12 @@ def _reason(rid: str) -> str:
             "server behaviour the server cases do not exercise: malformed messages, "
             "opcodes, transfers, reload and connection handling (tests/cid/server/)"
         )
+    if section == "9.1":
+        return (
+            "a hidden primary's transfers, NOTIFY and serials (§9.1): the server profile "
+            "sends queries only (tests/cid/server/test_xfr.py, and test_xfr_realdns.py "
+            "with Knot and NSD as secondaries)"
+        )
     if major == 9:
         return "operating other servers (re-export intervals): an operator's duty, not on the wire"
     if major == 10:
