@@ -63,3 +63,13 @@ def test_live_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     result = json.loads(capsys.readouterr().out)
     assert result["updates"] == 5 and result["descriptors"] == 50
     assert result["cid_serve_median_ms"] > 0 and result["knot_median_ms"] > 0
+
+
+@pytest.mark.realdns
+def test_xfr_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # cid serve as the hidden primary of a knotd secondary, against knotd to knotd.
+    require_binary("knotd")
+    assert _load("bench_xfr").main(["--quick", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["updates"] == 3 and result["descriptors"] == 50
+    assert result["cid_to_secondary_median_ms"] > 0 and result["knot_to_secondary_median_ms"] > 0
