@@ -38,7 +38,6 @@ EXIT_ADAPTER: Final = 2
 EXIT_USAGE: Final = 3
 
 
-
 def reference_adapter() -> str:
     """The command of the reference adapter, with this Python."""
     return f"{shlex.quote(sys.executable)} -m conformance.adapters.reference"

@@ -31,6 +31,7 @@ from ..server import (
     start_logging,
 )
 from . import _register as _cli_register
+from . import _secondary as _cli_secondary
 from ._descriptor import NOW_HELP, now_arg
 from ._output import Progress
 
@@ -261,6 +262,7 @@ def add_commands(commands: Any) -> None:
     for parser in sub.choices.values():
         parser.add_argument("--now", type=now_arg, default=None, help=NOW_HELP)
     _cli_register.add_zone_command(sub)
+    _cli_secondary.add_zone_command(sub)
 
     p = commands.add_parser("serve", help="serve a registry over DNS (UDP and TCP)")
     p.add_argument("registry", metavar="REGISTRY")

@@ -44,7 +44,7 @@ from ._entries import (
 from ._patch import Patched, patch
 from ._push import PushError, PushResult, parse_tsig, push
 from ._rollover import RolloverState
-from ._store import Problem, Registry, RegistryError, ZoneConfig, ZoneInputs
+from ._store import Problem, Registry, RegistryError, Secondary, ZoneConfig, ZoneInputs
 from ._zone import (
     MAX_TXT_COPY,
     NameServer,
@@ -74,6 +74,7 @@ __all__ = [
     "RolloverState",
     "RolloverStep",
     "RolloverTooEarly",
+    "Secondary",
     "SignedDelegation",
     "SignedDescriptor",
     "SourceEntry",

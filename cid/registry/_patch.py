@@ -43,11 +43,13 @@ Change = tuple[SignedDescriptor | None, SignedDescriptor | None]  # (served befo
 
 @dataclass(frozen=True, slots=True)
 class Patched:
-    """A patched zone, and the names (absolute) whose nodes it added or removed."""
+    """A patched zone, and the names (absolute) whose nodes it added or removed;
+    ``written``: every name whose node it added, removed or changed (for IXFR)."""
 
     zone: dns.zone.Zone
     added: frozenset[dns.name.Name]
     removed: frozenset[dns.name.Name]
+    written: frozenset[dns.name.Name] = frozenset()
 
 
 class _Copy:
@@ -92,6 +94,7 @@ class _Copy:
             self.zone,
             frozenset(r.derelativize(self.origin) for r in added),
             frozenset(r.derelativize(self.origin) for r in removed),
+            frozenset(r.derelativize(self.origin) for r in self.written),
         )
 
 

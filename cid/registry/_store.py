@@ -9,7 +9,7 @@
     zones/<zone>/sources/*.json        descriptors to sign, as ``cid descriptor sign`` reads
     zones/<zone>/descriptors/*.cose    signed descriptors; built, or added signed
     zones/<zone>/delegations/*.cose    what this zone signed for each child zone; built
-    zones/<zone>/tsig/<name>.key       TSIG keys that may register live endpoints (0600)
+    zones/<zone>/tsig/<name>.key       TSIG keys: live registration, zone transfers (0600)
     zones/<zone>/live/*.json           live registrations; written by ``cid serve`` only
 
 Every write is atomic (``_atomic``). Loading verifies every signed file with
@@ -20,6 +20,7 @@ file is never served.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import secrets
 from collections.abc import Callable, Iterable
@@ -45,7 +46,7 @@ from ._push import parse_tsig
 from ._rollover import read_state, write_state
 from ._zone import NameServer, SignedDelegation, SignedDescriptor, ZoneSettings, assemble
 
-__all__ = ["Problem", "Registry", "RegistryError", "ZoneConfig", "ZoneInputs"]
+__all__ = ["Problem", "Registry", "RegistryError", "Secondary", "ZoneConfig", "ZoneInputs"]
 
 FORMAT: Final = "ucid-registry"
 DEFAULT_VALID_FOR: Final = 7 * 86400
@@ -73,6 +74,23 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class Secondary:
+    """A secondary server of a zone (spec/resolution.md §7.3, §9.1): ``cid serve`` sends it
+    NOTIFY at ``address`` port ``port`` and lets it transfer the zone from ``address``,
+    signed with the TSIG key ``tsig_key`` (``tsig/<name>.key``)."""
+
+    address: str
+    tsig_key: str
+    port: int = 53
+
+    def __post_init__(self) -> None:
+        ipaddress.ip_address(self.address)  # an address, not a host name: ValueError
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port {self.port} out of range")
+        dns.name.from_text(self.tsig_key)  # a domain name
+
+
+@dataclass(frozen=True, slots=True)
 class ZoneConfig:
     settings: ZoneSettings
     parent: str | None
@@ -80,6 +98,7 @@ class ZoneConfig:
     valid_for: int = DEFAULT_VALID_FOR
     delegation_valid_for: int = DEFAULT_DELEGATION_VALID_FOR
     live: LivePolicy | None = None  # None: no live registration (spec §8.8)
+    secondaries: tuple[Secondary, ...] = ()  # hidden primary for these (spec §9.1)
 
     @property
     def name(self) -> str:
@@ -120,6 +139,7 @@ def _zone_config(path: Path) -> ZoneConfig:
                 data.get("delegation_valid_for", DEFAULT_DELEGATION_VALID_FOR)
             ),
             live=_live_policy(data["live"]) if data.get("live") is not None else None,
+            secondaries=tuple(_secondary(s) for s in data.get("secondaries", ())),
         )
     except (KeyError, TypeError, ValueError, AttributeError, CidError) as exc:
         raise RegistryError(f"{path}: invalid zone settings: {exc!r}") from None
@@ -140,18 +160,40 @@ def _live_policy(data: dict[str, Any]) -> LivePolicy:
     )
 
 
+def _secondary(data: dict[str, Any]) -> Secondary:
+    if unknown := set(data) - {"address", "port", "tsig_key"}:
+        raise ValueError(f"unknown secondary settings: {', '.join(sorted(unknown))}")
+    if not isinstance(data["address"], str) or not isinstance(data["tsig_key"], str):
+        raise ValueError("a secondary's address and tsig_key are strings")
+    return Secondary(data["address"], data["tsig_key"], int(data.get("port", 53)))
+
+
+def _secondary_json(s: Secondary) -> dict[str, Any]:
+    return {"address": s.address, "port": s.port, "tsig_key": s.tsig_key}
+
+
 def _config_json(cfg: ZoneConfig) -> dict[str, Any]:
     s = cfg.settings
-    return {
-        "name": s.name,
-        "parent": cfg.parent,
-        "nameservers": [{"name": ns.name, "addresses": list(ns.addresses)} for ns in s.nameservers],
-        "keys": list(cfg.keys),
-        "ttl": s.ttl,
-        "negative_ttl": s.negative_ttl,
-        "valid_for": cfg.valid_for,
-        "delegation_valid_for": cfg.delegation_valid_for,
-    } | ({"live": _live_json(cfg.live)} if cfg.live is not None else {})
+    return (
+        {
+            "name": s.name,
+            "parent": cfg.parent,
+            "nameservers": [
+                {"name": ns.name, "addresses": list(ns.addresses)} for ns in s.nameservers
+            ],
+            "keys": list(cfg.keys),
+            "ttl": s.ttl,
+            "negative_ttl": s.negative_ttl,
+            "valid_for": cfg.valid_for,
+            "delegation_valid_for": cfg.delegation_valid_for,
+        }
+        | ({"live": _live_json(cfg.live)} if cfg.live is not None else {})
+        | (
+            {"secondaries": [_secondary_json(s) for s in cfg.secondaries]}
+            if cfg.secondaries
+            else {}
+        )
+    )
 
 
 def _live_json(policy: LivePolicy) -> dict[str, Any]:
@@ -494,17 +536,56 @@ class Registry:
     def tsig_keys(self, zone: str) -> list[dns.tsig.Key]:
         """The TSIG keys that may register in ``zone`` (``tsig/<name>.key``, spec §7.1)."""
         cfg = self.zones[zone]
-        keys = []
-        for name in cfg.live.tsig_keys if cfg.live is not None else ():
-            path = self._folder(zone) / "tsig" / f"{_key_file(name)}.key"
-            try:
-                key = parse_tsig(path.read_text("ascii").strip())
-            except (OSError, UnicodeError, CidError) as exc:
-                raise RegistryError(f"{path}: {exc}") from None
-            if key.name != dns.name.from_text(name):
-                raise RegistryError(f"{path}: holds key {key.name}, not {name}")
-            keys.append(key)
-        return keys
+        return [self.tsig_key(zone, n) for n in (cfg.live.tsig_keys if cfg.live else ())]
+
+    def tsig_key(self, zone: str, name: str) -> dns.tsig.Key:
+        """The TSIG key ``name`` of ``zone`` (``tsig/<name>.key``, spec §7.1)."""
+        path = self._folder(zone) / "tsig" / f"{_key_file(name)}.key"
+        try:
+            key = parse_tsig(path.read_text("ascii").strip())
+        except (OSError, UnicodeError, CidError) as exc:
+            raise RegistryError(f"{path}: {exc}") from None
+        if key.name != dns.name.from_text(name):
+            raise RegistryError(f"{path}: holds key {key.name}, not {name}")
+        return key
+
+    def transfer_keys(self, zone: str) -> dict[dns.name.Name, dns.tsig.Key]:
+        """The TSIG keys of ``zone``'s secondaries (spec §9.1), by name."""
+        keys = [self.tsig_key(zone, s.tsig_key) for s in self.zones[zone].secondaries]
+        return {k.name: k for k in keys}
+
+    def add_secondary(
+        self, zone: str, secondary: Secondary, key: dns.tsig.Key | None = None
+    ) -> list[Path]:
+        """List ``secondary`` in ``zone``'s ``zone.json`` (in place of one at the same
+        address and port). With ``key`` (named ``secondary.tsig_key``), write it to
+        ``tsig/`` unless that file holds it already; else the file must exist. Returns
+        the files written."""
+        folder = self._folder(zone)
+        written = []
+        target = folder / "tsig" / f"{_key_file(secondary.tsig_key)}.key"
+        if key is not None and not target.exists():
+            if key.name != dns.name.from_text(secondary.tsig_key):
+                raise RegistryError(f"key {key.name} is not {secondary.tsig_key}")
+            text = f"{key.algorithm.to_text(omit_final_dot=True)}:{key.name.to_text()}:"
+            target.parent.mkdir(exist_ok=True)
+            write_atomic(target, f"{text}{base64_secret(key)}\n".encode("ascii"), 0o600)
+            written.append(target)
+        held = self.tsig_key(zone, secondary.tsig_key)  # it exists and reads
+        if key is not None and (held.secret, held.algorithm) != (key.secret, key.algorithm):
+            raise RegistryError(f"{target}: holds another secret for {key.name}")
+        path = folder / "zone.json"
+        data = _read_json(path)
+        kept = [
+            s
+            for s in data.get("secondaries", [])
+            if (s.get("address"), s.get("port", 53)) != (secondary.address, secondary.port)
+        ]
+        data["secondaries"] = [*kept, _secondary_json(secondary)]
+        _write_json(path, data)
+        written.append(path)
+        self.zones[zone] = _zone_config(path)
+        return written
 
     def enable_live(
         self,

@@ -17,7 +17,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -34,17 +34,21 @@ from ..registry import (
     Registration,
     Registry,
     RegistryError,
+    Secondary,
     SignedDescriptor,
     ZoneInputs,
     entry_bytes,
     patch,
 )
 from ._authority import Authority
+from ._hidden import HiddenPrimary
 from ._update import LiveZone, handle
 
 __all__ = ["LiveUpdates"]
 
 log = logging.getLogger("cid.serve")
+
+_Keys = dict[dns.name.Name, dns.tsig.Key]
 
 #: UDP updates waiting for the lock at most; more are dropped, and their senders retry.
 _MAX_PENDING: Final = 64
@@ -59,6 +63,10 @@ class _State:
     zones: dict[dns.name.Name, LiveZone | None]  # every served zone; None: not live
     keyring: dict[dns.name.Name, dns.tsig.Key]
     built: list[dns.zone.Zone]
+    # origin -> the zone's secondaries and their TSIG keys (spec §9.1)
+    transfers: dict[dns.name.Name, tuple[tuple[Secondary, ...], _Keys]] = field(
+        default_factory=dict
+    )
 
     def next_change(self, now: int) -> int | None:
         """When a signed record of some zone expires or becomes valid (spec §8.7)."""
@@ -78,6 +86,11 @@ class LiveUpdates:
         self.only = list(only)
         self.lock = asyncio.Lock()
         self._state = self.load(now)
+        # Hidden primary (spec §9.1): every version served goes through it.
+        self.primary = HiddenPrimary()
+        self._configure(self._state)
+        for zone in self._state.built:
+            self.primary.core.commit(self.primary.core.prepare(zone))
         self.authority = Authority(self._state.built)
         self._wake = asyncio.Event()
         self._pending = 0
@@ -111,7 +124,14 @@ class LiveUpdates:
             state.built.append(zone)
             state.inputs[origin] = (name, inputs)
             state.zones[origin] = self._live_zone(registry, name, inputs, root, state.keyring)
+            secondaries = registry.zones[name].secondaries
+            state.transfers[origin] = (secondaries, registry.transfer_keys(name))
         return state
+
+    def _configure(self, state: _State) -> None:
+        for origin, (secondaries, keys) in state.transfers.items():
+            self.primary.core.configure(origin, secondaries, keys)
+        self.primary.core.retain(state.transfers)
 
     def _live_zone(
         self,
@@ -155,10 +175,15 @@ class LiveUpdates:
         loop = asyncio.get_running_loop()
         async with self.lock:
             state = await loop.run_in_executor(None, self.load, now)
+            self._configure(state)
+            prepare = self.primary.core.prepare
+            versions = [await loop.run_in_executor(None, prepare, z) for z in state.built]
             # Indexed off the loop too (large zones take a while), then swapped in at once.
             built = await loop.run_in_executor(None, Authority, state.built)
             self._state = state
             self.authority.adopt(built)
+            for version in versions:
+                self.primary.commit(version)
             self._wake.set()
 
     # ----------------------------------------------------------- updates
@@ -259,12 +284,16 @@ class LiveUpdates:
             )
             patched = await loop.run_in_executor(None, edit)
             if patched is not None:
+                version = self.primary.core.prepare(patched.zone, patched.written)
                 self.authority.patch_zone(patched.zone, patched.added, patched.removed)
+                self.primary.commit(version)
                 return
         current = ZoneInputs(inputs.static, inputs.delegations, dict(zone.entries), [], [])
         build = functools.partial(state.registry.assemble_from, name, current, now=now)
         built = await loop.run_in_executor(None, build)
+        version = await loop.run_in_executor(None, self.primary.core.prepare, built)
         self.authority.replace_zone(built)
+        self.primary.commit(version)
 
     # ------------------------------------------------------------ leases
 

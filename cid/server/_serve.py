@@ -24,9 +24,11 @@ import dns.zone
 from .._errors import CidError
 from ..registry import Registry
 from ._authority import Authority
+from ._hidden import HiddenPrimary
 from ._live import LiveUpdates
 from ._stats import ServeStats
 from ._update import is_update
+from ._xfr import is_transfer
 
 __all__ = ["DnsServer", "parse_listen", "registry_zones", "serve_registry"]
 
@@ -65,11 +67,13 @@ class _Udp:
         authority: Callable[[], Authority],
         updates: LiveUpdates | None = None,
         tap: ServeStats | None = None,
+        xfr: HiddenPrimary | None = None,
     ) -> None:
         self.sock = sock
         self._authority = authority
         self._updates = updates
         self._tap = tap
+        self._xfr = xfr
 
     def drain(self) -> None:
         sock = self.sock
@@ -88,7 +92,10 @@ class _Udp:
                 self._updates.submit(data, addr[0], functools.partial(self._send, addr=addr))
                 continue
             try:
-                response = answer(data, tcp=False)
+                if self._xfr is not None and is_transfer(data):
+                    response = self._xfr.answer_udp(data, addr[0])  # spec §9.1
+                else:
+                    response = answer(data, tcp=False)
             except Exception:  # the server never stops answering
                 log.exception("query from %s:%s failed", *addr[:2])
                 continue
@@ -137,10 +144,12 @@ class DnsServer:
         listen: Sequence[tuple[str, int]],
         updates: LiveUpdates | None = None,
         tap: ServeStats | None = None,
+        xfr: HiddenPrimary | None = None,
     ) -> None:
         self.authority = authority
         self.updates = updates
         self.tap = tap  # told of every answer (after it is sent): metrics, query log
+        self.xfr = xfr
         self.listen = list(listen)
         self._udp: list[_Udp] = []
         self._tcp: list[asyncio.Server] = []
@@ -153,7 +162,9 @@ class DnsServer:
             # TCP first, so that port 0 picks one port for both.
             server = await asyncio.start_server(self._tcp_client, host, want)
             port = server.sockets[0].getsockname()[1]
-            udp = _Udp(_udp_socket(host, port), lambda: self.authority, self.updates, self.tap)
+            udp = _Udp(
+                _udp_socket(host, port), lambda: self.authority, self.updates, self.tap, self.xfr
+            )
             loop.add_reader(udp.sock, udp.drain)
             self._tcp.append(server)
             self._udp.append(udp)
@@ -185,6 +196,11 @@ class DnsServer:
                     if self.updates is not None and is_update(data):
                         peer = str(writer.get_extra_info("peername", ("?",))[0])
                         response = await self.updates.handle(data, peer)
+                    elif self.xfr is not None and is_transfer(data):  # spec §9.1
+                        peer = str(writer.get_extra_info("peername", ("?",))[0])
+                        if not await self.xfr.transfer(data, peer, writer):
+                            break
+                        continue
                     else:
                         response = self.authority.answer(data, tcp=True)
                         if self.tap is not None and response is not None:
@@ -352,8 +368,9 @@ async def serve_registry(
     live = LiveUpdates(registry_path, only, now=now)
     watch.assembled(now, live.next_change(now))
     authority = live.authority
-    server = DnsServer(authority, listen, live, stats)
+    server = DnsServer(authority, listen, live, stats, live.primary)
     await server.start()
+    live.primary.notify_all()  # a restart may have a newer version for the secondaries
     if stats is not None:
         stats.serving(authority, server.bound, live, time.monotonic() - started)
     stop = asyncio.Event()
@@ -391,4 +408,5 @@ async def serve_registry(
         if stats is not None:
             stats.stopping()
         leases.cancel()
+        await live.primary.stop()
         await server.stop()

@@ -2120,6 +2120,8 @@ def spec_ids() -> list[str]:
 
 
 SPECIFIC: Final = {
+    "RS-8.4-8": "removed (zone transfers were not part of publishing); the id is kept, "
+    "unused, so that it is never reused (RS-8.4-10 replaces it)",
     "RS-3.5-5": "removed (the address hints of an IP endpoint's SVCB mirror); the id is "
     "kept, unused, so that it is never reused (RS-3.5-7 replaces it)",
     "RS-8.1-6": "a MAY: both answers are right, so the server cases do not compare the "
@@ -2172,6 +2174,12 @@ def _reason(rid: str) -> str:
         return (
             "server behaviour the server cases do not exercise: malformed messages, "
             "opcodes, transfers, reload and connection handling (tests/cid/server/)"
+        )
+    if section == "9.1":
+        return (
+            "a hidden primary's transfers, NOTIFY and serials (§9.1): the server profile "
+            "sends queries only (tests/cid/server/test_xfr.py, and test_xfr_realdns.py "
+            "with Knot and NSD as secondaries)"
         )
     if major == 9:
         return "operating other servers (re-export intervals): an operator's duty, not on the wire"

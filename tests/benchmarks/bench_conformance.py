@@ -69,8 +69,12 @@ def _in_process(profiles: list[str]) -> tuple[float, int]:
     try:
         started = time.perf_counter()
         for seq, case in enumerate(cases, 1):
-            raw = {"id": case.id, "operation": case.operation, "input": case.input,
-                   "expected": case.expected}
+            raw = {
+                "id": case.id,
+                "operation": case.operation,
+                "input": case.input,
+                "expected": case.expected,
+            }
             steps = case.steps
             inputs = steps if steps is not None else [case.input]
             for i, given in enumerate(inputs):
@@ -90,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         epilog="example: python tests/benchmarks/bench_conformance.py --rounds 3",
     )
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--profile", action="append", default=[],
-                        help="only this profile (default: all but server)")
+    parser.add_argument(
+        "--profile", action="append", default=[], help="only this profile (default: all but server)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     pinned, before = _pin()
@@ -121,13 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"conformance suite, {cases} cases ({passed} passed), {pinned}, "
-              f"median of {args.rounds} rounds")
+        print(
+            f"conformance suite, {cases} cases ({passed} passed), {pinned}, "
+            f"median of {args.rounds} rounds"
+        )
         print(f"  cid-conformance run (reference adapter)  {suite:8.2f} s")
         print(f"  in-process handle() (anchor)             {direct:8.2f} s")
         print(f"  ratio                                    {result['ratio_suite_to_in_process']}")
-        print(f"  protocol overhead per case               "
-              f"{result['protocol_overhead_per_case_ms']} ms")
+        print(
+            f"  protocol overhead per case               "
+            f"{result['protocol_overhead_per_case_ms']} ms"
+        )
         print(f"  target whole suite < 60 s: {'met' if suite < 60 else 'NOT met'}")
     return 0
 

@@ -71,3 +71,13 @@ def test_conformance_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     result = json.loads(capsys.readouterr().out)
     assert result["cases"] == result["passed"] > 0
     assert {"suite_seconds", "in_process_seconds", "protocol_overhead_per_case_ms"} <= set(result)
+
+
+@pytest.mark.realdns
+def test_xfr_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # cid serve as the hidden primary of a knotd secondary, against knotd to knotd.
+    require_binary("knotd")
+    assert _load("bench_xfr").main(["--quick", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["updates"] == 3 and result["descriptors"] == 50
+    assert result["cid_to_secondary_median_ms"] > 0 and result["knot_to_secondary_median_ms"] > 0

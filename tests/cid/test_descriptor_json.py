@@ -166,9 +166,7 @@ def test_null_is_absent() -> None:
     )
     nulls["endpoints"][0].update(priority=None, weight=None, alpn=None, region=None)
     assert _valid(nulls)
-    assert descriptor_from_json(nulls, NOW, VALID_FOR) == descriptor_from_json(
-        BASE, NOW, VALID_FOR
-    )
+    assert descriptor_from_json(nulls, NOW, VALID_FOR) == descriptor_from_json(BASE, NOW, VALID_FOR)
 
 
 def test_times_chain_their_defaults() -> None:
@@ -192,24 +190,33 @@ def test_empty_optional_arrays_and_objects_omit_their_claims() -> None:
 # Inputs the schema accepts, which descriptor_from_json must accept too.
 VALID: list[tuple[str, dict[str, Any]]] = [
     ("minimal", BASE),
-    ("all members", with_(
-        issued_at=NOW,
-        not_before=NOW - 60,
-        expires=NOW + 3600,
-        capabilities=["sriov"],
-        ext={"k" * 64: {"n": [-(2**64), 2**64 - 1, True, None, "t"]}},
-        crit=["k" * 64],
-    )),
+    (
+        "all members",
+        with_(
+            issued_at=NOW,
+            not_before=NOW - 60,
+            expires=NOW + 3600,
+            capabilities=["sriov"],
+            ext={"k" * 64: {"n": [-(2**64), 2**64 - 1, True, None, "t"]}},
+            crit=["k" * 64],
+        ),
+    ),
     ("version 0", with_(version=0)),
     ("version 2^64-1", with_(version=2**64 - 1)),
     ("region issuer", with_(issuer="_cn-sh.ctyun.east.ucid.example")),
-    ("16 endpoints", with_(endpoints=[
-        {"transport": "udp", "protocol": "dns", "host": "a.example", "port": p}
-        for p in range(1, 17)
-    ])),
-    ("endpoint all members", ep(
-        transport="quic", alpn=["h3", "h3-29"], priority=65535, weight=65535, region="cn-gd"
-    )),
+    (
+        "16 endpoints",
+        with_(
+            endpoints=[
+                {"transport": "udp", "protocol": "dns", "host": "a.example", "port": p}
+                for p in range(1, 17)
+            ]
+        ),
+    ),
+    (
+        "endpoint all members",
+        ep(transport="quic", alpn=["h3", "h3-29"], priority=65535, weight=65535, region="cn-gd"),
+    ),
     ("ipv4 host", ep(host="192.0.2.10")),
     ("ipv6 host", ep(host="2001:db8::1")),
     ("ext 6 deep", with_(ext={"a": [[[[[[0]]]]]]})),
@@ -254,10 +261,15 @@ INVALID: list[tuple[str, Any]] = [
     ("endpoints object", with_(endpoints={"transport": "tcp"})),
     ("endpoints number", with_(endpoints=1)),
     ("endpoints string", with_(endpoints="tcp")),
-    ("17 endpoints", with_(endpoints=[
-        {"transport": "udp", "protocol": "dns", "host": "a.example", "port": p}
-        for p in range(1, 18)
-    ])),
+    (
+        "17 endpoints",
+        with_(
+            endpoints=[
+                {"transport": "udp", "protocol": "dns", "host": "a.example", "port": p}
+                for p in range(1, 18)
+            ]
+        ),
+    ),
     ("endpoint not an object", with_(endpoints=["tcp"])),
     ("endpoint unknown member", ep(colour="blue")),
     ("endpoint no transport", ep(transport=_ABSENT)),
@@ -312,9 +324,10 @@ BEYOND: list[tuple[str, dict[str, Any]]] = [
     ("subject not a UCID", with_(subject="ucid:acme")),
     ("capabilities not canonical", with_(capabilities=["mem=1KiB"])),
     ("capabilities unsorted", with_(capabilities=["x-b", "x-a"])),
-    ("capabilities omit the subject's", with_(
-        subject="ucid:acme.example/cn-gd/x86-64/acc=8", capabilities=["sriov"]
-    )),
+    (
+        "capabilities omit the subject's",
+        with_(subject="ucid:acme.example/cn-gd/x86-64/acc=8", capabilities=["sriov"]),
+    ),
     ("host numeric top label", ep(host="1.2.3")),
     ("host ipv4 leading zero", ep(host="192.0.2.010")),
     ("host ipv6 not shortest", ep(host="2001:db8:0:0:0:0:0:1")),

@@ -14,6 +14,12 @@ Typical use::
     with KnotServer({"acme.ucid.example.": zone_path}, tsig=key, allow_update=True) as srv:
         dns.query.udp(query, srv.address, port=srv.port, timeout=2)
 
+A zone given as a :class:`Primary` instead of a file is a secondary zone: the
+server transfers it from that primary (AXFR, then IXFR) with the primary's
+TSIG key, and takes NOTIFY signed with that key from the primary's address::
+
+    with NsdServer({"acme.ucid.example.": Primary("127.0.0.1", 5353, key)}) as srv: ...
+
 A missing binary skips the test, or fails it when ``CID_REQUIRE_REAL_DNS`` is
 set to anything but ``""`` or ``"0"`` (see :func:`require_binary`), so that a CI
 job that installs the servers cannot silently lose these tests.
@@ -57,6 +63,7 @@ __all__ = [
     "DnsServer",
     "KnotServer",
     "NsdServer",
+    "Primary",
     "ServerStartError",
     "TsigKey",
     "dig",
@@ -202,6 +209,15 @@ class TsigKey:
         return {self.dns_name: self.dnspython_key()}
 
 
+@dataclass(frozen=True, slots=True)
+class Primary:
+    """The primary a secondary zone is transferred from, and takes NOTIFY from."""
+
+    address: str
+    port: int
+    key: TsigKey
+
+
 # ---------------------------------------------------------------------------
 # Servers
 # ---------------------------------------------------------------------------
@@ -226,12 +242,16 @@ class DnsServer:
     _PORT_ATTEMPTS: ClassVar[int] = 3
 
     def __init__(
-        self, zones: Mapping[str, Path], address: str = "127.0.0.1", port: int | None = None
+        self,
+        zones: Mapping[str, Path | Primary],
+        address: str = "127.0.0.1",
+        port: int | None = None,
     ) -> None:
         if not zones:
             raise ValueError("a server needs at least one zone")
-        self.zones: dict[str, Path] = {
-            _abs_name(name): Path(path).resolve() for name, path in zones.items()
+        self.zones: dict[str, Path | Primary] = {
+            _abs_name(name): z if isinstance(z, Primary) else Path(z).resolve()
+            for name, z in zones.items()
         }
         self.address = address
         self._fixed_port = port
@@ -405,6 +425,11 @@ class KnotServer(DnsServer):
     With ``tsig`` the key is configured; with ``allow_update`` as well, an ACL
     allows RFC 2136 UPDATE signed with that key and nothing else (unsigned or
     wrongly signed updates are refused).
+
+    With ``tsig`` and ``secondaries`` ((address, port) pairs), Knot is their
+    primary for its zone files: it sends them NOTIFY after each change and lets
+    them transfer the zones, both signed with ``tsig``. A zone given as a
+    :class:`Primary` is a secondary zone (module text).
     """
 
     binary = "knotd"
@@ -413,17 +438,21 @@ class KnotServer(DnsServer):
 
     def __init__(
         self,
-        zones: Mapping[str, Path],
+        zones: Mapping[str, Path | Primary],
         address: str = "127.0.0.1",
         port: int | None = None,
         tsig: TsigKey | None = None,
         allow_update: bool = False,
+        secondaries: Sequence[tuple[str, int]] = (),
     ) -> None:
-        if allow_update and tsig is None:
-            raise ValueError("allow_update needs a TSIG key")
+        if (allow_update or secondaries) and tsig is None:
+            raise ValueError("allow_update and secondaries need a TSIG key")
         super().__init__(zones, address, port)
+        if secondaries and any(isinstance(z, Primary) for z in self.zones.values()):
+            raise ValueError("a primary with secondaries, or a secondary: not both")
         self.tsig = tsig
         self.allow_update = allow_update
+        self.secondaries = list(secondaries)
 
     def _configure(self, workdir: Path) -> Path:
         storage = workdir / "storage"
@@ -449,25 +478,72 @@ class KnotServer(DnsServer):
             "",
         ]
         acl = ""
-        if self.tsig is not None:
+        primaries = sorted(
+            {z for z in self.zones.values() if isinstance(z, Primary)},
+            key=lambda p: (p.address, p.port, p.key.name),
+        )
+        keys = {k.dns_name: k for k in [self.tsig, *(p.key for p in primaries)] if k is not None}
+        if keys:
+            lines.append("key:")
+            for key in keys.values():
+                lines += [
+                    f"  - id: {key.dns_name.to_text()}",
+                    f"    algorithm: {key.algorithm}",
+                    f"    secret: {key.secret_b64}",
+                ]
+            lines.append("")
+        if primaries:
+            lines.append("remote:")
+            for i, primary in enumerate(primaries):
+                lines += [
+                    f"  - id: primary{i}",
+                    f"    address: {primary.address}@{primary.port}",
+                    f"    key: {primary.key.dns_name.to_text()}",
+                ]
+            lines += ["", "acl:"]
+            for i, primary in enumerate(primaries):
+                lines += [
+                    f"  - id: notify{i}",
+                    f"    address: {primary.address}",
+                    f"    key: {primary.key.dns_name.to_text()}",
+                    "    action: notify",
+                ]
+            lines.append("")
+        if self.tsig is not None and (self.allow_update or self.secondaries):
+            acl = "cid_update"
+            actions = ["update"] * self.allow_update + ["transfer"] * bool(self.secondaries)
             lines += [
-                "key:",
-                f"  - id: {self.tsig.dns_name.to_text()}",
-                f"    algorithm: {self.tsig.algorithm}",
-                f"    secret: {self.tsig.secret_b64}",
+                *([] if primaries else ["acl:"]),
+                f"  - id: {acl}",
+                f"    key: {self.tsig.dns_name.to_text()}",
+                f"    action: [{', '.join(actions)}]",
                 "",
             ]
-            if self.allow_update:
-                acl = "cid_update"
+        if self.tsig is not None and self.secondaries:
+            lines.append("remote:")
+            for i, (address, port) in enumerate(self.secondaries):
                 lines += [
-                    "acl:",
-                    f"  - id: {acl}",
+                    f"  - id: secondary{i}",
+                    f"    address: {address}@{port}",
                     f"    key: {self.tsig.dns_name.to_text()}",
-                    "    action: update",
-                    "",
                 ]
+            lines.append("")
         lines.append("zone:")
         for name, path in self.zones.items():
+            if isinstance(path, Primary):  # a secondary zone: transferred, never in a file
+                i = primaries.index(path)
+                lines += [
+                    f"  - domain: {_q(name)}",
+                    f"    file: {_q(workdir / (name + 'zone'))}",
+                    f"    storage: {_q(storage)}",
+                    f"    master: primary{i}",
+                    f"    acl: notify{i}",
+                    "    zonefile-load: none",
+                    "    zonefile-sync: -1",
+                    "    journal-content: changes",
+                    "    semantic-checks: on",
+                ]
+                continue
             lines += [
                 f"  - domain: {_q(name)}",
                 f"    file: {_q(path)}",
@@ -479,6 +555,9 @@ class KnotServer(DnsServer):
             ]
             if acl:
                 lines.append(f"    acl: {acl}")
+            if self.secondaries:
+                notify = ", ".join(f"secondary{i}" for i in range(len(self.secondaries)))
+                lines.append(f"    notify: [{notify}]")
         config = workdir / "knot.conf"
         config.write_text("\n".join(lines) + "\n")
         return config
@@ -523,18 +602,40 @@ class NsdServer(DnsServer):
             "    verbosity: 2",
             "    rrl-ratelimit: 0",
             "    rrl-whitelist-ratelimit: 0",
+            "    xfrd-reload-timeout: 0",  # a transferred zone is served at once
             "",
             "remote-control:",
             "    control-enable: no",
             "",
         ]
+        keys = {z.key.dns_name: z.key for z in self.zones.values() if isinstance(z, Primary)}
+        for key in keys.values():
+            lines += [
+                "key:",
+                f"    name: {_q(key.dns_name.to_text())}",
+                f"    algorithm: {key.algorithm}",
+                f"    secret: {_q(key.secret_b64)}",
+                "",
+            ]
         for name, path in self.zones.items():
+            if isinstance(path, Primary):  # a secondary zone: transferred (IXFR, else AXFR)
+                k = path.key.dns_name.to_text()
+                lines += [
+                    "zone:",
+                    f"    name: {_q(name)}",
+                    f"    zonefile: {_q(workdir / (name + 'zone'))}",
+                    f"    request-xfr: {path.address}@{path.port} {k}",
+                    f"    allow-notify: {path.address} {k}",
+                    "",
+                ]
+                continue
             lines += ["zone:", f"    name: {_q(name)}", f"    zonefile: {_q(path)}", ""]
         config = workdir / "nsd.conf"
         config.write_text("\n".join(lines))
         self._check(["nsd-checkconf", str(config)], "configuration")
         for name, path in self.zones.items():
-            self._check(["nsd-checkzone", name, str(path)], f"zone {name}")
+            if not isinstance(path, Primary):
+                self._check(["nsd-checkzone", name, str(path)], f"zone {name}")
         return config
 
     def _check(self, argv: list[str], what: str) -> None:

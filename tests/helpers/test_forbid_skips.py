@@ -12,7 +12,7 @@ import pytest
 
 CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
 
-SAMPLE = '''
+SAMPLE = """
 import pytest
 
 def test_runs():
@@ -28,9 +28,9 @@ def test_marked():
 @pytest.mark.xfail(strict=True)
 def test_expected_failure():
     assert False
-'''
+"""
 
-PASSING = '''
+PASSING = """
 import pytest
 
 def test_runs():
@@ -39,7 +39,7 @@ def test_runs():
 @pytest.mark.xfail(strict=True)
 def test_expected_failure():
     assert False
-'''
+"""
 
 
 def _run(tmp_path: Path, source: str, forbid: str | None) -> subprocess.CompletedProcess[str]:
