@@ -419,7 +419,11 @@ def verify_rotation(
     record = decode_delegation(payload)
     if record.child != record.parent:
         raise EncodingError("an anchor rotation names the same zone as parent and child")
+    # §10.3: the second signature is a new key's. §10.4: a rotation that only retires
+    # anchors (its keys a proper subset of them) has none; a key it keeps signs instead.
     new_keys = {k.kid: k for k in record.keys if k.kid not in index}
+    if not new_keys and {k.kid for k in record.keys} < index.keys():
+        new_keys = {k.kid: k for k in record.keys}
     new_payload, _ = _open(by_new, new_keys, TYP_ANCHOR)
     if new_payload != payload:
         raise SignatureError("the two signatures of an anchor rotation cover different payloads")

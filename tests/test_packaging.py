@@ -27,4 +27,5 @@ def test_installed_metadata_names_the_license() -> None:
     meta = importlib.metadata.metadata("ucid-reference")
     assert meta["License"] == "Apache-2.0"
     assert meta.get_all("License-File") == ["LICENSE"]
-    assert "License :: OSI Approved :: Apache Software License" in meta.get_all("Classifier")
+    classifiers = meta.get_all("Classifier") or []
+    assert "License :: OSI Approved :: Apache Software License" in classifiers

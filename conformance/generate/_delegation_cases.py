@@ -443,6 +443,26 @@ def _rotations() -> list[Case]:
         "an overlap signed twice by the current anchor: the second signature must be a new key's",
     )
     rot(old, old, _err("UNKNOWN_KEY"), ["DS-10.3-3"], [], "the old key's record given twice")
+    # §10.4: after an overlap, the old anchor retired: every key of the payload is an anchor.
+    cr = deleg_claims(Z, Z, ["root2"], version=3)
+    rot(
+        record(cr, "root", typ=ANCHOR),
+        record(cr, "root2", typ=ANCHOR),
+        _ok(cr),
+        ["DS-10.4-1", "DS-10.3-1"],
+        ["valid-record"],
+        "the overlap ends: root retired, root2 kept, the second signed by root2",
+        anchors=("root", "root2"),
+    )
+    rot(
+        record(cr, "root", typ=ANCHOR),
+        record(cr, "root", typ=ANCHOR),
+        _err("UNKNOWN_KEY"),
+        ["DS-10.4-1"],
+        ["unknown-key"],
+        "the overlap ends, but the second is signed by the retired key, which the payload drops",
+        anchors=("root", "root2"),
+    )
     rot(
         new,
         new,
