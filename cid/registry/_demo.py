@@ -199,7 +199,9 @@ def demo_statuses(
 
 def _wander(price: Price, rng: random.Random) -> Price:
     # In hundredths, exactly: amounts are decimal texts, read as Decimal, never floats.
-    cents = max(1, int(Decimal(price.amount) * 100) + rng.randint(-50, 50))
+    cents = int(Decimal(price.amount) * 100)
+    spread = max(1, cents // 10)  # about a tenth either way
+    cents = max(1, cents + rng.randint(-spread, spread))
     text = format((Decimal(cents) / 100).normalize(), "f")
     return Price(price.currency, text, price.quantity, price.period, price.unit, price.terms)
 
