@@ -15,32 +15,52 @@ UDP and TCP. Every record is verified from the trust anchor down; failures are
 from __future__ import annotations
 
 from ._anchor import AnchorError, TrustAnchor
-from ._cache import Cache, NegativeEntry, VersionStore, ZoneEntry
+from ._cache import Cache, NegativeEntry, StatusStore, VersionStore, ZoneEntry
 from ._discovery import Discovery, node_may_match
 from ._outcome import Outcome, ResolutionError
-from ._resolution import Children, Limits, Lookup, Query, Resolution, Resolved, Step
+from ._resolution import (
+    Children,
+    Limits,
+    Lookup,
+    Query,
+    Resolution,
+    Resolved,
+    StatusCheck,
+    Step,
+)
 from ._resolver import AsyncResolver, Resolver
+from ._schedule import POLICIES, Candidate, Dropped, Need, NeedError, Policy, Schedule, rank
 from ._select import order_endpoints
 
 __all__ = [
+    "POLICIES",
     "AnchorError",
     "AsyncResolver",
     "Cache",
+    "Candidate",
     "Children",
     "Discovery",
+    "Dropped",
     "Limits",
     "Lookup",
+    "Need",
+    "NeedError",
     "NegativeEntry",
     "Outcome",
+    "Policy",
     "Query",
     "Resolution",
     "ResolutionError",
     "Resolved",
     "Resolver",
+    "Schedule",
+    "StatusCheck",
+    "StatusStore",
     "Step",
     "TrustAnchor",
     "VersionStore",
     "ZoneEntry",
     "node_may_match",
     "order_endpoints",
+    "rank",
 ]

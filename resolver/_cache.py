@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from cid import CidError, RollbackError, VerifyKey
+from cid import CidError, RollbackError, Status, VerifyKey
 from cid.atomic import write_atomic
 
 from ._outcome import Outcome
 
-__all__ = ["Cache", "NegativeEntry", "VersionStore", "ZoneEntry"]
+__all__ = ["Cache", "NegativeEntry", "StatusStore", "VersionStore", "ZoneEntry"]
 
 Server = tuple[str, int]
 
@@ -45,6 +45,28 @@ class ZoneEntry:
     servers: tuple[Server, ...]
     expires: int
     chain: tuple[str, ...] = ()
+
+
+class StatusStore:
+    """The replay store of statuses (spec/status.md §7.4): the last status accepted for
+    each subject, kept apart from the version store of descriptors (a status's version
+    is never compared with a descriptor's). In memory: a status lives ten minutes at
+    most, so a store that is lost costs at most that window of replay. Bounded: when
+    ``max_entries`` subjects are held, the oldest statement is forgotten first."""
+
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self.seen: dict[str, Status] = {}
+
+    def accept(self, status: Status) -> None:
+        """Remember ``status`` unless one with a higher version is held (§7.4)."""
+        held = self.seen.get(status.subject)
+        if held is not None and held.version > status.version:
+            return
+        self.seen.pop(status.subject, None)
+        self.seen[status.subject] = status
+        while len(self.seen) > self.max_entries:
+            del self.seen[next(iter(self.seen))]
 
 
 @dataclass(frozen=True, slots=True)

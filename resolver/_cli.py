@@ -8,10 +8,11 @@ import io
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn, TextIO, cast
 
-from cid import CidError, Endpoint
+from cid import Capability, CidError, Endpoint, status_json
 
 from ._anchor import TrustAnchor
 from ._cache import VersionStore
@@ -21,6 +22,7 @@ from ._discovery import Discovery
 from ._outcome import Outcome, ResolutionError
 from ._resolution import Limits, Resolved, identifier_or_fail, iso_time
 from ._resolver import Resolver
+from ._schedule import POLICIES, Candidate, NeedError, Policy, Schedule, money
 
 __all__ = ["main"]
 
@@ -98,6 +100,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("identifier", nargs="?", help="the identifier to resolve")
     p.add_argument("--find", metavar="PATTERN", help="discover identifiers matching PATTERN")
+    p.add_argument(
+        "--schedule",
+        metavar="PATTERN",
+        help="choose among the providers matching PATTERN by their signed statuses",
+    )
+    sched = p.add_argument_group("choosing (with --schedule; spec/status.md §12)")
+    sched.add_argument(
+        "--need", default="", metavar="TERMS", help="what the job needs: acc=8;mem=512GiB"
+    )
+    sched.add_argument(
+        "--policy", default="cheapest", metavar="POLICY",
+        help=f"{', '.join(POLICIES[:-1])}, or weighted:price=W,wait=W,region=W (default cheapest)",
+    )
+    sched.add_argument("--region", help="the region to be near (nearest, weighted)")
+    sched.add_argument("--period", type=int, default=3600, metavar="S",
+                       help="seconds the need is priced for (default 3600)")
+    sched.add_argument("--currency", help="the currency compared (default: the most quoted)")
+    sched.add_argument("--fresh", type=int, default=120, metavar="S",
+                       help="a status older than this is stale (default 120)")
+    sched.add_argument("--missing", choices=("last", "drop"), default="last",
+                       help="candidates without a status: rank them last (default) or drop them")
+    sched.add_argument("--pick", action="store_true",
+                       help="only the best candidate's endpoints, as --short prints them")
     form = p.add_mutually_exclusive_group()
     form.add_argument(
         "--json",
@@ -163,10 +188,21 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     args = _parser().parse_args(argv)
-    if (args.identifier is None) == (args.find is None):
-        _parser().error("give an IDENTIFIER or --find PATTERN (one of them)")
+    if sum(x is not None for x in (args.identifier, args.find, args.schedule)) != 1:
+        _parser().error("give an IDENTIFIER, --find PATTERN or --schedule PATTERN (one of them)")
     if args.short and args.trace:
         _parser().error("--short shows the endpoints alone: not with --trace")
+    if args.pick and (args.schedule is None or args.json):
+        _parser().error("--pick goes with --schedule, without --json")
+    policy = None
+    if args.schedule is not None:
+        try:
+            policy = Policy.parse(
+                args.policy, region=args.region, period=args.period, currency=args.currency,
+                fresh=args.fresh, missing=args.missing,
+            )  # fmt: skip
+        except NeedError as exc:
+            _parser().error(str(exc))
     try:
         if args.identifier is not None:
             identifier_or_fail(args.identifier)  # before any server starts
@@ -182,6 +218,8 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
             )
             if args.find is not None:
                 return _find(resolver, args, out)
+            if policy is not None:
+                return _schedule(resolver, args, policy, out, err)
             return _resolve(resolver, args, out)
     except ResolutionError as exc:  # a bad identifier or pattern
         return _failed(exc, args, out, err)
@@ -251,6 +289,169 @@ def _find(resolver: Resolver, args: argparse.Namespace, out: TextIO) -> int:
         bound = Outcome.TIMEOUT if found.bound == "deadline" else Outcome.LIMIT_EXCEEDED
         return bound.exit_status
     return Outcome.NOT_FOUND.exit_status
+
+
+def _schedule(
+    resolver: Resolver, args: argparse.Namespace, policy: Policy, out: TextIO, err: TextIO
+) -> int:
+    try:
+        found = resolver.schedule(args.schedule, args.need, policy, max_results=args.max_results)
+    except NeedError as exc:
+        print(f"cid-resolve: {exc}", file=err)
+        return Outcome.INVALID_IDENTIFIER.exit_status
+    if args.json:
+        json.dump(schedule_json(found), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    elif args.pick:
+        if found.ranked:
+            for ep in found.ranked[0].ordered():
+                print(endpoint_url(ep), file=out)
+        else:
+            print(f"cid-resolve: nothing matching {args.schedule} can take the need", file=err)
+    elif args.short:
+        for cand in found.ranked:
+            print(cand.identifier, file=out)
+    else:
+        _schedule_table(found, out)
+    if found.ranked:
+        return 0
+    if found.failures:
+        return found.failures[0].outcome.exit_status
+    if found.bound is not None:
+        bound = Outcome.TIMEOUT if found.bound == "deadline" else Outcome.LIMIT_EXCEEDED
+        return bound.exit_status
+    return Outcome.NOT_FOUND.exit_status
+
+
+def _free(cand: Candidate, keys: list[str]) -> str:
+    if cand.status is None:
+        return "-"
+    shown = keys or list(cand.status.units)[:1]
+    parts = []
+    for key in shown:
+        units = cand.status.units.get(key)
+        if units is not None:
+            free, total = _amount(cand, key, units.free), _amount(cand, key, units.total)
+            parts.append(f"{key} {free}/{total}")
+    return ", ".join(parts) or "-"
+
+
+def _amount(cand: Candidate, key: str, value: int) -> str:
+    for cap in cand.resolved.identifier.capabilities:
+        if cap.key == key and cap.type != "count":
+            return Capability(key, cap.type, value).display().replace(" ", "")
+    return str(value)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _price(cand: Candidate, period: int) -> str:
+    if cand.cost is None:
+        return "-"
+    per = "h" if period == 3600 else f"{period} s"
+    return f"{money(cand.cost)} {cand.currency}/{per}"
+
+
+def _schedule_table(found: Schedule, out: TextIO) -> None:
+    keys = [c.key for c in found.need.terms]
+    head = ("RANK", "PROVIDER", "REGION", "FREE", "WAIT", "PRICE", "AGE", "STATUS")
+    rows = [head]
+    for cand in found.ranked:
+        ident = cand.resolved.identifier
+        rows.append(
+            (
+                str(cand.rank),
+                ident.provider_unicode,
+                ident.region,
+                _free(cand, keys),
+                "-" if cand.wait is None else f"{cand.wait} s",
+                _price(cand, found.policy.period),
+                "-" if cand.age is None else f"{cand.age} s",
+                cand.tier if cand.problem in (None, "MISSING") else f"none ({cand.problem})",
+            )
+        )
+    need = str(found.need) or "nothing"
+    print(f"{found.pattern}  need {need}  policy {found.policy}"
+          + (f" near {found.policy.region}" if found.policy.region else ""), file=out)  # fmt: skip
+    print(file=out)
+    if found.ranked:
+        widths = [max(_width(row[i]) for row in rows) for i in range(len(head))]
+        for row in rows:
+            cells = (c + " " * (w - _width(c)) for c, w in zip(row, widths, strict=True))
+            print("  " + "  ".join(cells).rstrip(), file=out)
+        print(file=out)
+        for cand in found.ranked:
+            first = cand.ordered()[0]
+            print(f"  {cand.rank}  {cand.identifier}", file=out)
+            print(f"     {endpoint_url(first)}  {cand.why}", file=out)
+    else:
+        print("  nothing can take the need", file=out)
+    dropped = found.dropped_by_reason
+    summary = f"{len(found.ranked)} ranked"
+    if dropped:
+        summary += ", dropped: " + ", ".join(f"{n} {r}" for r, n in dropped.items())
+    if found.rejected:
+        summary += "; statuses rejected: " + ", ".join(
+            f"{n} {c}" for c, n in found.rejected.items()
+        )
+    if found.bound is not None:
+        summary += f" (stopped at a bound: {found.bound})"
+    if found.failures:
+        summary += f", {len(found.failures)} failed"
+    print(file=out)
+    print(summary, file=out)
+    for drop in found.dropped:
+        print(f"  dropped {drop.resolved.identifier}: {drop.reason}: {drop.detail}", file=out)
+    for failure in found.failures:
+        print(f"  {failure}", file=out)
+
+
+def schedule_json(found: Schedule) -> dict[str, Any]:
+    """``--schedule --json``: the ranking, the drops and why (costs as decimal text)."""
+    return {
+        "pattern": str(found.pattern),
+        "need": str(found.need),
+        "policy": str(found.policy),
+        "region": found.policy.region,
+        "period": found.policy.period,
+        "currency": found.currency,
+        "now": iso_time(found.now),
+        "complete": found.bound is None,
+        "bound": found.bound,
+        "queries": found.queries,
+        "ranked": [
+            {
+                "rank": c.rank,
+                "identifier": c.identifier,
+                "provider": c.resolved.identifier.provider_unicode,
+                "region": c.resolved.identifier.region,
+                "tier": c.tier,
+                "age": c.age,
+                "cost": None if c.cost is None else money(c.cost),
+                "currency": c.currency,
+                "wait": c.wait,
+                "distance": c.distance,
+                "score": None if c.score is None else money(c.score),
+                "why": c.why,
+                "problem": c.problem,
+                "status": None if c.status is None else status_json(c.status),
+                "endpoints": [_endpoint_json(ep) for ep in c.resolved.endpoints],
+            }
+            for c in found.ranked
+        ],
+        "dropped": [
+            {"identifier": str(d.resolved.identifier), "reason": d.reason, "detail": d.detail}
+            for d in found.dropped
+        ],
+        "dropped_by_reason": found.dropped_by_reason,
+        "rejected": dict(found.rejected),
+        "failures": [
+            {"outcome": f.outcome.code, "name": f.name, "step": f.step, "detail": f.detail}
+            for f in found.failures
+        ],
+    }
 
 
 def _failed(exc: ResolutionError, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -25,7 +25,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR
+from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, TYPE_STATUS
 
 from ._messages import Kind, Response, referral
 
@@ -49,7 +49,7 @@ _T_OPT: Final = 41
 # Types dnspython reads as opaque bytes (no rdata class of its own for them).
 _OPAQUE: Final = frozenset(
     t
-    for t in (TYPE_DESCRIPTOR, TYPE_DELEGATION)
+    for t in (TYPE_DESCRIPTOR, TYPE_DELEGATION, TYPE_STATUS)
     if type(dns.rdata.from_wire(_IN, t, b"", 0, 0)) is dns.rdata.GenericRdata
 )
 _KNOWN: Final = frozenset({_T_A, _T_NS, _T_SOA, _T_PTR, _T_AAAA}) | _OPAQUE

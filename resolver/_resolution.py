@@ -32,23 +32,40 @@ import dns.rrset
 
 from cid import (
     CidError,
+    CriticalExtensionError,
     Delegation,
     Descriptor,
     DescriptorError,
+    EncodingError,
     Endpoint,
+    ExpiredError,
     Identifier,
+    NotYetValidError,
+    OversizeError,
     RollbackError,
+    SignatureError,
+    Status,
+    StatusMismatchError,
+    UnknownKeyError,
     ValidityError,
+    VerifyKey,
     decode_unverified,
     encode_payload,
     parse,
     verify,
     verify_delegation,
+    verify_status,
 )
-from cid.layout import TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
+from cid.layout import (
+    TYPE_DELEGATION,
+    TYPE_DESCRIPTOR,
+    TYPE_STATUS,
+    delegation_owner,
+    enum_owner,
+)
 
 from ._anchor import Server, TrustAnchor
-from ._cache import Cache, NegativeEntry, VersionStore, ZoneEntry
+from ._cache import Cache, NegativeEntry, StatusStore, VersionStore, ZoneEntry
 from ._classify import classify
 from ._messages import Fault, Kind, Response, query_wire, txt_copy
 from ._outcome import Outcome, ResolutionError
@@ -61,13 +78,19 @@ __all__ = [
     "Query",
     "Resolution",
     "Resolved",
+    "StatusCheck",
     "Step",
     "identifier_or_fail",
+    "rejection_code",
 ]
 
 _PTR: Final = dns.rdatatype.PTR
 _TXT: Final = dns.rdatatype.TXT
-_WHAT: Final[dict[int, str]] = {TYPE_DESCRIPTOR: "descriptor", TYPE_DELEGATION: "delegation"}
+_WHAT: Final[dict[int, str]] = {
+    TYPE_DESCRIPTOR: "descriptor",
+    TYPE_DELEGATION: "delegation",
+    TYPE_STATUS: "status",
+}
 # When every server failed, the failure reported is the most telling one.
 _SEVERITY: Final = (
     Outcome.LOOP,
@@ -173,6 +196,8 @@ class Resolved:
     stale_until: int
     stale: bool = False
     from_cache: bool = False
+    #: The issuer zone's keys, from the verified chain: they verify its statuses.
+    keys: tuple[VerifyKey, ...] = ()
 
     @property
     def endpoints(self) -> tuple[Endpoint, ...]:
@@ -190,6 +215,43 @@ class Children:
 
     node: dns.name.Name
     names: tuple[dns.name.Name, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCheck:
+    """The status of a verified descriptor (spec/status.md §7): ``status`` when one
+    verified, else None and ``problem`` says why: ``MISSING`` (none published: NODATA or
+    NXDOMAIN), ``UNAVAILABLE`` (the servers failed; ``detail`` has the outcome), or the
+    category of its rejection (``SIGNATURE``, ``MISMATCH``, ``EXPIRED``, ``ROLLBACK``,
+    ...). Either way the descriptor stands (§7.6)."""
+
+    resolved: Resolved
+    status: Status | None
+    problem: str | None = None
+    detail: str = ""
+
+
+#: spec/status.md §7.5: a rejection's category by the class that reports it; the most
+#: specific class first.
+_CATEGORIES: Final[tuple[tuple[type[DescriptorError], str], ...]] = (
+    (StatusMismatchError, "MISMATCH"),
+    (OversizeError, "OVERSIZE"),
+    (EncodingError, "ENCODING"),
+    (UnknownKeyError, "UNKNOWN_KEY"),
+    (SignatureError, "SIGNATURE"),
+    (CriticalExtensionError, "CRITICAL_EXTENSION"),
+    (NotYetValidError, "NOT_YET_VALID"),
+    (ExpiredError, "EXPIRED"),
+    (RollbackError, "ROLLBACK"),
+)
+
+
+def rejection_code(exc: DescriptorError) -> str:
+    """The code of spec/status.md §7.5 (and spec/descriptor.md §11) for a rejection."""
+    for kind, code in _CATEGORIES:
+        if isinstance(exc, kind):
+            return code
+    return "ENCODING"
 
 
 class _Fail(Exception):
@@ -252,6 +314,8 @@ class Resolution:
         trace: bool = False,
         identifier: Identifier | None = None,
         until: float | None = None,
+        about: Resolved | None = None,
+        statuses: StatusStore | None = None,
     ) -> None:
         self.qname = qname
         # Cache key: the absolute name in lowercase (cheaper to hash than a Name).
@@ -274,7 +338,9 @@ class Resolution:
             self.deadline = min(self.deadline, until)
         self.clock = clock
         self.root = anchor.origin
-        self.result: Resolved | Children | None = None
+        self.about = about
+        self.statuses = statuses if statuses is not None else StatusStore()
+        self.result: Resolved | Children | StatusCheck | None = None
         self.error: ResolutionError | None = None
         self._gen = self._run()
         self._action: Action | None = None
@@ -291,6 +357,33 @@ class Resolution:
         ident = identifier_or_fail(identifier)
         qname = dns.name.from_text(ident.to_dns_name(anchor.zone))
         return cls(qname, TYPE_DESCRIPTOR, str(ident), anchor=anchor, identifier=ident, **kw)
+
+    @classmethod
+    def for_status(
+        cls,
+        resolved: Resolved,
+        *,
+        anchor: TrustAnchor,
+        statuses: StatusStore | None = None,
+        **kw: Any,
+    ) -> Resolution:
+        """Fetch and verify the status beside a verified descriptor (spec/status.md §7,
+        §8): TYPE65282 at the identifier's name, verified with the issuer zone's keys
+        from the verified chain, against that descriptor, with ``statuses`` as the
+        replay store (kept apart from descriptors' versions). It always ends with a
+        :class:`StatusCheck`, never an error: a status absent, unavailable or rejected
+        is ignored (§7.6)."""
+        qname = dns.name.from_text(resolved.name)
+        return cls(
+            qname,
+            TYPE_STATUS,
+            str(resolved.identifier),
+            anchor=anchor,
+            identifier=resolved.identifier,
+            about=resolved,
+            statuses=statuses,
+            **kw,
+        )
 
     @classmethod
     def for_children(cls, node: dns.name.Name, *, anchor: TrustAnchor, **kw: Any) -> Resolution:
@@ -346,7 +439,9 @@ class Resolution:
 
     # ------------------------------------------------------------ the algorithm
 
-    def _run(self) -> Generator[Action, _Reply, Resolved | Children]:
+    def _run(self) -> Generator[Action, _Reply, Resolved | Children | StatusCheck]:
+        if self.qtype == TYPE_STATUS:
+            return (yield from self._run_status())
         key = (self.key, self.qtype)
         if self.use_cache:
             cached = self.cache.answer(key)
@@ -672,6 +767,7 @@ class Resolution:
             chain=zone.chain,
             fresh_until=fresh,
             stale_until=min(fresh + self.limits.stale_window, desc.expires, zone.expires),
+            keys=zone.keys,
         )
         if self.use_cache:
             self.cache.put_answer((self.key, self.qtype), _replace_from_cache(resolved), len(data))
@@ -686,6 +782,42 @@ class Resolution:
             self._note("cache", "", self._question(), f"{code}; serving stale answer")
             return _replace_from_cache(cached, stale=True)
         return None
+
+    # ------------------------------------------------------------ status
+
+    def _run_status(self) -> Generator[Action, _Reply, StatusCheck]:
+        """spec/status.md §7-§8: never cached (soft state, no stale status: §8.3), and
+        every fault ends in a :class:`StatusCheck` that says why there is no status."""
+        about = self.about
+        assert about is not None
+        try:
+            if self.forwarder is not None:
+                response = yield from self._ask(self._anchor_entry(), self.qname, TYPE_STATUS)
+            else:
+                _, response = yield from self._descend(self.qname, TYPE_STATUS)
+        except _Fail as fail:
+            self._note("status", "", self._question(), f"{fail.outcome}: {fail.detail}")
+            return StatusCheck(about, None, "UNAVAILABLE", f"{fail.outcome.code}: {fail.detail}")
+        if response.kind is not Kind.ANSWER or response.answer is None:
+            return StatusCheck(about, None, "MISSING", "no status published")
+        if len(response.answer) != 1:
+            return StatusCheck(about, None, "ENCODING", "more than one status at the name")
+        try:
+            status = verify_status(
+                response.answer[0].data,
+                about.keys,
+                now=self.now,
+                descriptor=about.descriptor,
+                seen=self.statuses.seen,
+            )
+        except DescriptorError as exc:
+            code = rejection_code(exc)
+            self._note(about.zone, "", f"verify status of {self.label}", f"{code}: {exc}")
+            return StatusCheck(about, None, code, str(exc))
+        self.statuses.accept(status)
+        step = f"verify status of {self.label}"
+        self._note(about.zone, "", step, f"verified (v{status.version})")
+        return StatusCheck(about, status, None, "verified")
 
     # ------------------------------------------------------------ forwarding
 

@@ -19,10 +19,11 @@ import dns.name
 from cid import CidError, Identifier, Pattern, parse_pattern
 
 from ._anchor import Server, TrustAnchor
-from ._cache import Cache, VersionStore
+from ._cache import Cache, StatusStore, VersionStore
 from ._discovery import Discovery, Walk
 from ._outcome import Outcome, ResolutionError
-from ._resolution import Children, Limits, Lookup, Resolution, Resolved
+from ._resolution import Children, Limits, Lookup, Resolution, Resolved, StatusCheck
+from ._schedule import Need, Policy, Schedule, rank
 from ._transport import Unreachable, exchange, exchange_async, lookup, lookup_async
 
 __all__ = ["AsyncResolver", "Resolver"]
@@ -41,6 +42,7 @@ class _Base:
         limits: Limits | None = None,
         cache: Cache | None = None,
         versions: VersionStore | str | Path | None = None,
+        statuses: StatusStore | None = None,
         use_cache: bool = True,
         rng: random.Random | None = None,
         wallclock: Callable[[], float] = time.time,
@@ -53,6 +55,7 @@ class _Base:
         if not isinstance(versions, VersionStore):
             versions = VersionStore(versions)
         self.versions = versions
+        self.statuses = statuses if statuses is not None else StatusStore()
         self.use_cache = use_cache
         self.rng = rng or random.SystemRandom()
         self.wallclock = wallclock
@@ -118,6 +121,38 @@ class _Base:
             max_nodes=max_nodes,
             max_results=max_results,
             until=until,
+        )
+
+    def _status_resolution(self, resolved: Resolved) -> Resolution:
+        return Resolution.for_status(resolved, statuses=self.statuses, **self._options(None, False))
+
+    def _scheduled(
+        self,
+        walk: Walk,
+        checks: list[StatusCheck],
+        need: Need,
+        policy: Policy,
+        queries: int,
+    ) -> Schedule:
+        self.versions.save()
+        found = walk.discovery()
+        ranked, dropped, rejected, currency = rank(
+            checks, need, policy, now=int(self.wallclock())
+        )
+        return Schedule(
+            found.pattern,
+            need,
+            policy,
+            int(self.wallclock()),
+            ranked,
+            dropped,
+            rejected,
+            found.failures,
+            found.nodes,
+            found.bound,
+            queries,
+            currency,
+            sum(1 for c in checks if c.problem == "UNAVAILABLE"),
         )
 
     def _children_resolution(self, node: str) -> Resolution:
@@ -189,6 +224,37 @@ class Resolver(_Base):
         self.versions.save()
         return walk.discovery()
 
+    def schedule(
+        self,
+        pattern: Pattern | str,
+        need: Need | str = "",
+        policy: Policy | str = "cheapest",
+        *,
+        max_nodes: int = 1000,
+        max_results: int = 1000,
+        deadline: float = FIND_DEADLINE,
+    ) -> Schedule:
+        """Choose among the providers that match ``pattern`` (spec/status.md §12): find
+        and verify their descriptors (:meth:`find`), fetch and verify each one's status,
+        drop those that cannot take ``need`` (``acc=8;mem=512GiB``), and rank the rest
+        by ``policy`` (a :class:`Policy`, or its name: ``cheapest``, ``shortest-wait``,
+        ``nearest`` needs ``Policy(region=...)``, ``weighted:price=2,wait=1``)."""
+        need, policy = _inputs(need, policy)
+        walk = self._walk(pattern, max_nodes, max_results, deadline)
+        queries = 0
+        while (res := walk.next(self.clock())) is not None:
+            self.run(res)
+            queries += res.queries
+            walk.done(res)
+        checks = []
+        for resolved in walk.discovery().results:
+            res = self._status_resolution(resolved)
+            self.run(res)
+            queries += res.queries
+            assert isinstance(res.result, StatusCheck)
+            checks.append(res.result)
+        return self._scheduled(walk, checks, need, policy, queries)
+
     def run(self, res: Resolution) -> None:
         """Perform the queries ``res`` asks for until it ends."""
         while (action := res.action()) is not None:
@@ -246,6 +312,32 @@ class AsyncResolver(_Base):
         self.versions.save()
         return walk.discovery()
 
+    async def schedule(
+        self,
+        pattern: Pattern | str,
+        need: Need | str = "",
+        policy: Policy | str = "cheapest",
+        *,
+        max_nodes: int = 1000,
+        max_results: int = 1000,
+        deadline: float = FIND_DEADLINE,
+    ) -> Schedule:
+        need, policy = _inputs(need, policy)
+        walk = self._walk(pattern, max_nodes, max_results, deadline)
+        queries = 0
+        while (res := walk.next(self.clock())) is not None:
+            await self.run(res)
+            queries += res.queries
+            walk.done(res)
+        checks = []
+        for resolved in walk.discovery().results:
+            res = self._status_resolution(resolved)
+            await self.run(res)
+            queries += res.queries
+            assert isinstance(res.result, StatusCheck)
+            checks.append(res.result)
+        return self._scheduled(walk, checks, need, policy, queries)
+
     async def run(self, res: Resolution) -> None:
         while (action := res.action()) is not None:
             if isinstance(action, Lookup):
@@ -266,6 +358,13 @@ class AsyncResolver(_Base):
                 res.timed_out(clock=self.clock())
             else:
                 res.receive(wire, clock=self.clock())
+
+
+def _inputs(need: Need | str, policy: Policy | str) -> tuple[Need, Policy]:
+    return (
+        need if isinstance(need, Need) else Need.parse(need),
+        policy if isinstance(policy, Policy) else Policy.parse(policy),
+    )
 
 
 def _report_lookup(res: Resolution, found: tuple[str, ...] | None, clock: float) -> None:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import random
 import sys
 import tempfile
 import time
@@ -21,7 +22,16 @@ from .._identifier import parse
 from .._signed import decode_unverified
 from ..atomic import write_atomic
 from ..layout import TYPE_DESCRIPTOR
-from ..registry import DEMO_ROOT, Registry, parse_tsig, push, write_demo, zone_text
+from ..registry import (
+    DEMO_POOL_PATTERN,
+    DEMO_ROOT,
+    Registry,
+    parse_tsig,
+    push,
+    write_demo,
+    write_demo_statuses,
+    zone_text,
+)
 from ..server import (
     LogThread,
     QueryLog,
@@ -233,6 +243,30 @@ def _cmd_demo_serve(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_demo_agent(args: argparse.Namespace, out: TextIO) -> int:
+    """Sign new statuses for the demo's accelerator pools every ``--interval`` seconds and
+    write them into the registry, where ``cid serve`` (or ``cid demo serve --path``)
+    picks them up: free units, waits and prices wander as a busy provider's would."""
+    registry = Registry.load(Path(args.registry))
+    rng = random.Random(args.seed)
+    try:
+        while True:
+            now = int(time.time())
+            written = write_demo_statuses(registry, now, rng=rng)
+            shown = ", ".join(
+                f"{s.subject.split('/')[0][5:]}/{s.subject.split('/')[1]} "
+                f"{s.units['acc'].free} free"
+                for s in written
+            )
+            when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+            print(f"{when} signed {len(written)} statuses: {shown}", file=out, flush=True)
+            if args.once:
+                return 0
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return 0
+
+
 def add_commands(commands: Any) -> None:
     zone = commands.add_parser("zone", help="the registry and its zones")
     sub = zone.add_subparsers(dest="zone_command", required=True, metavar="SUBCOMMAND")
@@ -315,3 +349,18 @@ def add_commands(commands: Any) -> None:
     p.add_argument("--path", help="use (or create) the demo registry here")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(run=_cmd_demo_serve)
+    p = sub.add_parser(
+        "agent",
+        help="keep the demo's statuses changing (sign new ones every few seconds)",
+        description=(
+            "Sign new statuses for the demo's accelerator pools every few seconds and write "
+            "them into the demo registry (zones/<zone>/status/), which cid serve reloads. "
+            f"Then: cid-resolve --anchor REGISTRY/anchor.json --port PORT "
+            f"--schedule '{DEMO_POOL_PATTERN}' --need 'acc=8;mem=512GiB'"
+        ),
+    )
+    p.add_argument("registry", metavar="REGISTRY", help="the demo registry (cid demo init)")
+    p.add_argument("--interval", type=float, default=5.0, metavar="SECONDS", help="default 5")
+    p.add_argument("--once", action="store_true", help="sign and write once, then exit")
+    p.add_argument("--seed", type=int, help="seed of the changes (repeatable runs)")
+    p.set_defaults(run=_cmd_demo_agent)

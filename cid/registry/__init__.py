@@ -31,7 +31,14 @@ from ._admin import (
     rollover,
     source_zone,
 )
-from ._demo import DEMO_ROOT, demo_key, write_demo
+from ._demo import (
+    DEMO_POOL_PATTERN,
+    DEMO_ROOT,
+    demo_key,
+    demo_statuses,
+    write_demo,
+    write_demo_statuses,
+)
 from ._entries import (
     Entry,
     LivePolicy,
@@ -58,6 +65,7 @@ from ._zone import (
 )
 
 __all__ = [
+    "DEMO_POOL_PATTERN",
     "DEMO_ROOT",
     "MAX_TXT_COPY",
     "AdminError",
@@ -88,6 +96,7 @@ __all__ = [
     "assemble",
     "check_zone_name",
     "demo_key",
+    "demo_statuses",
     "entry_bytes",
     "init_registry",
     "list_sources",
@@ -103,6 +112,7 @@ __all__ = [
     "source_zone",
     "txt_strings",
     "write_demo",
+    "write_demo_statuses",
     "zone_text",
 ]
 

@@ -10,14 +10,25 @@ public knowledge: never use them for anything real.
 from __future__ import annotations
 
 import hashlib
+import random
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
+from .._identifier import parse
 from .._keys import SigningKey
+from .._status import Capacity, Price, Status, sign_status
 from ._store import Registry
 from ._zone import NameServer
 
-__all__ = ["DEMO_ROOT", "demo_key", "write_demo"]
+__all__ = [
+    "DEMO_POOL_PATTERN",
+    "DEMO_ROOT",
+    "demo_key",
+    "demo_statuses",
+    "write_demo",
+    "write_demo_statuses",
+]
 
 DEMO_ROOT: Final = "ucid.example"
 
@@ -98,6 +109,115 @@ _RESOURCES: Final[list[tuple[str, str, str, list[dict[str, Any]]]]] = [
 ]
 
 
+# Accelerator pools of several providers that one pattern matches, each with a status
+# (spec/status.md): (zone, source, identifier, endpoints, free and total accelerators,
+# accepting, queue wait in seconds, prices). One has no status at all.
+DEMO_POOL_PATTERN: Final = "ucid:*/cn-*/x86-64-v4+sm90/acc>=8"
+_GIB: Final = 1 << 30
+_POOLS: Final[list[tuple[str, str, str, list[dict[str, Any]], tuple[int, int], bool, int,
+                         tuple[Price, ...]]]] = [
+    (
+        f"xn--fiq02ib9d179b.east.{DEMO_ROOT}", "h800-pool", _RESOURCES[0][2], [],
+        (24, 64), True, 90, (Price("CNY", "12.5", 1, 3600, unit="acc"),),
+    ),
+    (
+        f"ctyun.east.{DEMO_ROOT}", "h800-gd",
+        "ucid:ctyun.east/cn-gd/x86-64-v4+sm90/acc=8;acc-model=h800;mem=1TiB",
+        [_ep("gpu-gd.ctyun.example", alpn=["h2"])],
+        (16, 32), True, 600,
+        (Price("CNY", "9.8", 1, 3600, unit="acc"), Price("CNY", "0.01", _GIB, 3600, unit="mem")),
+    ),
+    (
+        f"sugon.hpc.{DEMO_ROOT}", "h800-tj",
+        "ucid:sugon.hpc/cn-tj/x86-64-v4+sm90/acc=8;acc-model=h800;mem=1TiB",
+        [_ep("gpu-tj.sugon.example", alpn=["h2"])],
+        (64, 128), True, 30, (Price("CNY", "90", 1, 3600),),
+    ),
+    (
+        f"acme.hpc.{DEMO_ROOT}", "h100-sh",
+        "ucid:acme.hpc/cn-sh/x86-64-v4+sm90/acc=8;acc-model=h100;mem=2TiB",
+        [_ep("h100-sh.acme.example", alpn=["h2"])],
+        (4, 32), True, 0, (Price("CNY", "8", 1, 3600, unit="acc"),),
+    ),
+    (
+        f"xn--fiq02ib9d179b.east.{DEMO_ROOT}", "h800-bj",
+        "ucid:中国移动.east/cn-bj/x86-64-v4+sm90/acc=8;acc-model=h800;mem=2TiB",
+        [_ep("gpu-bj.cmcc.example", alpn=["h2"])],
+        (40, 64), False, 3600, (Price("CNY", "10", 1, 3600, unit="acc"),),
+    ),
+    (
+        f"ctyun.east.{DEMO_ROOT}", "h800-js",
+        "ucid:ctyun.east/cn-js/x86-64-v4+sm90/acc=8;acc-model=h800;mem=1TiB",
+        [_ep("gpu-js.ctyun.example", alpn=["h2"])],
+        (0, 0), True, 0, (),  # publishes no status
+    ),
+]  # fmt: skip
+_RESOURCES.extend(
+    (zone, name, ident, eps) for zone, name, ident, eps, *_ in _POOLS if eps
+)
+#: How long a demo status is valid: the most spec/status.md §5.3 allows.
+DEMO_STATUS_VALIDITY: Final = 600
+
+
+def demo_statuses(
+    now: int, *, rng: random.Random | None = None, version: int | None = None
+) -> list[tuple[str, Status]]:
+    """The statuses of the demo's accelerator pools at ``now``: (zone, status) pairs,
+    valid :data:`DEMO_STATUS_VALIDITY` seconds. With ``rng``, free units, wait and
+    prices wander around their base values, as a busy provider's would (``cid demo
+    agent``); ``version`` defaults to ``now`` in milliseconds."""
+    out = []
+    for zone, _, ident, _, (base_free, total), accepting, base_wait, base_prices in _POOLS:
+        free, wait, prices = base_free, base_wait, base_prices
+        if total == 0:
+            continue
+        subject = str(parse(ident))
+        mem = next(c.value for c in parse(ident).capabilities if c.key == "mem")
+        assert isinstance(mem, int)
+        machines = total // 8
+        if rng is not None:
+            free = max(0, min(total, base_free + rng.randint(-8, 8)))
+            wait = max(0, base_wait + rng.randint(-30, 30))
+            prices = tuple(_wander(p, rng) for p in base_prices)
+        mem_free = mem * machines * free // total
+        status = Status(
+            zone,
+            subject,
+            version=now * 1000 if version is None else version,
+            descriptor_version=1,
+            issued_at=now,
+            expires=now + DEMO_STATUS_VALIDITY,
+            accepting=accepting,
+            units={"acc": Capacity(free, total), "mem": Capacity(mem_free, mem * machines)},
+            utilisation=1000 * (total - free) // total,
+            queue_wait=wait,
+            prices=prices,
+        )
+        out.append((zone, status))
+    return out
+
+
+def _wander(price: Price, rng: random.Random) -> Price:
+    # In hundredths, exactly: amounts are decimal texts, read as Decimal, never floats.
+    cents = int(Decimal(price.amount) * 100)
+    spread = max(1, cents // 10)  # about a tenth either way
+    cents = max(1, cents + rng.randint(-spread, spread))
+    text = format((Decimal(cents) / 100).normalize(), "f")
+    return Price(price.currency, text, price.quantity, price.period, price.unit, price.terms)
+
+
+def write_demo_statuses(
+    registry: Registry, now: int, *, rng: random.Random | None = None
+) -> list[Status]:
+    """Sign the demo's statuses at ``now`` with each zone's demo key and write them into
+    the registry (``zones/<zone>/status/``), where ``cid serve`` picks them up."""
+    written = []
+    for zone, status in demo_statuses(now, rng=rng):
+        data = sign_status(status, demo_key(zone))
+        written.append(registry.write_status(zone, data, now=now))
+    return written
+
+
 def demo_key(zone: str) -> SigningKey:
     """The demo's key for ``zone`` (from a fixed seed: public, for demos only)."""
     return SigningKey.from_seed(hashlib.sha256(f"ucid-demo-key:{zone}".encode()).digest())
@@ -113,4 +233,5 @@ def write_demo(path: Path, *, now: int, address: str = "127.0.0.1") -> Registry:
             zone, name, {"subject": identifier, "version": 1, "endpoints": endpoints}
         )
     registry.build(now=now)
+    write_demo_statuses(registry, now)
     return registry

@@ -8,6 +8,8 @@
     zones/<zone>/keys/<kid>.key|.pub   the zone's Ed25519 keys (private ones mode 0600)
     zones/<zone>/sources/*.json        descriptors to sign, as ``cid descriptor sign`` reads
     zones/<zone>/descriptors/*.cose    signed descriptors; built, or added signed
+    zones/<zone>/status/*.cose         signed status records (spec/status.md), published
+                                       beside their descriptors while valid
     zones/<zone>/delegations/*.cose    what this zone signed for each child zone; built
     zones/<zone>/tsig/<name>.key       TSIG keys: live registration, zone transfers (0600)
     zones/<zone>/live/*.json           live registrations; written by ``cid serve`` only
@@ -36,15 +38,23 @@ import dns.zone
 from .._cose import HEADER_KID
 from .._descriptor import Delegation, Descriptor, encode_payload
 from .._descriptor_json import descriptor_from_json
-from .._errors import CidError, NotYetValidError
+from .._errors import CidError, NotYetValidError, ValidityError
 from .._identifier import parse
 from .._keys import SigningKey, VerifyKey
 from .._signed import decode_unverified, sign, verify, verify_delegation
+from .._status import Status, verify_status
 from ..atomic import AtomicWriter, fsync_dir, write_atomic
 from ._entries import Entry, LivePolicy, Registration, published, read_entry
 from ._push import parse_tsig
 from ._rollover import read_state, write_state
-from ._zone import NameServer, SignedDelegation, SignedDescriptor, ZoneSettings, assemble
+from ._zone import (
+    NameServer,
+    SignedDelegation,
+    SignedDescriptor,
+    SignedStatus,
+    ZoneSettings,
+    assemble,
+)
 
 __all__ = ["Problem", "Registry", "RegistryError", "Secondary", "ZoneConfig", "ZoneInputs"]
 
@@ -214,6 +224,7 @@ class ZoneInputs:
     live: dict[dns.name.Name, Entry]  # live/*.json, by name
     lapsed: list[Path]  # live files whose lease has lapsed: never served, may be deleted
     problems: list[Problem]
+    statuses: list[SignedStatus] = field(default_factory=list)  # status/*.cose
 
     def next_change(self, now: int) -> int | None:
         """The first time after ``now`` at which the assembled zone differs from the
@@ -222,6 +233,7 @@ class ZoneInputs:
         counted: the live driver times those itself."""
         times = [r.record.expires for r in self.static]
         times += [d.record.expires for d in self.delegations]
+        times += [s.record.expires for s in self.statuses]
         times += [p.valid_from for p in self.problems if p.valid_from is not None]
         return min((t for t in times if t > now), default=None)
 
@@ -472,7 +484,11 @@ class Registry:
         """Everything ``zone`` is assembled from at ``now``, each file verified."""
         static, delegations, problems = self.signed_records(zone, now=now)
         entries, lapsed, live_problems = self.live_entries(zone, now=now)
-        return ZoneInputs(static, delegations, entries, lapsed, problems + live_problems)
+        statuses, status_problems = self.statuses(zone, now=now)
+        return ZoneInputs(
+            static, delegations, entries, lapsed, problems + live_problems + status_problems,
+            statuses,
+        )  # fmt: skip
 
     def assemble(self, zone: str, *, now: int) -> tuple[dns.zone.Zone, list[Problem]]:
         """The zone as served at ``now``: its files and its live registrations (spec §8.8)."""
@@ -486,10 +502,54 @@ class Registry:
         descriptors, _ = published(inputs.static, inputs.live)
         try:
             return assemble(
-                self.zones[zone].settings, descriptors, inputs.delegations, root=self.root, now=now
+                self.zones[zone].settings,
+                descriptors,
+                inputs.delegations,
+                root=self.root,
+                now=now,
+                statuses=inputs.statuses,
             )
         except CidError as exc:
             raise RegistryError(f"{self._folder(zone)}: {exc}") from None
+
+    # ---------------------------------------------------------------- status
+
+    def status_file(self, zone: str, subject: str) -> Path:
+        """``status/<dns-name>.cose``: the signed status of one subject (spec/status.md)."""
+        return self._folder(zone) / "status" / f"{_file_name(subject)}.cose"
+
+    def write_status(self, zone: str, data: bytes, *, now: int) -> Status:
+        """Verify a signed status with the zone's keys (its own and its agents') and write
+        it, atomically, where :meth:`statuses` reads it; ``cid serve`` picks it up at its
+        next check (a file replaced by rename). :class:`CidError` if it does not verify."""
+        status = verify_status(data, self.verify_keys(zone), now=now)
+        if status.issuer != zone:
+            raise RegistryError(f"the status of {status.subject} is issued by {status.issuer}")
+        path = self.status_file(zone, status.subject)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+        return status
+
+    def statuses(self, zone: str, *, now: int) -> tuple[list[SignedStatus], list[Problem]]:
+        """The zone's status files that verify at ``now``; an expired one is left out
+        quietly (statuses expire within minutes), any other fault is a problem."""
+        keys = self.verify_keys(zone)
+        out: list[SignedStatus] = []
+        problems: list[Problem] = []
+        for path in sorted((self._folder(zone) / "status").glob("*.cose")):
+            try:
+                data = path.read_bytes()
+                status = verify_status(data, keys, now=now)
+            except ValidityError:
+                continue
+            except (CidError, OSError) as exc:
+                problems.append(_problem(path, exc))
+                continue
+            if status.issuer != zone or path.name != f"{_file_name(status.subject)}.cose":
+                problems.append(Problem(str(path), f"holds the status of {status.subject}"))
+                continue
+            out.append(SignedStatus(data, status))
+        return out, problems
 
     # ------------------------------------------------------------------ live
 

@@ -29,13 +29,22 @@ import dns.zone
 from .._descriptor import Delegation, Descriptor, Endpoint
 from .._errors import CidError
 from .._identifier import parse
+from .._status import Status
 from .._svcb import record_rdata, svcb_rdata
-from ..layout import TXT_TAG, TYPE_DELEGATION, TYPE_DESCRIPTOR, delegation_owner, enum_owner
+from ..layout import (
+    TXT_TAG,
+    TYPE_DELEGATION,
+    TYPE_DESCRIPTOR,
+    TYPE_STATUS,
+    delegation_owner,
+    enum_owner,
+)
 
 __all__ = [
     "NameServer",
     "SignedDelegation",
     "SignedDescriptor",
+    "SignedStatus",
     "ZoneError",
     "ZoneSettings",
     "assemble",
@@ -92,6 +101,15 @@ class SignedDelegation:
     nameservers: tuple[NameServer, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class SignedStatus:
+    """A status record as published beside its descriptor (spec/status.md §8): its
+    signed bytes and what they say (already verified with the zone's keys)."""
+
+    data: bytes
+    record: Status
+
+
 def _absolute(text: str) -> dns.name.Name:
     return dns.name.from_text(text.rstrip(".") + ".")
 
@@ -134,10 +152,12 @@ def assemble(
     *,
     root: str,
     now: int,
+    statuses: Iterable[SignedStatus] = (),
 ) -> dns.zone.Zone:
     """Build the zone at time ``now``; identifiers are named under the suffix ``root``.
 
-    Expired records are left out, never served. Raises :class:`ZoneError`.
+    Expired records are left out, never served. ``statuses`` are published beside the
+    descriptors they describe (:func:`publish_statuses`). Raises :class:`ZoneError`.
     """
     origin = _absolute(settings.name)
     zone = dns.zone.Zone(origin)
@@ -186,6 +206,7 @@ def assemble(
     # immutable; at 500,000 descriptors this saves about a quarter of the zone.
     labels: dict[bytes, bytes] = {}
     svcb: dict[Endpoint, dns.rdata.Rdata | None] = {}
+    descriptors = list(descriptors)
     for desc in descriptors:
         path = publish_descriptor(
             zone, settings, desc, cuts, root=root, now=now, shared=(labels, svcb)
@@ -203,7 +224,40 @@ def assemble(
             continue  # a node too deep to list (spec/resolution.md §4): not enumerated
         for child in sorted(below):
             _add(zone, owner, ptr_rdata(child), settings.ttl)
+    publish_statuses(zone, descriptors, statuses, root=root, now=now)
     return zone
+
+
+def publish_statuses(
+    zone: dns.zone.Zone,
+    descriptors: Iterable[SignedDescriptor],
+    statuses: Iterable[SignedStatus],
+    *,
+    root: str,
+    now: int,
+) -> None:
+    """Add each status as TYPE65282 at its subject's name (spec/status.md §8.1), only
+    beside the descriptor it describes (iss, sub and dver: §8.2) and only while valid.
+
+    The TTL is 0: a zone assembled at one time is answered later, and a status's
+    TTL must not outlast its remaining validity at the time of the answer (§8.3);
+    0 is never longer. Later statuses of one subject replace earlier ones (§8.1: one
+    record at a name); the highest version wins.
+    """
+    published = {d.record.subject: d.record for d in descriptors if d.record.expires > now}
+    best: dict[str, SignedStatus] = {}
+    for st in statuses:
+        rec = st.record
+        desc = published.get(rec.subject)
+        if desc is None or (desc.issuer, desc.version) != (rec.issuer, rec.descriptor_version):
+            continue
+        if rec.expires <= now or rec.issued_at > now + 60:
+            continue
+        if rec.subject not in best or best[rec.subject].record.version < rec.version:
+            best[rec.subject] = st
+    for subject, st in best.items():
+        owner = _absolute(parse(subject).to_dns_name(root))
+        _add(zone, owner, record_rdata(TYPE_STATUS, st.data), 0)
 
 
 def publish_descriptor(

@@ -29,6 +29,11 @@ EXP = IAT + 300
 NOW = IAT + 60
 U63 = (1 << 63) - 1
 
+_NO_CHOOSING = (
+    "the adapter protocol has no choosing operation (ADAPTER.md §4), whose input would be "
+    "a hierarchy of providers; tests/resolver/test_schedule.py tests the reference"
+)
+
 #: Requirements of spec/status.md that no case can test, and why.
 UNTESTABLE: dict[str, str] = {
     "ST-4.2-2": (
@@ -48,8 +53,8 @@ UNTESTABLE: dict[str, str] = {
         "decimal text as the record holds it"
     ),
     "ST-5.8-1": (
-        "a client's choice among providers (no new work to one not accepting): the status "
-        "profile has no choosing operation yet (the issue's part 3, schedule())"
+        "a client's choice among providers (no new work to one not accepting, §12.3): "
+        + _NO_CHOOSING
     ),
     "ST-6.1-1": (
         "a producer's refusal to sign a status that breaks §5: the status profile has no "
@@ -65,16 +70,13 @@ UNTESTABLE: dict[str, str] = {
     ),
     "ST-6.4-1": "when the values were measured is known only to the producer",
     "ST-7.1-2": (
-        "a client's duty to pass the descriptor it chooses among: no operation chooses; "
-        "verify_status with a descriptor is tested under ST-7.2-9"
+        "a client's duty to pass the descriptor it chooses among (verify_status with a "
+        "descriptor is tested under ST-7.2-9): " + _NO_CHOOSING
     ),
-    "ST-7.6-1": (
-        "what a resolver does when a status fails (ignores it): the status profile has no "
-        "resolving operation yet (the issue's part 3)"
-    ),
+    "ST-7.6-1": "what a client does when a status fails (ignores it): " + _NO_CHOOSING,
     "ST-7.6-2": (
         "that a failed status leaves the descriptor's resolution and endpoint order alone: "
-        "no resolving operation takes statuses yet (the issue's part 3)"
+        + _NO_CHOOSING
     ),
     "ST-8.1-1": "publishing in DNS: no server case serves statuses yet (the issue's part 2)",
     "ST-8.1-2": "publishing in DNS: no server case serves statuses yet (the issue's part 2)",
@@ -88,12 +90,38 @@ UNTESTABLE: dict[str, str] = {
         "statuses yet (the issue's part 2)"
     ),
     "ST-8.3-2": (
-        "serving stale is a resolver's cache behaviour over time; no resolving operation "
-        "takes statuses yet (the issue's part 3)"
+        "serving stale is a resolver's cache behaviour over time (the reference never caches "
+        "a status): " + _NO_CHOOSING
     ),
-    "ST-8.4-1": (
-        "how a client reads a missing status: no operation chooses among providers yet "
-        "(the issue's part 3)"
+    "ST-8.4-1": "how a client reads a missing status (§12.3 step 1): " + _NO_CHOOSING,
+    **{
+        rid: "choosing among providers (§12) over a hierarchy of verified descriptors: "
+        + _NO_CHOOSING
+        for rid in (
+            "ST-12.1-1",
+            "ST-12.1-2",
+            "ST-12.1-3",
+            "ST-12.2-1",
+            "ST-12.3-1",
+            "ST-12.3-2",
+            "ST-12.3-3",
+            "ST-12.3-4",
+            "ST-12.3-5",
+            "ST-12.4-1",
+            "ST-12.4-2",
+            "ST-12.4-3",
+            "ST-12.4-4",
+            "ST-12.4-5",
+            "ST-12.4-6",
+            "ST-12.4-7",
+            "ST-12.5-1",
+            "ST-12.5-2",
+            "ST-12.5-3",
+        )
+    },
+    "ST-12.6-1": (
+        "the exit status of cid-resolve --schedule is the reference command's "
+        "(tests/resolver/test_cli_schedule.py); " + _NO_CHOOSING
     ),
 }
 

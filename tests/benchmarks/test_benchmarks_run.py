@@ -81,3 +81,11 @@ def test_xfr_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     result = json.loads(capsys.readouterr().out)
     assert result["updates"] == 3 and result["descriptors"] == 50
     assert result["cid_to_secondary_median_ms"] > 0 and result["knot_to_secondary_median_ms"] > 0
+
+
+def test_schedule_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _load("bench_schedule")
+    assert bench.main(["--candidates", "10", "--descriptors", "30", "--rounds", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["candidates"], result["descriptors"], result["ranked"]) == (10, 30, 9)
+    assert result["schedule_queries"] > result["one_by_one_queries"] > 0
