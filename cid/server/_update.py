@@ -35,7 +35,7 @@ import dns.rrset
 import dns.tsig
 import dns.update
 
-from .._cose import HEADER_KID
+from .._cose import HEADER_KID, decode_sign1
 from .._descriptor import (
     DEFAULT_SKEW,
     MAX_ENDPOINTS,
@@ -429,8 +429,8 @@ def _status(
             else dns.rcode.REFUSED
         )
         raise _Refuse(rcode, f"status {_category(exc)}: {exc}") from None
-    kid = decode_unverified(data)[0].get(HEADER_KID)
-    by = f"key {kid.hex() if isinstance(kid, bytes) else '?'}"
+    # Verified: the protected header is exactly a3 01 27 04 58 20 <kid> ... (§4.1).
+    by = f"key {decode_sign1(data, max_size=MAX_STATUS).protected[6:38].hex()}"
     what = f"{name}: status version {status.version} by {by}, until {iso_time(status.expires)}"
     if last is not None and last.version == status.version:
         return _done(decided, "unchanged", f"{what}: unchanged")
