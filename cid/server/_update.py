@@ -347,11 +347,12 @@ def _decide(
         raise _Refuse(dns.rcode.REFUSED, "an update names exactly one identifier")
     if any(name.is_subdomain(cut) for cut in zone.cuts):
         raise _Refuse(dns.rcode.NOTZONE, f"{name} is in a child zone")
-    ident = _identifier(name, zone)
     decided = Decision("refuse", dns.rcode.REFUSED, "", origin, name, now=now, reply=reply)
     if any(rrset.rdtype == TYPE_STATUS for rrset in msg.update):
-        # A status (spec/status.md §8.5), at any name that publishes a descriptor.
+        # A status (spec/status.md §8.5), at any name that publishes a descriptor: so at
+        # an identifier's name, which needs no other check.
         return _status(decided, zone, name, _status_data(msg), statuses, now)
+    ident = _identifier(name, zone)
     if name in zone.static:
         raise _Refuse(dns.rcode.REFUSED, f"{name} is published from the registry's files")
     adds, withdraw, deletes = _classify(msg)
@@ -702,6 +703,15 @@ def _render(
     now: int,
     why: dns.edns.EDEOption | None = None,
 ) -> bytes:
+    if reply.tsig is None and lease is None and why is None and rcode <= 15 and reply.zone:
+        # The common answer (every accepted status): header, zone section, bare OPT.
+        head = struct.pack("!HBBHHHH", reply.id, 0xA8, rcode, 1, 0, 0, 1 if reply.edns else 0)
+        zone = _ZONE_SECTION.get(reply.zone)
+        if zone is None:
+            zone = reply.zone.to_wire() + b"\x00\x06\x00\x01"  # type: ignore[operator]
+            if len(_ZONE_SECTION) < 1024:
+                _ZONE_SECTION[reply.zone] = zone
+        return head + zone + (_OPT if reply.edns else b"")
     msg = dns.update.UpdateMessage(reply.zone, id=reply.id)
     msg.flags |= dns.flags.QR
     if reply.edns or rcode > 15:
@@ -712,6 +722,12 @@ def _render(
     msg.set_rcode(rcode)
     wire = msg.to_wire()
     return _with_tsig(wire, reply.tsig, now) if reply.tsig is not None else wire
+
+
+#: The zone section of a response, by zone: its name, type SOA, class IN.
+_ZONE_SECTION: dict[dns.name.Name, bytes] = {}
+#: An OPT record with payload UDP_PAYLOAD, no flags, no options.
+_OPT: Final = b"\x00\x00\x29" + UDP_PAYLOAD.to_bytes(2) + bytes(6)
 
 
 def _with_tsig(wire: bytes, tsig: _Tsig, now: int) -> bytes:

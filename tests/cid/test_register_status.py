@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import dns.flags
 import dns.message
 import dns.name
 import dns.query
@@ -36,6 +37,7 @@ from cid.layout import TYPE_DESCRIPTOR, TYPE_STATUS
 from cid.registry._demo import DEMO_ROOT, demo_key, write_demo
 from cid.registry._entries import LivePolicy
 from cid.registry._store import Registry
+from cid.server import _update
 from cid.server._live import LiveUpdates
 from cid.server._serve import DnsServer
 
@@ -433,3 +435,15 @@ def test_status_is_sent_unchanged_and_as_bytes(srv: InProcess) -> None:
     # ANY answers one RRset, never the status (whose TTL is of the moment).
     r = ask(srv.address, NAME, dns.rdatatype.ANY)
     assert all(rrset.rdtype != TYPE_STATUS for rrset in r.answer)
+
+
+@pytest.mark.parametrize("edns", [True, False])
+@pytest.mark.parametrize("rcode", [dns.rcode.NOERROR, dns.rcode.REFUSED, dns.rcode.NOTAUTH])
+def test_the_short_rendering_of_a_response_is_dnspythons(edns: bool, rcode: int) -> None:
+    reply = _update._Reply(0x1234, edns, Z)
+    msg = dns.update.UpdateMessage(Z, id=0x1234)
+    msg.flags |= dns.flags.QR
+    if edns:
+        msg.use_edns(0, 0, 1232)
+    msg.set_rcode(dns.rcode.Rcode(rcode))
+    assert _update._render(reply, dns.rcode.Rcode(rcode), None, 0) == msg.to_wire()
