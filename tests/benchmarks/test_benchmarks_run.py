@@ -81,3 +81,12 @@ def test_xfr_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     result = json.loads(capsys.readouterr().out)
     assert result["updates"] == 3 and result["descriptors"] == 50
     assert result["cid_to_secondary_median_ms"] > 0 and result["knot_to_secondary_median_ms"] > 0
+
+
+def test_status_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(BENCH))
+    assert _load("bench_status").main(["--quick", "--json", "--secondaries"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["descriptors"] == 50 and result["updates"] == 40
+    assert result["statuses_per_second"] > 0 and result["verify_status_per_second"] > 0
+    assert result["registrations_per_second"] > 0
