@@ -85,15 +85,21 @@ class HeldStatus:
     ttl: int
     descriptor: bytes
 
-    def rdataset(self, node: dns.node.Node, now: int) -> dns.rdataset.Rdataset | None:
-        """Its RRset as answered at ``now`` beside ``node``'s records, or None: expired,
-        or the descriptor served there is another (§8.2)."""
+    def ttl_at(self, node: dns.node.Node, now: int) -> int | None:
+        """Its TTL if answered at ``now`` beside ``node``'s records, or None when it is not
+        answered: expired, or the descriptor served there is another (§8.2)."""
         if now >= self.expires:
             return None
         desc = node.get_rdataset(_IN, TYPE_DESCRIPTOR)
         if desc is None or desc[0].data != self.descriptor:
             return None
-        ttl = min(self.ttl, self.expires - now)
+        return min(self.ttl, self.expires - now)
+
+    def rdataset(self, node: dns.node.Node, now: int) -> dns.rdataset.Rdataset | None:
+        """Its RRset as answered at ``now`` beside ``node``'s records, or None."""
+        ttl = self.ttl_at(node, now)
+        if ttl is None:
+            return None
         return dns.rdataset.from_rdata(ttl, record_rdata(TYPE_STATUS, self.data))
 
 

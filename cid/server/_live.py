@@ -488,8 +488,8 @@ class _Statuses:
             for name in names:
                 status = held.get(name)
                 node = zone.get_node(name) if zone is not None else None
-                rds = status.rdataset(node, now) if status is not None and node else None
-                changes[name] = (status.data, rds.ttl) if status and rds else None
+                ttl = status.ttl_at(node, now) if status is not None and node else None
+                changes[name] = (status.data, ttl) if status is not None and ttl else None
             out[origin] = changes
         self.dirty = {}
         return out
