@@ -52,7 +52,14 @@ from ._errors import (
 from ._identifier import Identifier, parse
 from ._keys import SigningKey, VerifyKey
 from ._pattern import Constraint, Pattern, parse_pattern
-from ._register import Lease, RegisterError, RegisterRefused, deregister, register
+from ._register import (
+    Lease,
+    RegisterError,
+    RegisterRefused,
+    deregister,
+    register,
+    register_status,
+)
 from ._signed import (
     Keys,
     decode_unverified,
@@ -148,6 +155,7 @@ __all__ = [
     "parse",
     "parse_pattern",
     "register",
+    "register_status",
     "satisfies",
     "sign",
     "sign_rotation",

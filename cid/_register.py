@@ -1,5 +1,6 @@
 """``cid.register`` and ``cid.deregister``: keep an identifier's endpoints live at a running
-``cid serve`` (spec/resolution.md §8.8) with RFC 2136 UPDATE messages.
+``cid serve`` (spec/resolution.md §8.8) with RFC 2136 UPDATE messages; and
+``cid.register_status``: publish a signed status beside them (spec/status.md §8.5).
 
 The client side of ``_live``: it builds the UPDATE, authenticated by TSIG
 (the server signs the descriptor) or by a descriptor signed here with a key the
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import dns.exception
 import dns.message
@@ -23,15 +24,31 @@ import dns.rdatatype
 import dns.tsig
 import dns.update
 
+from ._cose import decode_sign1
 from ._descriptor import Descriptor, Endpoint
-from ._errors import CidError
+from ._errors import CidError, EncodingError
 from ._identifier import Identifier, parse
 from ._keys import SigningKey
 from ._signed import decode_unverified, sign
+from ._status import (
+    MAX_STATUS,
+    MAX_STATUS_VALIDITY,
+    Status,
+    decode_status,
+    sign_status,
+    status_from_json,
+)
 from ._svcb import UPDATE_LEASE, endpoint_svcb, lease_option, record_rdata
-from .layout import TYPE_DESCRIPTOR, UDP_PAYLOAD
+from .layout import TYPE_DESCRIPTOR, TYPE_STATUS, UDP_PAYLOAD
 
-__all__ = ["Lease", "RegisterError", "RegisterRefused", "deregister", "register"]
+__all__ = [
+    "Lease",
+    "RegisterError",
+    "RegisterRefused",
+    "deregister",
+    "register",
+    "register_status",
+]
 
 #: Lifetime of a signed withdrawal: it is never published, only checked once.
 _WITHDRAWAL_VALID: Final = 60
@@ -150,6 +167,90 @@ def deregister(
         )
         update.delete(name, record_rdata(TYPE_DESCRIPTOR, sign(record, signing_key)))
     _send(update, server, tcp, timeout)
+
+
+def register_status(
+    server: tuple[str, int],
+    status: Status | bytes | Mapping[str, Any],
+    *,
+    root: str,
+    signing_key: SigningKey | None = None,
+    zone: str | None = None,
+    valid_for: int = 120,
+    now: int | None = None,
+    tcp: bool = True,
+    timeout: float = 5.0,
+) -> Status:
+    """Publish a status (spec/status.md) at ``server`` (address, port), beside the
+    descriptor it describes, and return it.
+
+    ``status`` is a signed status (bytes, sent as they are), a :class:`Status` (signed
+    here with ``signing_key``, a key the zone trusts), or the JSON form of one
+    (spec/status.md §9) in which only ``subject`` and ``accepting`` are needed: the
+    rest are filled in, ``issuer`` the zone, ``descriptor_version`` the version of the
+    descriptor the server publishes (read from it, unverified), ``issued_at`` ``now``,
+    ``expires`` ``now + valid_for`` (at most 600 s), ``version`` the time in
+    milliseconds (so each status of a subject has a higher one than the last). The
+    server keeps it in memory only (spec/status.md §8.4): publish again before it
+    expires, and after a restart of the server. Raises :class:`RegisterRefused` (with
+    the server's reason) or :class:`RegisterError`.
+    """
+    now = int(time.time()) if now is None else now
+    if isinstance(status, bytes):
+        data = status
+        record = _status_of(data)
+    else:
+        if signing_key is None:
+            raise ValueError("give a signing key, or a signed status")
+        if isinstance(status, Status):
+            record = status
+        else:
+            record = _fill(server, dict(status), root, zone, valid_for, now, timeout)
+        data = sign_status(record, signing_key)
+    ident = parse(record.subject)
+    name = dns.name.from_text(ident.to_dns_name(root))
+    origin = _zone(server, name, zone or record.issuer, timeout)
+    update = dns.update.UpdateMessage(origin)
+    update.delete(name, TYPE_STATUS)  # RFC 2136: replace the status RRset
+    ttl = max(0, min(record.expires - now, MAX_STATUS_VALIDITY))
+    update.add(name, ttl, record_rdata(TYPE_STATUS, data))
+    update.use_edns(0, 0, UDP_PAYLOAD)
+    _send(update, server, tcp, timeout)
+    return record
+
+
+def _status_of(data: bytes) -> Status:
+    """What a signed status says, unverified (the server verifies it)."""
+    if len(data) > MAX_STATUS:
+        raise EncodingError(f"a signed status is at most {MAX_STATUS} bytes, not {len(data)}")
+    return decode_status(decode_sign1(data, max_size=MAX_STATUS).payload)
+
+
+def _fill(
+    server: tuple[str, int],
+    fields: dict[str, Any],
+    root: str,
+    zone: str | None,
+    valid_for: int,
+    now: int,
+    timeout: float,
+) -> Status:
+    subject = fields.get("subject")
+    if not isinstance(subject, str):
+        raise EncodingError("a status needs a subject")
+    name = dns.name.from_text(parse(subject).to_dns_name(root))
+    if fields.get("descriptor_version") is None:
+        current = _current(server, name, timeout)
+        if current is None:
+            raise RegisterRefused(dns.rcode.NXDOMAIN, f"no descriptor is published at {name}")
+        fields["descriptor_version"] = current.version
+        fields.setdefault("issuer", current.issuer)
+    if fields.get("issuer") is None:
+        fields["issuer"] = _zone(server, name, zone, timeout).to_text(omit_final_dot=True)
+    fields.setdefault("issued_at", now)
+    fields.setdefault("expires", now + valid_for)
+    fields.setdefault("version", max(time.time_ns() // 1_000_000, now * 1000))
+    return status_from_json(fields)
 
 
 def _target(

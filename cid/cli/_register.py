@@ -1,4 +1,5 @@
-"""``cid register add|renew|remove`` (the agent's side) and ``cid zone live`` (the operator's).
+"""``cid register add|renew|remove|status`` (the agent's side) and ``cid zone live`` (the
+operator's).
 
 Drivers: they read key files and the clock, then call ``_register`` and ``Registry``.
 """
@@ -6,14 +7,18 @@ Drivers: they read key files and the clock, then call ``_register`` and ``Regist
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import urllib.parse
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 from .._descriptor import Endpoint
 from .._errors import CidError
 from .._keys import SigningKey, VerifyKey
-from .._register import deregister, register
+from .._register import deregister, register, register_status
+from .._status import MAX_STATUS_VALIDITY, status_json
+from .._units import quantity
 from ..registry import LivePolicy, Registry, parse_tsig
 from ..server import parse_listen
 from ._descriptor import NOW_HELP, duration, iso_time, now_arg
@@ -112,14 +117,165 @@ def _cmd_remove(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+_UNITS_FORM: Final = "KEY=FREE/TOTAL[;KEY=FREE/TOTAL]..."
+_PRICE_FORM: Final = "CURRENCY AMOUNT per [QUANTITY] UNIT|instance per PERIOD [terms URL]"
+_PRICE: Final = re.compile(
+    r"(?P<currency>\S+) (?P<amount>\S+) per (?:(?P<quantity>[0-9]\S*) )?(?P<unit>\S+)"
+    r" per (?P<period>\S+)(?: terms (?P<terms>\S+))?"
+)
+
+
+def _amount(text: str) -> int:
+    """A count (``8``) or a quantity with its unit (``256GiB``, ``10Gbps``), canonical."""
+    if text.isdigit():
+        return int(text)
+    try:
+        return quantity(text)[1]
+    except (KeyError, ValueError, IndexError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a count nor a quantity such as 256GiB"
+        ) from None
+
+
+def units_arg(text: str) -> dict[str, dict[str, int]]:
+    """``acc=3/8;mem=256GiB/1TiB``: free and total of each capability key, in the JSON form
+    of spec/status.md §9 (the units in canonical form)."""
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        key, eq, pair = part.partition("=")
+        free, slash, total = pair.partition("/")
+        if not (eq and slash and key):
+            raise argparse.ArgumentTypeError(f"{part!r} is not {_UNITS_FORM}")
+        out[key.strip()] = {"free": _amount(free.strip()), "total": _amount(total.strip())}
+    if not out:
+        raise argparse.ArgumentTypeError(f"units are written {_UNITS_FORM}")
+    return out
+
+
+def price_arg(text: str) -> dict[str, Any]:
+    """``CNY 12.5 per acc per 3600s``, ``EUR 0.004 per 1GiB mem per 1h terms https://...``,
+    ``USD 2 per instance per 60s``: one price, in the JSON form of spec/status.md §9."""
+    m = _PRICE.fullmatch(" ".join(text.split()))
+    if m is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {_PRICE_FORM}")
+    price: dict[str, Any] = {
+        "currency": m["currency"],
+        "amount": m["amount"],
+        "quantity": _amount(m["quantity"]) if m["quantity"] else 1,
+        "period": duration(m["period"]),
+    }
+    if m["unit"] != "instance":
+        price["unit"] = m["unit"]
+    if m["terms"]:
+        price["terms"] = m["terms"]
+    return price
+
+
+def _permille(text: str) -> int:
+    """``650`` (permille) or ``65%``."""
+    try:
+        return int(text[:-1]) * 10 if text.endswith("%") else int(text)
+    except ValueError:
+        why = f"{text!r} is not a permille (650) or a percentage (65%)"
+        raise argparse.ArgumentTypeError(why) from None
+
+
+def _yes_no(text: str) -> bool:
+    if text.lower() in ("yes", "true", "1"):
+        return True
+    if text.lower() in ("no", "false", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r}: say yes or no")
+
+
+def _cmd_status(args: argparse.Namespace, out: TextIO) -> int:
+    if not 1 <= args.valid_for <= MAX_STATUS_VALIDITY:
+        args.parser.error(f"--valid-for is 1 s to {MAX_STATUS_VALIDITY} s")
+    fields: dict[str, Any] = {"subject": args.identifier, "accepting": args.accepting}
+    optional = {
+        "units": args.units,
+        "utilisation": args.utilisation,
+        "queue_wait": args.wait,
+        "prices": args.price,
+        "version": args.version,
+    }
+    fields.update({k: v for k, v in optional.items() if v is not None})
+    status = register_status(
+        parse_listen(args.server),
+        fields,
+        root=args.root,
+        signing_key=SigningKey.load(args.key),
+        zone=args.zone,
+        valid_for=args.valid_for,
+        now=args.now,
+        tcp=not args.udp,
+        timeout=args.timeout,
+    )
+    if args.json:
+        print(json.dumps(status_json(status), indent=2), file=out)
+    else:
+        print(
+            f"published the status of {status.subject} (descriptor version "
+            f"{status.descriptor_version}): version {status.version}, "
+            f"until {iso_time(status.expires)}",
+            file=out,
+        )
+    return 0
+
+
+_STATUS_EPILOG: Final = """\
+examples:
+  cid register status ucid:acme.hpc/de-by/x86-64-v4/cpu=8 --server 192.0.2.1:53 \\
+      --key agent.key --units 'cpu=3/8;mem=256GiB/1TiB' --utilisation 62% --wait 90
+  cid register status ... --accepting no --valid-for 5m
+  cid register status ... --price 'CNY 12.5 per acc per 3600s' \\
+      --price 'EUR 0.004 per 1GiB mem per 1h terms https://acme.example/terms'
+
+The status is signed with --key (a key the zone trusts: its own or an agent key) for
+the descriptor the server publishes now (its version is read from the server), and
+valid from now for --valid-for. The server keeps it in memory only: publish again
+before it expires, after each new descriptor, and after the server restarts
+(spec/status.md §8.5).
+"""
+
+
 def add_commands(commands: Any, root_default: str) -> None:
     reg = commands.add_parser(
-        "register", help="add, renew or remove live endpoints at a running cid serve"
+        "register",
+        help="add, renew or remove live endpoints, or publish a status, at a running cid serve",
     )
     sub = reg.add_subparsers(dest="register_command", required=True, metavar="SUBCOMMAND")
     add = sub.add_parser("add", help="register endpoints for a lease")
     renew = sub.add_parser("renew", help="the same as add: a registration replaces the last")
     remove = sub.add_parser("remove", help="remove a registration")
+    status = sub.add_parser(
+        "status",
+        help="publish a signed status (free units, load, wait, prices) beside a descriptor",
+        epilog=_STATUS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    status.add_argument(
+        "--accepting", type=_yes_no, default=True, metavar="yes|no", help="new work taken now"
+    )
+    status.add_argument(
+        "--units",
+        type=units_arg,
+        metavar="UNITS",
+        help=f"{_UNITS_FORM}: free and total units, counts or quantities (mem=256GiB/1TiB)",
+    )
+    status.add_argument("--wait", type=duration, metavar="D", help="estimated queue wait")
+    status.add_argument(
+        "--utilisation", type=_permille, metavar="N", help="capacity in use: permille or N%%"
+    )
+    status.add_argument(
+        "--price", action="append", type=price_arg, metavar="PRICE", help=f"{_PRICE_FORM}"
+    )
+    status.add_argument(
+        "--valid-for", type=duration, default=120, metavar="D", help="validity (max 10m)"
+    )
+    status.add_argument("--version", type=int, help="the status's version (default: clock, ms)")
+    status.add_argument("--json", action="store_true", help="show the status published")
+    status.set_defaults(run=_cmd_status)
     for p in (add, renew):
         p.add_argument(
             "--endpoint",
@@ -132,13 +288,16 @@ def add_commands(commands: Any, root_default: str) -> None:
         p.add_argument("--lease", type=duration, default=3600, help="seconds, or 90m, 12h, 1d")
         p.set_defaults(run=_cmd_register)
     remove.set_defaults(run=_cmd_remove)
-    for p in (add, renew, remove):
+    for p in (add, renew, remove, status):
         p.add_argument("identifier", metavar="IDENTIFIER")
         p.add_argument("--server", required=True, metavar="ADDR:PORT")
-        who = p.add_mutually_exclusive_group()
-        who.add_argument("--tsig", metavar="[ALG:]NAME:SECRET", help="TSIG key, as dig -y")
-        who.add_argument("--tsig-file", metavar="FILE", help="a file holding ALG:NAME:SECRET")
-        p.add_argument("--key", metavar="KEYFILE", help="sign the descriptor with this key")
+        if p is status:
+            p.add_argument("--key", required=True, metavar="KEYFILE", help="sign with this key")
+        else:
+            who = p.add_mutually_exclusive_group()
+            who.add_argument("--tsig", metavar="[ALG:]NAME:SECRET", help="TSIG key, as dig -y")
+            who.add_argument("--tsig-file", metavar="FILE", help="a file holding ALG:NAME:SECRET")
+            p.add_argument("--key", metavar="KEYFILE", help="sign the descriptor with this key")
         p.add_argument("--zone", help="the zone (default: the one the server names)")
         p.add_argument("--root", default=root_default, help="DNS root suffix")
         p.add_argument("--udp", action="store_true", help="send over UDP (default TCP)")

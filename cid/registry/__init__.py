@@ -48,7 +48,7 @@ from ._entries import (
     published,
     read_entry,
 )
-from ._patch import Patched, patch
+from ._patch import Patched, patch, patch_statuses
 from ._push import PushError, PushResult, parse_tsig, push
 from ._rollover import RolloverState
 from ._store import Problem, Registry, RegistryError, Secondary, ZoneConfig, ZoneInputs
@@ -103,6 +103,7 @@ __all__ = [
     "parse_nameservers",
     "parse_tsig",
     "patch",
+    "patch_statuses",
     "published",
     "push",
     "read_entry",

@@ -14,6 +14,10 @@ records it does not touch keep the TTLs of their own assembly, as §5 allows
 both against each other. Where a patch could differ (an identifier with no
 capabilities, whose owner is its own architecture node; a node too deep to
 list) :func:`patch` returns ``None`` and the caller assembles the whole zone.
+
+:func:`patch_statuses` puts statuses (spec/status.md §8) beside the descriptors
+of a zone, or takes them out, for a server that transfers them to its
+secondaries; a descriptor taken out by :func:`patch` takes its status with it.
 """
 
 from __future__ import annotations
@@ -29,14 +33,17 @@ import dns.rdatatype
 import dns.zone
 
 from .._identifier import parse
-from ..layout import TYPE_DESCRIPTOR, enum_owner
+from .._svcb import record_rdata
+from ..layout import TYPE_DESCRIPTOR, TYPE_STATUS, enum_owner
 from ._zone import IN, SignedDescriptor, ZoneSettings, enum_path, ptr_rdata, publish_descriptor
 
-__all__ = ["Patched", "patch"]
+__all__ = ["Patched", "patch", "patch_statuses"]
 
 #: The records a descriptor puts at its owner name (§3).
 _DESCRIPTOR = dns.rdatatype.RdataType.make(TYPE_DESCRIPTOR)
-_DESCRIPTOR_TYPES = (_DESCRIPTOR, dns.rdatatype.SVCB, dns.rdatatype.TXT)
+_STATUS = dns.rdatatype.RdataType.make(TYPE_STATUS)
+# ... and the status beside it, which goes with it (spec/status.md §8.2).
+_DESCRIPTOR_TYPES = (_DESCRIPTOR, dns.rdatatype.SVCB, dns.rdatatype.TXT, _STATUS)
 
 Change = tuple[SignedDescriptor | None, SignedDescriptor | None]  # (served before, to serve)
 
@@ -128,6 +135,40 @@ def patch(
                 _list(copy, path, settings.ttl)
     except dns.name.NameTooLong:
         return None  # a node too deep to list: the full assembly leaves it out
+    _new_serial(copy, now)
+    return copy.result()
+
+
+def patch_statuses(
+    zone: dns.zone.Zone,
+    statuses: Mapping[dns.name.Name, tuple[bytes, int] | None],
+    *,
+    now: int,
+) -> Patched | None:
+    """``zone`` with the status at each name (absolute) set to the signed record and TTL
+    given, or taken out for None, as a new version (SOA serial ``now``); ``None`` when
+    nothing changes. A status goes in only where the zone has a node (its descriptor's);
+    one already there with the same bytes is left as it is, TTL included."""
+    copy = _Copy(zone)
+    changed = False
+    for name, want in statuses.items():
+        found = copy.zone.nodes.get(name.relativize(copy.origin))
+        if found is None:
+            continue
+        have = found.get_rdataset(IN, _STATUS)
+        if want is None:
+            if have is None:
+                continue
+            copy.node(name).delete_rdataset(IN, _STATUS)
+        else:
+            data, ttl = want
+            if have is not None and have[0].data == data:
+                continue
+            rds = dns.rdataset.from_rdata(ttl, record_rdata(TYPE_STATUS, data))
+            copy.node(name).replace_rdataset(rds)
+        changed = True
+    if not changed:
+        return None
     _new_serial(copy, now)
     return copy.result()
 

@@ -11,6 +11,13 @@ at most ``2 * _CACHE_BYTES`` (see :class:`_Answers`). NXDOMAIN and REFUSED
 answers to plain queries are not cached but made from a template with the
 question copied in, so a flood of random names neither fills the cache nor
 costs a full parse each.
+
+Statuses (spec/status.md §8) are answered from a table beside the zones, never
+from the zones nor the cache: each answer checks, at the time of the answer,
+that the status has not expired and that the descriptor it was accepted with is
+still the one served at its name, and gives it the TTL ``min(zone TTL, exp -
+now)`` (§8.3). A zone may hold copies of the statuses for its secondaries
+(cid/server/_live.py); those copies are never answered from.
 """
 
 from __future__ import annotations
@@ -18,8 +25,9 @@ from __future__ import annotations
 import bisect
 import contextlib
 import struct
+import time
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -27,6 +35,7 @@ import dns.exception
 import dns.flags
 import dns.message
 import dns.name
+import dns.node
 import dns.opcode
 import dns.rcode
 import dns.rdataclass
@@ -35,9 +44,17 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
-from ..layout import TYPE_DELEGATION, UDP_PAYLOAD, delegation_owner, enum_owner
+from .._svcb import record_rdata
+from ..layout import (
+    TYPE_DELEGATION,
+    TYPE_DESCRIPTOR,
+    TYPE_STATUS,
+    UDP_PAYLOAD,
+    delegation_owner,
+    enum_owner,
+)
 
-__all__ = ["Authority"]
+__all__ = ["Authority", "HeldStatus"]
 
 _NO_EDNS_PAYLOAD: Final = 512
 _TCP_MAX: Final = 65535
@@ -54,6 +71,36 @@ _OPT_HEAD: Final = b"\x00\x00\x29"
 _COUNTS: Final = tuple(struct.pack("!HHHH", 1, 0, ns, ar) for ns in (0, 1) for ar in (0, 1))
 # The OPT record of every EDNS answer: payload UDP_PAYLOAD, no flags, no options.
 _OPT: Final = _OPT_HEAD + UDP_PAYLOAD.to_bytes(2) + b"\x00" * 6
+# QTYPE and QCLASS of a status question, as the cache key ends.
+_STATUS_QUESTION: Final = TYPE_STATUS.to_bytes(2) + b"\x00\x01"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldStatus:
+    """A status served at one name (spec/status.md §8): its RDATA, its exp, the longest
+    TTL (the zone's), and the RDATA of the descriptor it goes with."""
+
+    data: bytes
+    expires: int
+    ttl: int
+    descriptor: bytes
+
+    def ttl_at(self, node: dns.node.Node, now: int) -> int | None:
+        """Its TTL if answered at ``now`` beside ``node``'s records, or None when it is not
+        answered: expired, or the descriptor served there is another (§8.2)."""
+        if now >= self.expires:
+            return None
+        desc = node.get_rdataset(_IN, TYPE_DESCRIPTOR)
+        if desc is None or desc[0].data != self.descriptor:
+            return None
+        return min(self.ttl, self.expires - now)
+
+    def rdataset(self, node: dns.node.Node, now: int) -> dns.rdataset.Rdataset | None:
+        """Its RRset as answered at ``now`` beside ``node``'s records, or None."""
+        ttl = self.ttl_at(node, now)
+        if ttl is None:
+            return None
+        return dns.rdataset.from_rdata(ttl, record_rdata(TYPE_STATUS, self.data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +284,9 @@ class _Answers:
 class Authority:
     """Answers DNS queries for a set of zones; swap the zones with :meth:`load`."""
 
-    def __init__(self, zones: Iterable[dns.zone.Zone] = ()) -> None:
+    def __init__(
+        self, zones: Iterable[dns.zone.Zone] = (), *, clock: Callable[[], float] = time.time
+    ) -> None:
         prepared = {z.origin: z for z in map(_prepare, zones)}
         self._zones = prepared
         self._wire_zones = {o.to_digestable(): z for o, z in prepared.items()}
@@ -248,6 +297,9 @@ class Authority:
         # Plain ints, read by the metrics at scrape time (cid/server/_metrics.py).
         self.cache_hits = 0  # answers taken from the cache
         self.cache_misses = 0  # answers made in full, then cached
+        # Statuses by owner name (spec/status.md §8), and the clock their TTLs follow.
+        self.statuses: dict[dns.name.Name, HeldStatus] = {}
+        self.clock = clock
 
     def load(self, zones: Iterable[dns.zone.Zone]) -> None:
         """Replace every zone at once and forget every cached answer."""
@@ -285,6 +337,8 @@ class Authority:
         key = _cache_key(wire, tcp)
         if key is None:
             return self._answer_slow(wire, tcp)
+        if key.endswith(_STATUS_QUESTION):  # its TTL is of the moment: never cached
+            return self._negative(wire, key) or self._answer_slow(wire, tcp)
         cached = cache.get(key)
         if cached is not None:
             self.cache_hits += 1
@@ -389,8 +443,12 @@ class Authority:
                 response.set_rcode(dns.rcode.NXDOMAIN)
                 response.authority.append(zone.soa)
             return
-        if qtype == dns.rdatatype.ANY:  # RFC 8482: one RRset is enough
-            rdatasets = list(node.rdatasets)[:1]
+        if qtype == TYPE_STATUS:
+            held = self.statuses.get(qname)
+            found = held.rdataset(node, int(self.clock())) if held is not None else None
+            rdatasets = [found] if found is not None else []
+        elif qtype == dns.rdatatype.ANY:  # RFC 8482: one RRset is enough (not a status)
+            rdatasets = [r for r in node.rdatasets if r.rdtype != TYPE_STATUS][:1]
         else:
             found = node.get_rdataset(_IN, qtype)
             rdatasets = [found] if found is not None else []

@@ -7,6 +7,14 @@ it into the :class:`Authority`. A timer re-assembles a zone when a lease
 lapses, so a lapsed registration leaves the answers within a second, and
 removes its file. One lock orders updates, lapses and full reloads, so none of
 them works from a stale copy of another's state.
+
+Statuses (spec/status.md §8.5) are soft state: an accepted one goes into the
+:class:`Authority`'s table of statuses at once, in memory only (no file, no
+fsync: a restart loses them until their agents publish again), and is answered
+from there. For a zone with secondaries (spec/resolution.md §9.1) a tick once a
+second also puts the statuses that changed, appeared or expired since the last
+tick into the served zone as one new version: so secondaries get them by IXFR
+with at most one NOTIFY a second per zone, however many statuses arrive.
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import heapq
+import itertools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,9 +36,13 @@ import dns.rcode
 import dns.tsig
 import dns.zone
 
+from .._descriptor import Descriptor
 from .._errors import CidError
 from .._identifier import parse
+from .._signed import decode_unverified
+from .._status import MAX_STATUS_VALIDITY, Status
 from ..atomic import fsync_dir, write_atomic
+from ..layout import TYPE_DESCRIPTOR
 from ..registry import (
     Entry,
     Registration,
@@ -39,10 +53,16 @@ from ..registry import (
     ZoneInputs,
     entry_bytes,
     patch,
+    patch_statuses,
 )
-from ._authority import Authority
+from ._authority import Authority, HeldStatus
 from ._hidden import HiddenPrimary
-from ._update import LiveZone, handle
+from ._update import LiveZone, Published, Served, handle
+
+#: Seconds between two versions of a zone made for statuses alone (so between NOTIFYs).
+STATUS_TICK: Final = 1.0
+#: Descriptors decoded for status checks, remembered by their bytes, at most.
+_DESCRIBED: Final = 100_000
 
 __all__ = ["LiveUpdates"]
 
@@ -98,6 +118,7 @@ class LiveUpdates:
         # Plain ints, read by the metrics at scrape time (cid/server/_metrics.py).
         self.decisions: dict[tuple[str, int], int] = {}  # (action, rcode) -> UPDATEs answered
         self.lapsed = 0  # registrations whose lease lapsed
+        self.statuses = _Statuses(self)
 
     # ----------------------------------------------------------- loading
 
@@ -184,6 +205,7 @@ class LiveUpdates:
             self.authority.adopt(built)
             for version in versions:
                 self.primary.commit(version)
+                self.statuses.reassembled(version.origin)
             self._wake.set()
 
     # ----------------------------------------------------------- updates
@@ -214,7 +236,14 @@ class LiveUpdates:
         async with self.lock:
             state = self._state
             now = int(time.time())
-            decision = handle(wire, state.zones, state.keyring, now=now)
+            decision = handle(wire, state.zones, state.keyring, now=now, statuses=self.statuses)
+            if decision.status is not None and decision.zone and decision.name:
+                # Soft state (spec/status.md §8.4): served at once, never written.
+                ttl = state.registry.zones[state.inputs[decision.zone][0]].settings.ttl
+                self.statuses.publish(decision.zone, decision.name, decision.status, ttl)
+                log.debug("update from %s: %s", peer, decision.log)
+                self._tally(decision.action, decision.rcode)
+                return decision.response()
             zone = state.zones.get(decision.zone) if decision.zone is not None else None
             if decision.entry is None or zone is None or decision.name is None:
                 # Anyone can send these: one kind per outcome for the log's rate limit.
@@ -230,6 +259,7 @@ class LiveUpdates:
                 self._tally(decision.action, dns.rcode.SERVFAIL)
                 return decision.response(dns.rcode.SERVFAIL)
             # On disk: from here on the change holds, whatever happens to this process.
+            self.statuses.drop(decision.name)  # it described the descriptor replaced
             change = {decision.name: (zone.entries.get(decision.name), decision.entry)}
             zone = zone.with_entry(decision.name, decision.entry)
             state.zones[zone.name] = zone
@@ -288,12 +318,15 @@ class LiveUpdates:
                 self.authority.patch_zone(patched.zone, patched.added, patched.removed)
                 self.primary.commit(version)
                 return
-        current = ZoneInputs(inputs.static, inputs.delegations, dict(zone.entries), [], [])
+        current = ZoneInputs(
+            inputs.static, inputs.delegations, dict(zone.entries), [], [], inputs.statuses
+        )
         build = functools.partial(state.registry.assemble_from, name, current, now=now)
         built = await loop.run_in_executor(None, build)
         version = await loop.run_in_executor(None, self.primary.core.prepare, built)
         self.authority.replace_zone(built)
         self.primary.commit(version)
+        self.statuses.reassembled(zone.name)  # a whole assembly holds no status
 
     # ------------------------------------------------------------ leases
 
@@ -335,7 +368,133 @@ class LiveUpdates:
                 for n, entry in gone.items():
                     if isinstance(entry, Registration):
                         self.lapsed += 1
+                        self.statuses.drop(n)
                         log.info("lease lapsed: %s (%s)", n, entry.by)
+
+    # ---------------------------------------------------------- statuses
+
+    async def run_statuses(self) -> None:
+        """Forever, every :data:`STATUS_TICK`: forget expired statuses, and give zones with
+        secondaries a new version holding the statuses that changed."""
+        while True:
+            await asyncio.sleep(STATUS_TICK)
+            try:
+                await self.tick_statuses(int(time.time()))
+            except Exception:  # never stop: statuses are soft state, try again next tick
+                log.exception("statuses not updated")
+
+    async def tick_statuses(self, now: int) -> None:
+        loop = asyncio.get_running_loop()
+        async with self.lock:
+            for origin, changes in self.statuses.due(now).items():
+                served = self.authority.zone(origin)
+                if served is None:
+                    continue
+                edit = functools.partial(patch_statuses, served, changes, now=now)
+                patched = await loop.run_in_executor(None, edit)
+                if patched is None:
+                    continue
+                version = self.primary.core.prepare(patched.zone, patched.written)
+                self.authority.patch_zone(patched.zone, patched.added, patched.removed)
+                self.primary.commit(version)
+
+
+class _Statuses:
+    """The statuses a server holds (spec/status.md §8.5), in memory only: the ones served
+    (in the :class:`Authority`'s table), the last accepted per subject (replay, kept
+    600 s past its exp), and, for zones with secondaries, the names changed since the
+    last tick. Also the status rules' view of the descriptors served."""
+
+    def __init__(self, live: LiveUpdates) -> None:
+        self.live = live
+        self.origin: dict[dns.name.Name, dns.name.Name] = {}  # name -> its zone
+        self.seen: dict[str, tuple[Status, int]] = {}  # subject -> (last, kept until)
+        self.dirty: dict[dns.name.Name, set[dns.name.Name]] = {}
+        self._ends: list[tuple[int, int, dns.name.Name]] = []  # (exp, n, name): a heap
+        self._forget: list[tuple[int, int, str]] = []  # (until, n, subject): a heap
+        self._n = itertools.count()
+        self._described: dict[bytes, Descriptor] = {}
+
+    # The StatusBook of the sans-IO core.
+
+    def served(self, origin: dns.name.Name, name: dns.name.Name) -> Served | None:
+        zone = self.live.authority.zone(origin)
+        rds = zone.get_rdataset(name, TYPE_DESCRIPTOR) if zone is not None else None
+        if not rds:
+            return None
+        data: bytes = rds[0].data
+        record = self._described.get(data)
+        if record is None:
+            found = decode_unverified(data)[1]  # verified when it was published
+            if not isinstance(found, Descriptor):
+                return None
+            if len(self._described) >= _DESCRIBED:
+                self._described.clear()
+            record = self._described[data] = found
+        return Served(data, record)
+
+    def last(self, subject: str) -> Status | None:
+        seen = self.seen.get(subject)
+        return seen[0] if seen is not None else None
+
+    # Changes.
+
+    def publish(
+        self, origin: dns.name.Name, name: dns.name.Name, pub: Published, ttl: int
+    ) -> None:
+        """Serve ``pub`` at ``name`` from now on, in place of any status before it."""
+        st = pub.status
+        self.live.authority.statuses[name] = HeldStatus(pub.data, st.expires, ttl, pub.descriptor)
+        self.origin[name] = origin
+        until = st.expires + MAX_STATUS_VALIDITY
+        self.seen[st.subject] = (st, until)
+        heapq.heappush(self._ends, (st.expires, next(self._n), name))
+        heapq.heappush(self._forget, (until, next(self._n), st.subject))
+        self._touch(origin, name)
+
+    def drop(self, name: dns.name.Name) -> None:
+        """Stop serving the status at ``name`` (its descriptor changed or went)."""
+        if self.live.authority.statuses.pop(name, None) is not None:
+            origin = self.origin.pop(name, None)
+            if origin is not None:
+                self._touch(origin, name)
+
+    def reassembled(self, origin: dns.name.Name) -> None:
+        """Zone ``origin`` was assembled whole, so it holds none of its statuses."""
+        for name, held_in in self.origin.items():
+            if held_in == origin:
+                self._touch(origin, name)
+
+    def _touch(self, origin: dns.name.Name, name: dns.name.Name) -> None:
+        if self.live.primary.core.secondaries(origin):  # only they read the zone's copies
+            self.dirty.setdefault(origin, set()).add(name)
+
+    def due(self, now: int) -> dict[dns.name.Name, dict[dns.name.Name, tuple[bytes, int] | None]]:
+        """Forget what expired by ``now``; then, by zone, what each changed name should hold
+        in the zone: (signed status, TTL at ``now``), or None for nothing."""
+        held = self.live.authority.statuses
+        while self._ends and self._ends[0][0] <= now:
+            _, _, name = heapq.heappop(self._ends)
+            found = held.get(name)
+            if found is not None and found.expires <= now:
+                self.drop(name)
+        while self._forget and self._forget[0][0] <= now:
+            _, _, subject = heapq.heappop(self._forget)
+            seen = self.seen.get(subject)
+            if seen is not None and seen[1] <= now:
+                del self.seen[subject]
+        out: dict[dns.name.Name, dict[dns.name.Name, tuple[bytes, int] | None]] = {}
+        for origin, names in self.dirty.items():
+            zone = self.live.authority.zone(origin)
+            changes: dict[dns.name.Name, tuple[bytes, int] | None] = {}
+            for name in names:
+                status = held.get(name)
+                node = zone.get_node(name) if zone is not None else None
+                ttl = status.ttl_at(node, now) if status is not None and node else None
+                changes[name] = (status.data, ttl) if status is not None and ttl else None
+            out[origin] = changes
+        self.dirty = {}
+        return out
 
 
 def _published(entry: Entry | None) -> SignedDescriptor | None:

@@ -381,6 +381,7 @@ async def serve_registry(
         ready(server.bound)
     log.info("serving %s", ", ".join(str(o) for o in authority.origins))
     leases = asyncio.ensure_future(live.run_leases())
+    statuses = asyncio.ensure_future(live.run_statuses())
     try:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -408,5 +409,6 @@ async def serve_registry(
         if stats is not None:
             stats.stopping()
         leases.cancel()
+        statuses.cancel()
         await live.primary.stop()
         await server.stop()

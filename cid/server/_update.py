@@ -17,7 +17,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Final, cast
+from typing import Final, Protocol, cast
 
 import dns.edns
 import dns.exception
@@ -35,7 +35,7 @@ import dns.rrset
 import dns.tsig
 import dns.update
 
-from .._cose import HEADER_KID
+from .._cose import HEADER_KID, decode_sign1
 from .._descriptor import (
     DEFAULT_SKEW,
     MAX_ENDPOINTS,
@@ -46,9 +46,10 @@ from .._errors import CidError, SignatureError, UnknownKeyError
 from .._identifier import Identifier, parse
 from .._keys import SigningKey, VerifyKey
 from .._signed import decode_unverified, sign, verify
+from .._status import MAX_STATUS, Described, Status, verify_status
 from .._svcb import UPDATE_LEASE, SvcbError, endpoint_from_svcb, lease_option
 from .._time import iso_time
-from ..layout import TYPE_DESCRIPTOR, UDP_PAYLOAD
+from ..layout import TYPE_DESCRIPTOR, TYPE_STATUS, UDP_PAYLOAD
 from ..registry import Entry, LivePolicy, Registration, Withdrawal
 from ._authority import formerr
 
@@ -57,6 +58,8 @@ __all__ = [
     "WITHDRAWAL_KEPT",
     "Decision",
     "LiveZone",
+    "Served",
+    "StatusBook",
     "handle",
     "is_update",
 ]
@@ -71,7 +74,7 @@ FRESH: Final = DEFAULT_SKEW
 WITHDRAWAL_KEPT: Final = 2 * DEFAULT_SKEW
 _IN: Final = dns.rdataclass.IN
 _DELETABLE: Final = frozenset(
-    {dns.rdatatype.ANY, TYPE_DESCRIPTOR, dns.rdatatype.SVCB, dns.rdatatype.TXT}
+    {dns.rdatatype.ANY, TYPE_DESCRIPTOR, dns.rdatatype.SVCB, dns.rdatatype.TXT, TYPE_STATUS}
 )
 _QR: Final = 0x80
 _OPCODE_UPDATE: Final = 5
@@ -108,6 +111,36 @@ class LiveZone:
         return replace(self, entries=entries)
 
 
+@dataclass(frozen=True, slots=True)
+class Served:
+    """The descriptor a server publishes at a name: its RDATA, and what it says."""
+
+    data: bytes
+    record: Described
+
+
+class StatusBook(Protocol):
+    """What the rules of statuses (spec/status.md §8.5) need of the server's state."""
+
+    def served(self, origin: dns.name.Name, name: dns.name.Name) -> Served | None:
+        """The descriptor served at ``name`` in zone ``origin`` now, if any."""
+        ...
+
+    def last(self, subject: str) -> Status | None:
+        """The status accepted last for ``subject`` and still remembered (replay)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A status to serve at a name: the signed record, what it says, and the RDATA of the
+    descriptor it was verified against (it is served only beside that one)."""
+
+    data: bytes
+    status: Status
+    descriptor: bytes
+
+
 # ---------------------------------------------------------------- decisions
 
 
@@ -137,8 +170,9 @@ class Decision:
     ``entry`` is the new state of ``name`` in ``zone``; when it is not None the
     driver MUST make it durable before sending :meth:`response`, and answer
     SERVFAIL instead if it cannot. ``action`` is one of ``register``, ``renew``,
-    ``unchanged``, ``remove``, ``absent`` (nothing to remove), ``refuse``,
-    ``drop`` (no response at all).
+    ``unchanged``, ``remove``, ``absent`` (nothing to remove), ``status`` (a new
+    status: ``status`` says what to serve, in memory only, spec/status.md §8.5),
+    ``refuse``, ``drop`` (no response at all).
     """
 
     action: str
@@ -152,6 +186,7 @@ class Decision:
     reply: _Reply | bytes | None = field(default=None, repr=False)
     #: Why it was refused: an Extended DNS Error (RFC 8914) in the response.
     why: dns.edns.EDEOption | None = None
+    status: Published | None = None
 
     def response(self, rcode: dns.rcode.Rcode | None = None) -> bytes | None:
         """The response bytes, with ``rcode`` in place of the decided one if given."""
@@ -193,12 +228,14 @@ def handle(
     keyring: Mapping[dns.name.Name, dns.tsig.Key],
     *,
     now: int,
+    statuses: StatusBook | None = None,
 ) -> Decision:
     """Decide what one UPDATE message does at time ``now``. Never raises.
 
     ``zones`` maps every served zone's name to its live state, or to None when
     the zone takes no live registrations; ``keyring`` holds every TSIG key of
-    those zones.
+    those zones; ``statuses`` the descriptors served and the statuses accepted,
+    without which statuses are refused.
     """
     if len(wire) < 12 or wire[2] & _QR:
         return Decision("drop", dns.rcode.NOERROR, "not a request", now=now)
@@ -223,7 +260,7 @@ def handle(
             raise _Refuse(dns.rcode.BADVERS, f"EDNS version {msg.edns}")
         if len(msg.zone) != 1:
             raise _Refuse(dns.rcode.FORMERR, "the zone section holds one SOA question")
-        return _decide(msg, zones, reply, now)
+        return _decide(msg, zones, reply, now, statuses)
     except _Refuse as refusal:
         if isinstance(refusal, _RefuseTsig):
             reply = replace(reply, tsig=refusal.tsig)
@@ -284,6 +321,7 @@ def _decide(
     zones: Mapping[dns.name.Name, LiveZone | None],
     reply: _Reply,
     now: int,
+    statuses: StatusBook | None = None,
 ) -> Decision:
     zone_rr = msg.zone[0]
     origin = zone_rr.name
@@ -309,12 +347,16 @@ def _decide(
         raise _Refuse(dns.rcode.REFUSED, "an update names exactly one identifier")
     if any(name.is_subdomain(cut) for cut in zone.cuts):
         raise _Refuse(dns.rcode.NOTZONE, f"{name} is in a child zone")
+    decided = Decision("refuse", dns.rcode.REFUSED, "", origin, name, now=now, reply=reply)
+    if any(rrset.rdtype == TYPE_STATUS for rrset in msg.update):
+        # A status (spec/status.md §8.5), at any name that publishes a descriptor: so at
+        # an identifier's name, which needs no other check.
+        return _status(decided, zone, name, _status_data(msg), statuses, now)
     ident = _identifier(name, zone)
     if name in zone.static:
         raise _Refuse(dns.rcode.REFUSED, f"{name} is published from the registry's files")
     adds, withdraw, deletes = _classify(msg)
     lease_asked = _lease_asked(msg)
-    decided = Decision("refuse", dns.rcode.REFUSED, "", origin, name, now=now, reply=reply)
     if adds.descriptor is not None:
         if adds.svcb:
             raise _Refuse(dns.rcode.REFUSED, "send a signed descriptor or SVCB records, not both")
@@ -332,6 +374,88 @@ def _decide(
     if tsig_name is None:
         raise _Refuse(dns.rcode.REFUSED, "removing needs TSIG, or a signed withdrawal")
     return _remove(decided, zone, name, f"tsig {tsig_name}", now)
+
+
+def _status_data(msg: dns.update.UpdateMessage) -> bytes:
+    """The one status a message adds; beside it, only a deletion of the name's status."""
+    found: list[bytes] = []
+    for rrset in msg.update:
+        if rrset.rdtype == TYPE_STATUS and rrset.deleting == dns.rdataclass.ANY:
+            continue  # "delete the status RRset" first, as RFC 2136 clients replace
+        if rrset.rdtype != TYPE_STATUS or rrset.deleting is not None or rrset.rdclass != _IN:
+            raise _Refuse(
+                dns.rcode.REFUSED, "a status is sent alone: one TYPE65282 record, class IN"
+            )
+        found.extend(_generic_data(rdata) for rdata in rrset)
+    if not found:
+        raise _Refuse(dns.rcode.REFUSED, "a status is replaced, not deleted: it lapses at its exp")
+    if len(found) > 1:
+        raise _Refuse(dns.rcode.REFUSED, "one status per identifier")
+    return found[0]
+
+
+def _status(
+    decided: Decision,
+    zone: LiveZone,
+    name: dns.name.Name,
+    data: bytes,
+    book: StatusBook | None,
+    now: int,
+) -> Decision:
+    """spec/status.md §8.5: verify a status against the zone's keys, the descriptor served
+    at ``name`` and the last status accepted for its subject."""
+    if book is None:
+        raise _Refuse(dns.rcode.REFUSED, "this server takes no statuses")
+    if len(data) > MAX_STATUS:  # before anything else is read (spec/status.md §4.2)
+        raise _Refuse(
+            dns.rcode.REFUSED, f"status OVERSIZE: {len(data)} octets, more than {MAX_STATUS}"
+        )
+    served = book.served(zone.name, name)
+    if served is None:
+        raise _Refuse(dns.rcode.REFUSED, f"no descriptor is published at {name}")
+    subject = served.record.subject
+    last = book.last(subject)
+    try:
+        status = verify_status(
+            data,
+            zone.keys,
+            now=now,
+            descriptor=served.record,
+            seen={subject: last} if last is not None else None,
+        )
+    except CidError as exc:
+        rcode = (
+            dns.rcode.NOTAUTH
+            if isinstance(exc, (UnknownKeyError, SignatureError))
+            else dns.rcode.REFUSED
+        )
+        raise _Refuse(rcode, f"status {_category(exc)}: {exc}") from None
+    # Verified: the protected header is exactly a3 01 27 04 58 20 <kid> ... (§4.1).
+    by = f"key {decode_sign1(data, max_size=MAX_STATUS).protected[6:38].hex()}"
+    what = f"{name}: status version {status.version} by {by}, until {iso_time(status.expires)}"
+    if last is not None and last.version == status.version:
+        return _done(decided, "unchanged", f"{what}: unchanged")
+    published = Published(data, status, served.data)
+    return replace(_done(decided, "status", what), status=published)
+
+
+#: spec/status.md §7.5: the code of each category, by the error the verifier raises.
+_CATEGORIES: Final = (
+    ("OversizeError", "OVERSIZE"),
+    ("UnknownKeyError", "UNKNOWN_KEY"),
+    ("SignatureError", "SIGNATURE"),
+    ("StatusMismatchError", "MISMATCH"),
+    ("CriticalExtensionError", "CRITICAL_EXTENSION"),
+    ("NotYetValidError", "NOT_YET_VALID"),
+    ("ExpiredError", "EXPIRED"),
+    ("RollbackError", "ROLLBACK"),
+    ("EncodingError", "ENCODING"),
+)
+
+
+def _category(exc: CidError) -> str:
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return next((code for name, code in _CATEGORIES if name in names), "ENCODING")
 
 
 def _tsig_names(zone: LiveZone) -> set[dns.name.Name]:
@@ -579,6 +703,15 @@ def _render(
     now: int,
     why: dns.edns.EDEOption | None = None,
 ) -> bytes:
+    if reply.tsig is None and lease is None and why is None and rcode <= 15 and reply.zone:
+        # The common answer (every accepted status): header, zone section, bare OPT.
+        head = struct.pack("!HBBHHHH", reply.id, 0xA8, rcode, 1, 0, 0, 1 if reply.edns else 0)
+        zone = _ZONE_SECTION.get(reply.zone)
+        if zone is None:
+            zone = reply.zone.to_wire() + b"\x00\x06\x00\x01"  # type: ignore[operator]
+            if len(_ZONE_SECTION) < 1024:
+                _ZONE_SECTION[reply.zone] = zone
+        return head + zone + (_OPT if reply.edns else b"")
     msg = dns.update.UpdateMessage(reply.zone, id=reply.id)
     msg.flags |= dns.flags.QR
     if reply.edns or rcode > 15:
@@ -589,6 +722,12 @@ def _render(
     msg.set_rcode(rcode)
     wire = msg.to_wire()
     return _with_tsig(wire, reply.tsig, now) if reply.tsig is not None else wire
+
+
+#: The zone section of a response, by zone: its name, type SOA, class IN.
+_ZONE_SECTION: dict[dns.name.Name, bytes] = {}
+#: An OPT record with payload UDP_PAYLOAD, no flags, no options.
+_OPT: Final = b"\x00\x00\x29" + UDP_PAYLOAD.to_bytes(2) + bytes(6)
 
 
 def _with_tsig(wire: bytes, tsig: _Tsig, now: int) -> bytes:

@@ -12,7 +12,7 @@ adapter. The requirements no case can test are in :data:`UNTESTABLE`, with the r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from ._cbor_bytes import bstr, enc
 from ._common import Area, Case
@@ -35,6 +35,12 @@ _NO_CHOOSING = (
 )
 
 #: Requirements of spec/status.md that no case can test, and why.
+#: Server behaviour (spec/status.md §8), which the reference tests check end to end.
+SERVER: Final = (
+    "a server's behaviour: the suite has no server profile for statuses; tested end to end "
+    "by tests/cid/test_register_status.py against cid serve"
+)
+
 UNTESTABLE: dict[str, str] = {
     "ST-4.2-2": (
         "a producer's refusal to sign a record over 880 bytes: the status profile has no "
@@ -78,17 +84,14 @@ UNTESTABLE: dict[str, str] = {
         "that a failed status leaves the descriptor's resolution and endpoint order alone: "
         + _NO_CHOOSING
     ),
-    "ST-8.1-1": "publishing in DNS: no server case serves statuses yet (the issue's part 2)",
-    "ST-8.1-2": "publishing in DNS: no server case serves statuses yet (the issue's part 2)",
-    "ST-8.1-3": "publishing in DNS: no server case serves statuses yet (the issue's part 2)",
-    "ST-8.1-4": "publishing in DNS: no server case serves statuses yet (the issue's part 2)",
-    "ST-8.2-1": "a server's answers: no server case serves statuses yet (the issue's part 2)",
-    "ST-8.2-2": "a server's answers: no server case serves statuses yet (the issue's part 2)",
-    "ST-8.2-3": "a server's answers: no server case serves statuses yet (the issue's part 2)",
-    "ST-8.3-1": (
-        "the TTL of a served status at the time of the answer: no server case serves "
-        "statuses yet (the issue's part 2)"
-    ),
+    "ST-8.1-1": SERVER,
+    "ST-8.1-2": SERVER,
+    "ST-8.1-3": SERVER,
+    "ST-8.1-4": SERVER,
+    "ST-8.2-1": SERVER,
+    "ST-8.2-2": SERVER,
+    "ST-8.2-3": SERVER,
+    "ST-8.3-1": SERVER,
     "ST-8.3-2": (
         "serving stale is a resolver's cache behaviour over time (the reference never caches "
         "a status): " + _NO_CHOOSING
@@ -122,6 +125,22 @@ UNTESTABLE: dict[str, str] = {
     "ST-12.6-1": (
         "the exit status of cid-resolve --schedule is the reference command's "
         "(tests/resolver/test_cli_schedule.py); " + _NO_CHOOSING
+    ),
+    "ST-8.4-2": "an agent's duty over time (when to publish again), shown by no record",
+    "ST-8.5-1": SERVER,
+    "ST-8.5-2": "what an agent sends: the suite tests verifiers and servers, not agents",
+    "ST-8.6-1": SERVER,
+    "ST-8.6-2": SERVER,
+    "ST-8.6-3": SERVER,
+    "ST-8.6-4": SERVER,
+    "ST-8.6-5": SERVER,
+    "ST-8.6-6": SERVER,
+    "ST-8.6-7": SERVER,
+    "ST-8.6-8": SERVER,
+    "ST-8.6-9": SERVER,
+    "ST-8.7-1": (
+        "versions transferred to secondaries: the suite has no transfer profile; tested by "
+        "tests/cid/test_register_status.py (IXFR from cid serve)"
     ),
 }
 

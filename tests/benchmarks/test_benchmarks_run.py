@@ -89,3 +89,12 @@ def test_schedule_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     result = json.loads(capsys.readouterr().out)
     assert (result["candidates"], result["descriptors"], result["ranked"]) == (10, 30, 9)
     assert result["schedule_queries"] > result["one_by_one_queries"] > 0
+
+
+def test_status_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(BENCH))
+    assert _load("bench_status").main(["--quick", "--json", "--secondaries"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["descriptors"] == 50 and result["updates"] == 40
+    assert result["statuses_per_second"] > 0 and result["verify_status_per_second"] > 0
+    assert result["registrations_per_second"] > 0
