@@ -17,7 +17,9 @@ from the zones nor the cache: each answer checks, at the time of the answer,
 that the status has not expired and that the descriptor it was accepted with is
 still the one served at its name, and gives it the TTL ``min(zone TTL, exp -
 now)`` (§8.3). A zone may hold copies of the statuses for its secondaries
-(cid/server/_live.py); those copies are never answered from.
+(cid/server/_live.py); those copies are never answered from. A status file of
+the registry is published by assembly with TTL 0, and answered from the zone when
+no live status is held at its name.
 """
 
 from __future__ import annotations
@@ -446,6 +448,12 @@ class Authority:
         if qtype == TYPE_STATUS:
             held = self.statuses.get(qname)
             found = held.rdataset(node, int(self.clock())) if held is not None else None
+            if held is None:
+                # A status file of the registry (status/*.cose), published by assembly
+                # with TTL 0 while valid (the zone is assembled again at its exp); the
+                # copies kept for secondaries have a TTL and are never answered from.
+                static = node.get_rdataset(_IN, TYPE_STATUS)
+                found = static if static is not None and static.ttl == 0 else None
             rdatasets = [found] if found is not None else []
         elif qtype == dns.rdatatype.ANY:  # RFC 8482: one RRset is enough (not a status)
             rdatasets = [r for r in node.rdatasets if r.rdtype != TYPE_STATUS][:1]
