@@ -383,7 +383,9 @@ def _schedule_table(found: Schedule, out: TextIO) -> None:
             print("  " + "  ".join(cells).rstrip(), file=out)
         print(file=out)
         for cand in found.ranked:
-            first = cand.ordered()[0]
+            # The preferred endpoint, the same every run (lowest priority, then the
+            # heaviest weight); --pick gives them in the weighted order to try them.
+            first = min(cand.resolved.descriptor.endpoints, key=lambda e: (e.priority, -e.weight))
             print(f"  {cand.rank}  {cand.identifier}", file=out)
             print(f"     {endpoint_url(first)}  {cand.why}", file=out)
     else:
