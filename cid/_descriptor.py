@@ -150,7 +150,7 @@ def _fail(message: str) -> EncodingError:
     return EncodingError(message)
 
 
-def _uint(value: object, name: str, top: int = UINT64_MAX, bottom: int = 0) -> int:
+def check_uint(value: object, name: str, top: int = UINT64_MAX, bottom: int = 0) -> int:
     if type(value) is not int or not bottom <= value <= top:
         raise _fail(f"{name} must be an integer in {bottom}..{top}, not {value!r}")
     return value
@@ -238,9 +238,9 @@ def _rfc5952(address: int) -> str:
 
 
 def _times(rec: Descriptor | Delegation, longest: int) -> None:
-    nbf = _uint(rec.not_before, "nbf")
-    exp = _uint(rec.expires, "exp")
-    iat = _uint(rec.issued_at, "iat")
+    nbf = check_uint(rec.not_before, "nbf")
+    exp = check_uint(rec.expires, "exp")
+    iat = check_uint(rec.issued_at, "iat")
     if not nbf < exp:
         raise _fail(f"nbf ({iso_time(nbf)}) must be before exp ({iso_time(exp)})")
     if exp - nbf > longest:
@@ -258,6 +258,27 @@ def _tuple(rec: object, name: str) -> tuple[object, ...]:
         object.__setattr__(rec, name, value)
         return value
     raise _fail(f"{name} must be a sequence, not {type(value).__name__}")
+
+
+def checked_ext(ext: object, crit: tuple[object, ...]) -> Mapping[str, Value]:
+    """§6.5: ``ext`` and ``crit`` checked (statuses follow the same rules); ``ext``
+    returned frozen, with keys in deterministic order (§3.2), whatever was given."""
+    if not isinstance(ext, Mapping):
+        raise _fail(f"ext must be a map, not {type(ext).__name__}")
+    if len(ext) > MAX_EXT:
+        raise _fail(f"at most {MAX_EXT} extensions")
+    for key in ext:
+        if type(key) is not str or not 1 <= len(key.encode("utf-8")) <= MAX_EXT_KEY:
+            raise _fail(f"an ext key is text of 1-{MAX_EXT_KEY} bytes, not {key!r}")
+    # The claims map and ext take two of the MAX_DEPTH levels (§3.3).
+    check(ext, depth=7)
+    frozen = freeze(cast(Value, dict(ext)))
+    for name in crit:
+        if type(name) is not str or name not in ext:
+            raise _fail(f"crit names {name!r}, which is not an ext key")
+    if len(set(crit)) != len(crit):
+        raise _fail("crit keys must be distinct")
+    return frozen  # type: ignore[return-value]  # a frozendict of a dict is a map
 
 
 # ------------------------------------------------------------------ values
@@ -287,9 +308,9 @@ class Endpoint:
         if not PROTOCOL_TEXT(_text(self.protocol, "protocol")):
             raise _fail(f"protocol {self.protocol!r} is not a lowercase token of 1-32 characters")
         check_host(self.host)
-        _uint(self.port, "port", _UINT16_MAX, 1)
-        _uint(self.priority, "priority", _UINT16_MAX, 1)
-        _uint(self.weight, "weight", _UINT16_MAX)
+        check_uint(self.port, "port", _UINT16_MAX, 1)
+        check_uint(self.priority, "priority", _UINT16_MAX, 1)
+        check_uint(self.weight, "weight", _UINT16_MAX)
         alpn = _tuple(self, "alpn")
         if len(alpn) > MAX_ALPN:
             raise _fail(f"at most {MAX_ALPN} alpn identifiers")
@@ -348,7 +369,7 @@ class Descriptor:
     def __post_init__(self) -> None:
         check_zone(self.issuer, "iss")
         check_subject(self.subject)
-        _uint(self.version, "version")
+        check_uint(self.version, "version")
         _times(self, MAX_DESCRIPTOR_VALIDITY)
         endpoints = _tuple(self, "endpoints")
         if not 1 <= len(endpoints) <= MAX_ENDPOINTS:
@@ -371,22 +392,7 @@ class Descriptor:
         crit = _tuple(self, "crit")
         if not ext and not crit and type(ext) is cbor2.frozendict:
             return
-        if not isinstance(ext, Mapping):
-            raise _fail(f"ext must be a map, not {type(ext).__name__}")
-        if len(ext) > MAX_EXT:
-            raise _fail(f"at most {MAX_EXT} extensions")
-        for key in ext:
-            if type(key) is not str or not 1 <= len(key.encode("utf-8")) <= MAX_EXT_KEY:
-                raise _fail(f"an ext key is text of 1-{MAX_EXT_KEY} bytes, not {key!r}")
-        # The claims map and ext take two of the MAX_DEPTH levels (§3.3).
-        check(ext, depth=7)
-        # Frozen, with keys in deterministic order (§3.2), whatever was given.
-        object.__setattr__(self, "ext", freeze(cast(Value, dict(ext))))
-        for name in crit:
-            if type(name) is not str or name not in ext:
-                raise _fail(f"crit names {name!r}, which is not an ext key")
-        if len(set(crit)) != len(crit):
-            raise _fail("crit keys must be distinct")
+        object.__setattr__(self, "ext", checked_ext(ext, crit))
 
     def _claims(self) -> dict[int | str, Value]:
         # Keys inserted in ascending order: the encoding keeps this order (§3.2).
@@ -476,7 +482,7 @@ class Delegation:
             raise _fail("keys must be VerifyKey values")
         if len(keys) == 2 and keys[0] == keys[1]:
             raise _fail("the two keys must differ")
-        _uint(self.version, "version")
+        check_uint(self.version, "version")
         _times(self, MAX_DELEGATION_VALIDITY)
 
     def _claims(self) -> dict[int | str, Value]:

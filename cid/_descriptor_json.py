@@ -174,7 +174,7 @@ def descriptor_json(rec: Descriptor) -> dict[str, Any]:
             for e in rec.endpoints
         ],
         "capabilities": list(rec.capabilities),
-        "ext": _jsonable(dict(rec.ext)),
+        "ext": jsonable(dict(rec.ext)),
         "crit": list(rec.crit),
     }
 
@@ -191,11 +191,11 @@ def delegation_json(rec: Delegation) -> dict[str, Any]:
     }
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"bytes": value.hex()}
     if isinstance(value, Mapping):  # nested ext maps are frozen (cbor2.frozendict)
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value

@@ -18,16 +18,16 @@ from typing import Any, Final, Protocol
 
 import cbor2
 
-from ._cbor import Value, check, decode, encode_ordered, freeze
+from ._cbor import Value, decode, encode_ordered
 from ._descriptor import (
-    MAX_EXT,
-    MAX_EXT_KEY,
     MAX_SIGNED,
-    UINT64_MAX,
     check_subject,
+    check_uint,
     check_zone,
+    checked_ext,
     empty_ext,
 )
+from ._descriptor_json import jsonable
 from ._errors import (
     CriticalExtensionError,
     EncodingError,
@@ -127,12 +127,6 @@ def _fail(message: str) -> EncodingError:
     return EncodingError(message)
 
 
-def _uint(value: object, name: str, top: int = UINT64_MAX, bottom: int = 0) -> int:
-    if type(value) is not int or not bottom <= value <= top:
-        raise _fail(f"{name} must be an integer in {bottom}..{top}, not {value!r}")
-    return value
-
-
 def unit_type(key: object, subject: str) -> str:
     """§5.4: the numeric type of a capability key in a status about ``subject``: its
     registered type, or for an unregistered key, the type of sub's attribute."""
@@ -164,8 +158,8 @@ class Capacity:
     total: int
 
     def __post_init__(self) -> None:
-        _uint(self.free, "free", MAX_QUANTITY)
-        _uint(self.total, "total", MAX_QUANTITY)
+        check_uint(self.free, "free", MAX_QUANTITY)
+        check_uint(self.total, "total", MAX_QUANTITY)
         if self.free > self.total:
             raise _fail(f"free ({self.free}) exceeds total ({self.total})")
 
@@ -193,8 +187,8 @@ class Price:
             )
         if type(self.amount) is not str or not _DECIMAL(self.amount):
             raise _fail(f"amount must be a canonical decimal text, not {self.amount!r}")
-        _uint(self.quantity, "quantity", MAX_QUANTITY, 1)
-        _uint(self.period, "period", MAX_PERIOD, 1)
+        check_uint(self.quantity, "quantity", MAX_QUANTITY, 1)
+        check_uint(self.period, "period", MAX_PERIOD, 1)
         if self.unit is not None and (type(self.unit) is not str or not _KEY(self.unit)):
             raise _fail(f"unit must be a capability key, not {self.unit!r}")
         if self.terms is not None and (
@@ -246,10 +240,10 @@ class Status:
     def __post_init__(self) -> None:
         check_zone(self.issuer, "iss")
         check_subject(self.subject)
-        _uint(self.version, "version")
-        _uint(self.descriptor_version, "dver")
-        iat = _uint(self.issued_at, "iat")
-        exp = _uint(self.expires, "exp")
+        check_uint(self.version, "version")
+        check_uint(self.descriptor_version, "dver")
+        iat = check_uint(self.issued_at, "iat")
+        exp = check_uint(self.expires, "exp")
         if not iat < exp:
             raise _fail(f"iat ({iat}) must be before exp ({exp})")
         if exp - iat > MAX_STATUS_VALIDITY:
@@ -258,9 +252,9 @@ class Status:
             raise _fail(f"accepting must be true or false, not {self.accepting!r}")
         self._check_units()
         if self.utilisation is not None:
-            _uint(self.utilisation, "utilisation (permille)", PERMILLE)
+            check_uint(self.utilisation, "utilisation (permille)", PERMILLE)
         if self.queue_wait is not None:
-            _uint(self.queue_wait, "queue wait (seconds)", MAX_WAIT)
+            check_uint(self.queue_wait, "queue wait (seconds)", MAX_WAIT)
         self._check_prices()
         _check_ext(self)
 
@@ -338,20 +332,7 @@ def _check_ext(st: Status) -> None:
         object.__setattr__(st, "crit", crit)
     if not ext and not crit and type(ext) is cbor2.frozendict:
         return
-    if not isinstance(ext, Mapping):
-        raise _fail(f"ext must be a map, not {type(ext).__name__}")
-    if len(ext) > MAX_EXT:
-        raise _fail(f"at most {MAX_EXT} extensions")
-    for key in ext:
-        if type(key) is not str or not 1 <= len(key.encode("utf-8")) <= MAX_EXT_KEY:
-            raise _fail(f"an ext key is text of 1-{MAX_EXT_KEY} bytes, not {key!r}")
-    check(ext, depth=7)  # the claims map and ext take two of the eight levels
-    object.__setattr__(st, "ext", freeze(dict(ext)))  # type: ignore[arg-type]
-    for name in crit:
-        if type(name) is not str or name not in ext:
-            raise _fail(f"crit names {name!r}, which is not an ext key")
-    if len(set(crit)) != len(crit):
-        raise _fail("crit keys must be distinct")
+    object.__setattr__(st, "ext", checked_ext(ext, crit))
 
 
 # ---------------------------------------------------------------- payloads
@@ -584,20 +565,10 @@ def status_json(status: Status) -> dict[str, Any]:
             for p in status.prices
         ]
     if status.ext:
-        out["ext"] = _jsonable(status.ext)
+        out["ext"] = jsonable(status.ext)
     if status.crit:
         out["crit"] = list(status.crit)
     return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"bytes": value.hex()}
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def _object(obj: Any, members: Mapping[str, bool], what: str) -> dict[str, Any]:

@@ -4,16 +4,16 @@ show requirement coverage, check an authoritative server, export the fixtures.""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import io
 import json
 import os
 import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final, NoReturn, TextIO, cast
+from typing import Any, Final, NoReturn, TextIO
+
+from cid.streams import guarded_streams
 
 from ._adapter import Adapter, HelloError
 from ._cases import (
@@ -245,45 +245,6 @@ def _cmd_fixtures_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> 
 # --------------------------------------------------------------------- parser
 
 
-class _PipeGuard(io.TextIOBase):
-    """A text stream that discards everything once its reader has gone (EPIPE), so that
-    `cid-conformance list ... | head -1` ends quietly, with the command's own exit status."""
-
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__()
-        self.stream = stream
-        self.gone = False
-
-    def write(self, text: str) -> int:
-        if not self.gone:
-            try:
-                self.stream.write(text)
-            except BrokenPipeError:
-                self._reader_gone()
-        return len(text)
-
-    def flush(self) -> None:
-        if not self.gone:
-            try:
-                self.stream.flush()
-            except BrokenPipeError:
-                self._reader_gone()
-
-    def isatty(self) -> bool:
-        return not self.gone and self.stream.isatty()
-
-    def writable(self) -> bool:
-        return True
-
-    def _reader_gone(self) -> None:
-        self.gone = True
-        # What the stream still buffers is flushed at exit: send it, and all else, nowhere.
-        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.stream.fileno())
-            os.close(devnull)
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -391,17 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    saved = sys.stdout, sys.stderr
     # A reader that goes away (cid-conformance list | head) silences the output; the run
     # still ends (its reports are written) with its own status, and no traceback.
-    guarded = _PipeGuard(out or sys.stdout), _PipeGuard(err or sys.stderr)
-    sys.stdout, sys.stderr = guarded  # --help writes there too
-    try:
-        return _main(argv, cast(TextIO, guarded[0]), cast(TextIO, guarded[1]))
-    finally:
-        for stream in guarded:
-            stream.flush()  # here, not at exit, where a closed pipe would print a traceback
-        sys.stdout, sys.stderr = saved
+    with guarded_streams(out, err) as (stdout, stderr):
+        return _main(argv, stdout, stderr)
 
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:

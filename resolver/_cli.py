@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
-import os
 import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
-from typing import Any, NoReturn, TextIO, cast
+from typing import Any, NoReturn, TextIO
 
 from cid import Capability, CidError, Endpoint, status_json
+from cid.streams import guarded_streams
 
 from ._anchor import TrustAnchor
 from ._cache import VersionStore
@@ -35,45 +34,6 @@ def _exit_table() -> str:
     rows.append(f"  {EXIT_USAGE:>3}  {'usage':<19} bad command-line arguments")
     rows.append(f"  {EXIT_CONFIG:>3}  {'configuration':<19} unusable setting or trust anchor")
     return "\n".join(rows)
-
-
-class _PipeGuard(io.TextIOBase):
-    """A text stream that discards everything once its reader has gone (EPIPE), so that
-    `cid-resolve ... | head -1` ends quietly, with the command's own exit status."""
-
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__()
-        self.stream = stream
-        self.gone = False
-
-    def write(self, text: str) -> int:
-        if not self.gone:
-            try:
-                self.stream.write(text)
-            except BrokenPipeError:
-                self._reader_gone()
-        return len(text)
-
-    def flush(self) -> None:
-        if not self.gone:
-            try:
-                self.stream.flush()
-            except BrokenPipeError:
-                self._reader_gone()
-
-    def isatty(self) -> bool:
-        return not self.gone and self.stream.isatty()
-
-    def writable(self) -> bool:
-        return True
-
-    def _reader_gone(self) -> None:
-        self.gone = True
-        # What the stream still buffers is flushed at exit: send it, and all else, nowhere.
-        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.stream.fileno())
-            os.close(devnull)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -110,19 +70,38 @@ def _parser() -> argparse.ArgumentParser:
         "--need", default="", metavar="TERMS", help="what the job needs: acc=8;mem=512GiB"
     )
     sched.add_argument(
-        "--policy", default="cheapest", metavar="POLICY",
+        "--policy",
+        default="cheapest",
+        metavar="POLICY",
         help=f"{', '.join(POLICIES[:-1])}, or weighted:price=W,wait=W,region=W (default cheapest)",
     )
     sched.add_argument("--region", help="the region to be near (nearest, weighted)")
-    sched.add_argument("--period", type=int, default=3600, metavar="S",
-                       help="seconds the need is priced for (default 3600)")
+    sched.add_argument(
+        "--period",
+        type=int,
+        default=3600,
+        metavar="S",
+        help="seconds the need is priced for (default 3600)",
+    )
     sched.add_argument("--currency", help="the currency compared (default: the most quoted)")
-    sched.add_argument("--fresh", type=int, default=120, metavar="S",
-                       help="a status older than this is stale (default 120)")
-    sched.add_argument("--missing", choices=("last", "drop"), default="last",
-                       help="candidates without a status: rank them last (default) or drop them")
-    sched.add_argument("--pick", action="store_true",
-                       help="only the best candidate's endpoints, as --short prints them")
+    sched.add_argument(
+        "--fresh",
+        type=int,
+        default=120,
+        metavar="S",
+        help="a status older than this is stale (default 120)",
+    )
+    sched.add_argument(
+        "--missing",
+        choices=("last", "drop"),
+        default="last",
+        help="candidates without a status: rank them last (default) or drop them",
+    )
+    sched.add_argument(
+        "--pick",
+        action="store_true",
+        help="only the best candidate's endpoints, as --short prints them",
+    )
     form = p.add_mutually_exclusive_group()
     form.add_argument(
         "--json",
@@ -175,15 +154,10 @@ def _anchor(conf: Settings, err: TextIO) -> Iterator[tuple[TrustAnchor, bool]]:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    saved = sys.stdout, sys.stderr
-    guarded = _PipeGuard(out or sys.stdout), _PipeGuard(sys.stderr)
-    sys.stdout, sys.stderr = guarded  # --help writes there too
-    try:
-        return _main(argv, cast(TextIO, guarded[0]), cast(TextIO, guarded[1]))
-    finally:
-        for stream in guarded:
-            stream.flush()  # here, not at exit, where a closed pipe would print a traceback
-        sys.stdout, sys.stderr = saved
+    # A reader that goes away (cid-resolve ... | head -1) silences the output; the
+    # command still exits with its own status, and no traceback.
+    with guarded_streams(out) as (stdout, stderr):
+        return _main(argv, stdout, stderr)
 
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:

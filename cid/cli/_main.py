@@ -18,11 +18,11 @@ from .._errors import CidError, IdentifierError
 from .._identifier import Identifier, parse
 from .._pattern import parse_pattern
 from .._tables import ARCHITECTURES
+from ..streams import guarded_streams
 from . import _descriptor as _cli_descriptor
 from . import _register as _cli_register
 from . import _registry as _cli_registry
 from . import _zone as _cli_zone
-from ._output import guarded_streams
 
 __all__ = ["EXIT_DATAERR", "EXIT_NO_MATCH", "EXIT_OK", "EXIT_USAGE", "main"]
 
