@@ -208,7 +208,7 @@ def parse(text: str) -> Identifier:
     """
     if not isinstance(text, str):
         raise IdentifierError(f"an identifier is text, not {type(text).__name__}", repr(text))
-    if len(text) <= MAX_INPUT and text.isascii():
+    if len(text) <= MAX_INPUT:
         parts = fast_parts(text)
         if parts is not None:
             try:

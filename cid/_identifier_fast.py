@@ -3,26 +3,29 @@
 (``tests/cid/test_identifier_props.py`` holds the two together).
 
 It splits on the separators ("/" and ";" occur in no terminal) and checks each
-component with the same rules (``_components``), memoised by its text. It
-returns the components, or None when it cannot decide; the caller then takes
-the lark path, which gives the same answer or the fault with its position.
+component, memoised by its text. A component not in its memo is computed
+straight from its text (``_components_fast``: no tokens, registries read in
+place, no IDNA for plain ASCII names), or by the general rules (``_components``)
+for the rare shapes, A-labels and U-labels among them. It returns the
+components, or None when it cannot decide; the caller then takes the lark path,
+which gives the same answer or the fault with its position.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Final
+from typing import Final, cast
 
 from ._capability import Capability
 from ._components import (
     MAX_ATTRIBUTES,
     Fault,
     attribute,
-    canonical_arch,
     canonical_provider,
     tokens,
 )
-from ._syntax import FAST_ARCH, FAST_ATTRIBUTE, FAST_PROVIDER, FAST_REGION, RawAttribute, Tok
+from ._components_fast import Attribute, arch, plain_provider, registered_capabilities
+from ._syntax import FAST_ATTRIBUTE, FAST_LABELS, FAST_REGION, RawAttribute, Tok
 
 __all__ = ["FAST_MEMOS", "Parts", "fast_parts"]
 
@@ -33,13 +36,18 @@ Parts = tuple[str, str, str, tuple[str, ...], tuple[Capability, ...], str]
 # The fast path's component functions are memoised by their input text: the
 # result depends on nothing else, real workloads repeat providers,
 # architectures and attributes, and lru_cache never stores a raised Fault.
-# Each returns None when its expression (the grammar's terminals, ASCII only)
-# does not match, and the lark path then decides.
+# Each returns None when its expression (the grammar's terminals) does not
+# match, and the lark path then decides.
 
 
 @lru_cache(maxsize=4096)
 def _fast_provider(text: str) -> str | None:
-    return canonical_provider(tokens(text, ".")) if FAST_PROVIDER(text) else None
+    plain = plain_provider(text)
+    if plain is not None:
+        return plain
+    # IDNA (RFC 5891) for A-labels and U-labels: by far the dearest component,
+    # which this memo makes as cheap as any other when the provider repeats.
+    return canonical_provider(tokens(text, ".")) if FAST_LABELS(text) else None
 
 
 @lru_cache(maxsize=1024)
@@ -47,13 +55,11 @@ def _fast_region(text: str) -> str | None:
     return text.lower() if FAST_REGION(text) else None
 
 
-@lru_cache(maxsize=1024)
-def _fast_arch(text: str) -> tuple[str, tuple[str, ...]] | None:
-    return canonical_arch(tokens(text, "+")) if FAST_ARCH(text) else None
+_fast_arch: Final = lru_cache(maxsize=1024)(arch)
 
 
 @lru_cache(maxsize=4096)
-def _fast_attribute(item: str) -> tuple[str, str, Capability] | None:
+def _fast_attribute(item: str) -> Attribute | None:
     if not FAST_ATTRIBUTE(item):
         return None
     key, eq, value = item.partition("=")
@@ -69,14 +75,17 @@ def _fast_attribute(item: str) -> tuple[str, str, Capability] | None:
 # distinct sets (a few MB when full).
 @lru_cache(maxsize=16384)
 def _fast_capabilities(text: str) -> tuple[tuple[Capability, ...], str] | None:
-    found = [_fast_attribute(item) for item in text.split(";")]
-    if None in found:
-        return None
-    entries: list[tuple[str, str, Capability]] = found  # type: ignore[assignment]
+    entries = registered_capabilities(text)
+    if entries is None:
+        found = [_fast_attribute(item) for item in text.split(";")]
+        if None in found:
+            return None
+        entries = cast(list[Attribute], found)
     entries.sort()
-    if len({e[0] for e in entries}) != len(entries) or len(entries) > MAX_ATTRIBUTES:
+    keys, texts, caps = zip(*entries, strict=True)
+    if len(set(keys)) != len(keys) or len(keys) > MAX_ATTRIBUTES:
         return None  # the lark path reports the duplicate or the excess with its position
-    return tuple([e[2] for e in entries]), ";".join([e[1] for e in entries])
+    return caps, ";".join(texts)
 
 
 FAST_MEMOS: Final = (_fast_provider, _fast_region, _fast_arch, _fast_attribute, _fast_capabilities)
@@ -87,6 +96,8 @@ def fast_parts(text: str) -> Parts | None:
     if text[:5].lower() != _SCHEME:
         return None
     parts = text[5:].split("/")
+    if not text.isascii() and not (text[:5].isascii() and text[text.find("/") :].isascii()):
+        return None  # the grammar has non-ASCII in provider labels only
     try:
         if len(parts) == 4:
             caps = _fast_capabilities(parts[3])
@@ -98,10 +109,10 @@ def fast_parts(text: str) -> Parts | None:
             return None
         provider = _fast_provider(parts[0])
         region = _fast_region(parts[1])
-        arch = _fast_arch(parts[2])
-        if provider is None or region is None or arch is None:
+        cpu_accs = _fast_arch(parts[2])
+        if provider is None or region is None or cpu_accs is None:
             return None
-        return provider, region, arch[0], arch[1], caps[0], caps[1]
+        return provider, region, cpu_accs[0], cpu_accs[1], caps[0], caps[1]
     except Fault:
         return None
 

@@ -20,6 +20,8 @@ from ._specfiles import spec_path
 __all__ = [
     "FAST_ARCH",
     "FAST_ATTRIBUTE",
+    "FAST_LABELS",
+    "FAST_NAME",
     "FAST_PROVIDER",
     "FAST_REGION",
     "MAX_INPUT",
@@ -235,6 +237,9 @@ def lark_pattern(text: str) -> RawPattern:
 # anything it does not match goes to the lark parser (tests/property/).
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_ULABEL = (  # the grammar's LABEL itself, Unicode included
+    r"[a-z0-9\u0080-\U0010ffff](?:[a-z0-9\u0080-\U0010ffff-]*[a-z0-9\u0080-\U0010ffff])?"
+)
 _REGION = r"[a-z]{2}(?:-[a-z0-9]{1,8}){0,3}"
 _ARCH = r"[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?"
 _NAME = r"[a-z][a-z0-9-]*"
@@ -250,6 +255,10 @@ _ATTR = rf"{_NAME}(?:=(?:{_QUANTITY}(?=;|$)|{_INTEGER}(?=;|$)|{_NAME}))?"
 #: identifier: SCHEME provider "/" region "/" arch ["/" capabilities], split on
 #: its separators ("/" and ";" occur in no terminal); each part has its own test.
 FAST_PROVIDER: Final = re.compile(rf"(?i){_LABEL}(?:\.{_LABEL})*", re.ASCII).fullmatch
+#: The provider as the grammar has it, U-labels included: the fast path's test of
+#: a provider that is not plain ASCII (IDNA then decides).
+FAST_LABELS: Final = re.compile(rf"(?i){_ULABEL}(?:\.{_ULABEL})*", re.ASCII).fullmatch
 FAST_REGION: Final = re.compile(rf"(?i){_REGION}", re.ASCII).fullmatch
 FAST_ARCH: Final = re.compile(rf"(?i){_ARCH}(?:\+{_ARCH})*", re.ASCII).fullmatch
 FAST_ATTRIBUTE: Final = re.compile(rf"(?i){_ATTR}", re.ASCII).fullmatch
+FAST_NAME: Final = re.compile(rf"(?i){_NAME}", re.ASCII).fullmatch
