@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import cid
 from cid._components import Fault
 from cid._identifier import _make, parse_slow
-from cid._identifier_fast import fast_parts
+from cid._identifier_fast import FAST_MEMOS, fast_parts
 from cid._tables import ARCH_ALIASES, ARCHITECTURES, CAPABILITY_TYPES
 from cid._units import MAX_VALUE, UNITS
 
@@ -141,12 +141,23 @@ def test_dns_round_trip(text: str, root: str) -> None:
     assert len(name.rstrip(".")) <= 253
 
 
+def _parse_cold(text: str) -> cid.Identifier:
+    """cid.parse with every memo of the fast path empty: each component computed afresh."""
+    for memo in FAST_MEMOS:
+        memo.cache_clear()
+    return cid.parse(text)
+
+
 @given(identifier_text())
 def test_fast_path_agrees_with_grammar_on_valid(text: str) -> None:
-    assert _outcome(cid.parse, text) == _outcome(parse_slow, text)
+    slow = _outcome(parse_slow, text)
+    assert _outcome(_parse_cold, text) == slow  # computed afresh
+    assert _outcome(cid.parse, text) == slow  # from the memos just filled
 
 
-MUTATION_CHARS = st.sampled_from([*list("/.;=+-_*!<> :0189aAzZBGiKMbps"), "ü", "\x00", "．"])
+MUTATION_CHARS = st.sampled_from(
+    [*list("/.;=+-_*!<> :0189aAzZBGiKMbps"), "ü", "\x00", "．", "中", "\u212a", "İ", "ſ"]
+)
 
 
 @st.composite
@@ -171,7 +182,18 @@ def mutated(draw: st.DrawFn) -> str:
 @example("ucid:a/cn/x86-64/mem=1B;mem=1B")
 @example("ucid:a/cn/x86-64/cpu=1;CPU=1")
 @example("ucid:a/cn/sm90")
+@example("ucid:中国移动.cn/CN-BJ/neoverse-v2+sm90/acc=8;mem=1TiB")
+@example("ucid:中国移动.cn/CN-BJ/neoverse-v2+sm90/acc=8;mem=1TİB")
+@example("ucid:中国移动.cn/CN-BJ/neoverse-v2+sm90/acc=8;disK=1TiB")
+@example("ucid:中国移动.cn/CN-BJ/ne\u212aoverse-v2")
+@example("ucİd:中国移动.cn/CN-BJ/neoverse-v2")
+@example("ucid:ｆ.cn/cn/x86-64")
+@example("ucid:xn--fiq02ib9d179b.cn/cn/x86-64")
+@example("ucid:xn--fiq02ib9d179b/cn/x86-64")
+@example("ucid:xn--a.cn/cn/x86-64")
 def test_fast_path_agrees_with_grammar_on_mutations(text: str) -> None:
+    for memo in FAST_MEMOS:
+        memo.cache_clear()
     parts = fast_parts(text)
     slow = _outcome(parse_slow, text)
     if parts is not None:  # the fast path may decline, never disagree
@@ -181,7 +203,21 @@ def test_fast_path_agrees_with_grammar_on_mutations(text: str) -> None:
             assert isinstance(slow, tuple)
         else:
             assert fast == slow
+    assert _outcome(_parse_cold, text) == slow
     assert _outcome(cid.parse, text) == slow
+
+
+def test_unicode_providers_take_the_fast_path() -> None:
+    # IDNA is memoised with the provider, so a repeated U-label costs what an A-label does.
+    for text in (
+        "ucid:中国移动.cn/CN-BJ/neoverse-v2+sm90/acc=8;mem=1TiB",
+        "ucid:XN--FIQ02IB9D179B.cn/cn-bj/aarch64",
+        "ucid:bücher.de/de/x86-64",
+    ):
+        parts = fast_parts(text)
+        assert parts is not None
+        assert str(_make(*parts)) == str(parse_slow(text))
+    assert fast_parts("ucid:中国移动.cn/cn-bj/aarch64/acc-model=h８00") is None
 
 
 @given(st.text(max_size=300))

@@ -1,0 +1,129 @@
+"""The components computed straight from their text (cid/_components_fast.py) give
+what the general rules (cid/_components.py) give, on every input they accept."""
+
+from __future__ import annotations
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from cid._capability import Capability
+from cid._components import Fault, attribute, canonical_arch, canonical_provider, tokens
+from cid._components_fast import Attribute, arch, plain_provider, registered_capabilities
+from cid._syntax import FAST_ARCH, FAST_ATTRIBUTE, FAST_LABELS, RawAttribute, Tok
+from cid._tables import ARCH_ALIASES, ARCHITECTURES, CAPABILITY_TYPES
+from cid._units import UNITS
+
+LDH = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _cased(draw: st.DrawFn, text: str) -> str:
+    flips = draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
+    return "".join(c.upper() if f else c for c, f in zip(text, flips, strict=True))
+
+
+def _general_arch(text: str) -> tuple[str, tuple[str, ...]] | None:
+    if not FAST_ARCH(text):
+        return None
+    try:
+        return canonical_arch(tokens(text, "+"))
+    except Fault:
+        return None
+
+
+ARCH_WORDS = st.one_of(
+    st.sampled_from(sorted(ARCHITECTURES)),
+    st.sampled_from(sorted(ARCH_ALIASES)),
+    st.text(LDH + "-_", min_size=0, max_size=36),
+    st.sampled_from(["a" * 32, "a" * 33, "x_y", "-a", "a-", "", "\u212a", "ſ"]),
+)
+
+
+@st.composite
+def arch_text(draw: st.DrawFn) -> str:
+    words = draw(st.lists(ARCH_WORDS, min_size=1, max_size=10))
+    return _cased(draw, "+".join(words))
+
+
+@given(arch_text())
+@example("x86-64+" + "+".join(f"a{i:030d}" for i in range(2)))  # over 62 in all
+@example("sm90+x86-64")
+@example("my+my")
+@example("x86-64+sm90+sm_90")
+@example("X86_64+SM90")
+def test_arch_agrees(text: str) -> None:
+    assert arch(text) == _general_arch(text)
+
+
+def _general_attribute(item: str) -> Attribute | None:
+    if not FAST_ATTRIBUTE(item):
+        return None
+    key, eq, value = item.partition("=")
+    kind = None
+    if eq:
+        kind = "NAME" if value[0].isalpha() else "QUANTITY" if value[-1].isalpha() else "INTEGER"
+    try:
+        cap = attribute(RawAttribute(Tok(key, 0), Tok(value, 0) if eq else None, kind))
+    except Fault:
+        return None
+    return cap.key, str(cap), cap
+
+
+NUMBERS = st.one_of(
+    st.integers(0, 2**64).map(str),
+    st.sampled_from(["0", "00", "01", "1.5", "0.5", "1.", ".5", "1.2.3", "7.000", "²", "1e3"]),
+)
+VALUES = st.one_of(
+    NUMBERS,
+    st.tuples(NUMBERS, st.sampled_from([*UNITS, "gib", "Bps", ""])).map("".join),
+    st.text(LDH + "-", max_size=34),
+    st.sampled_from(["h800", "H800", "-x", "x-", "a" * 32, "a" * 33, "\u212a"]),
+)
+
+
+@st.composite
+def item(draw: st.DrawFn) -> str:
+    key = draw(st.one_of(st.sampled_from(sorted(CAPABILITY_TYPES)), st.sampled_from(["x-a", "1a"])))
+    key = _cased(draw, key)
+    if draw(st.booleans()):
+        return key
+    return f"{key}={draw(VALUES)}"
+
+
+@given(st.lists(item(), min_size=1, max_size=4))
+@example(["mem=512GiB", "CPU=64", "acc-model=H800", "sriov", "net-bw=0.4Tbps"])
+@example(["mem=8EiB"])  # over the largest value
+@example(["mem=0.5B"])  # not a whole number of bytes
+@example(["acc-model=" + "a" * 40])  # over 62 in canonical form
+@example(["sriov=1"])
+@example(["cpu"])
+@example(["cpu=9223372036854775808"])
+def test_capabilities_agree(items: list[str]) -> None:
+    general = [_general_attribute(i) for i in items]
+    fast = registered_capabilities(";".join(items))
+    if items == ["mem=512GiB", "CPU=64", "acc-model=H800", "sriov", "net-bw=0.4Tbps"]:
+        assert fast is not None  # the common shapes are computed here
+    if fast is not None:
+        assert fast == general
+        for (_, _, a), (_, _, b) in zip(fast, general, strict=True):  # type: ignore[misc]
+            assert isinstance(a, Capability) and type(a.value) is type(b.value)
+    else:
+        # Declined: some attribute is invalid, or its key is not registered.
+        keys = [i.partition("=")[0].lower() for i in items]
+        assert None in general or any(k not in CAPABILITY_TYPES for k in keys)
+
+
+@given(
+    st.lists(
+        st.one_of(st.text(LDH + "-", min_size=1, max_size=66), st.sampled_from(["xn--a", "ab--c"])),
+        min_size=1,
+        max_size=10,
+    ).map(".".join)
+)
+@example("xn--fiq02ib9d179b.cn")
+@example("a--b.cn")
+def test_plain_provider_agrees(text: str) -> None:
+    plain = plain_provider(text)
+    if plain is not None:
+        assert plain == canonical_provider(tokens(text, "."))
+    elif "--" not in text and len(text) <= 63 and text.count(".") < 8:
+        assert not FAST_LABELS(text)  # declined only because the grammar refuses it
