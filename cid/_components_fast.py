@@ -45,6 +45,9 @@ _FLAGS: Final[dict[str, Attribute]] = {}
 
 
 def _fill() -> None:
+    # Each table is made whole, then published by one dict.update (atomic under the
+    # GIL), flags before keys: a thread that finds a table filled finds it complete.
+    archs, keys, flags = {}, {}, {}
     for spelling, name in [*((n, n) for n in ARCHITECTURES), *ARCH_ALIASES.items()]:
         if (
             FAST_ARCH(spelling)
@@ -53,12 +56,15 @@ def _fill() -> None:
             and "_" not in name
             and len(name) <= MAX_ARCH_NAME
         ):
-            _ARCHS[spelling] = (name, ARCHITECTURES[name].kind == "cpu")
+            archs[spelling] = (name, ARCHITECTURES[name].kind == "cpu")
     for key, typ in CAPABILITY_TYPES.items():
         if FAST_NAME(key) and key == key.lower() and len(key) <= 32:
-            _KEYS[key] = typ
+            keys[key] = typ
             if typ == "flag":
-                _FLAGS[key] = (key, key, Capability(key, "flag", True))
+                flags[key] = (key, key, Capability(key, "flag", True))
+    _FLAGS.update(flags)
+    _ARCHS.update(archs)
+    _KEYS.update(keys)
 
 
 # ---------------------------------------------------------------- components
