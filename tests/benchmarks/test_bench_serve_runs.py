@@ -46,6 +46,7 @@ def test_serve_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(build["rates"]) == {
         "bare Ed25519 signing (PyNaCl)",
         "Registry.build (cid zone build)",
+        "Registry.build, in-process (workers=1)",
         "Registry.build, fsync skipped (attribution only)",
         "Registry.assemble (read, verify, assemble)",
     }
