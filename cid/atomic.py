@@ -30,7 +30,9 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool 
     fsync_dir(path.parent)
 
 
-def write_durable(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool = True) -> None:
+def write_durable(
+    path: str | Path, data: bytes, mode: int = 0o644, *, overwrite: bool = True
+) -> None:
     """The file in place, whole: its data fsync'd before the rename. Its folder is
     not fsync'd: the caller does that (:func:`fsync_dir`) before counting on it,
     once for many files."""
@@ -62,7 +64,7 @@ def write_durable(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool
         raise
 
 
-def fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: str | Path) -> None:
     """Make the folder's entries (a rename, a new or removed file) survive a crash."""
     dirfd = os.open(folder, os.O_RDONLY)
     try:
@@ -85,19 +87,18 @@ class AtomicWriter:
     def __init__(self, threads: int = _THREADS) -> None:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="cid-write")
         self._pending: list[Future[None]] = []
-        self._folders: set[Path] = set()
+        self._folders: set[str] = set()
 
-    def write(self, path: Path, data: bytes, mode: int = 0o644) -> None:
-        path = Path(path)
-        self._folders.add(path.parent)
+    def write(self, path: str | Path, data: bytes, mode: int = 0o644) -> None:
+        self._folders.add(os.path.dirname(path) or ".")
         if len(self._pending) >= _PENDING:
             self.flush()
         self._pending.append(self._pool.submit(write_durable, path, data, mode))
 
-    def add_folder(self, folder: Path) -> None:
+    def add_folder(self, folder: str | Path) -> None:
         """A folder that others (worker processes) write files into, each whole and
         fsync'd: fsync it too at :meth:`close`."""
-        self._folders.add(Path(folder))
+        self._folders.add(os.fspath(folder))
 
     def flush(self) -> None:
         """Wait for every write so far: each file whole in place (its folder not yet

@@ -72,17 +72,20 @@ class _Loaded:
     key: SigningKey
     keys: list[VerifyKey]
     existing: frozenset[str]
+    descriptors: str  # the folder
 
     @classmethod
     def load(cls, job: ZoneSigning) -> _Loaded:
+        descriptors = job.folder / "descriptors"
         return cls(
             SigningKey.load(job.key_file),
             [VerifyKey.load(p) for p in job.pub_files],
-            frozenset(listing(job.folder / "descriptors", ".cose")),
+            frozenset(listing(descriptors, ".cose")),
+            os.fspath(descriptors),
         )
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: str | Path) -> Any:
     """The JSON value in ``path``; :class:`SourceError` naming the file if it cannot be read."""
     try:
         with open(path, "rb") as f:
@@ -108,10 +111,11 @@ def file_name(subject: str) -> str:
     return parse(subject).to_dns_name("").rstrip(".")
 
 
-def old_record(path: Path, keys: list[VerifyKey], now: int, check: Any) -> Any:
+def old_record(path: str | Path, keys: list[VerifyKey], now: int, check: Any) -> Any:
     """The record last published at ``path`` if it still verifies (times aside)."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except FileNotFoundError:
         return None
     try:
@@ -120,10 +124,11 @@ def old_record(path: Path, keys: list[VerifyKey], now: int, check: Any) -> Any:
         return _unverified_version(data)
 
 
-def signer_kid(path: Path) -> bytes | None:
+def signer_kid(path: str | Path) -> bytes | None:
     """The kid in the protected header of the record at ``path``, if it can be read."""
     try:
-        header = decode_unverified(path.read_bytes())[0]
+        with open(path, "rb") as f:
+            header = decode_unverified(f.read())[0]
     except (OSError, CidError):
         return None
     kid = header.get(HEADER_KID)
@@ -165,22 +170,23 @@ def next_record(
     return replace(rec, version=version)
 
 
-def _sign_source(job: ZoneSigning, keys: _Loaded, source: Path) -> tuple[Path, bytes | None]:
-    """The descriptor file of one source and, if it needs signing, its new bytes."""
+def _sign_source(job: ZoneSigning, keys: _Loaded, source: str) -> tuple[str, bytes | None]:
+    """The descriptor file name of one source and, if it needs signing, its new bytes.
+    (Paths as text: a build makes hundreds of thousands.)"""
     spec = read_json(source)
     try:
         rec = descriptor_from_json(spec, job.now, job.valid_for)
     except CidError as exc:
         raise SourceError(f"{source}: {exc}") from None
     name = f"{file_name(rec.subject)}.cose"
-    out = job.folder / "descriptors" / name
     old, resign = None, False
     if name in keys.existing:
+        out = os.path.join(keys.descriptors, name)
         old = old_record(out, keys.keys, job.now, verify)
         # §7.8: with several active keys, a record by another one is re-signed by this one.
         resign = len(keys.keys) > 1 and signer_kid(out) not in (None, keys.key.kid)
     new = next_record(rec, old, job.now, job.valid_for, "version" in spec, resign)
-    return out, None if new is None else sign(new, keys.key)
+    return name, None if new is None else sign(new, keys.key)
 
 
 Step = tuple[Path, Path, bool]  # source, descriptor file, written
@@ -199,13 +205,13 @@ def sign_sources(
         yield from _pooled(job, sources, writer, pool)
         return
     keys = _Loaded.load(job)
-    folder = job.folder / "sources"
+    folder, out = job.folder / "sources", job.folder / "descriptors"
     for name in sources:
         source = folder / name
-        out, data = _sign_source(job, keys, source)
+        written, data = _sign_source(job, keys, os.fspath(source))
         if data is not None:
-            writer.write(out, data)
-        yield source, out, data is not None
+            writer.write(os.path.join(keys.descriptors, written), data)
+        yield source, out / written, data is not None
 
 
 # ------------------------------------------------------------- the pool
@@ -225,18 +231,18 @@ def _sign_chunk(job: ZoneSigning, names: list[str]) -> tuple[list[tuple[str, boo
     if not _worker_writer:
         _worker_writer.append(AtomicWriter(WORKER_THREADS))  # overlaps the disk's waits
     writer = _worker_writer[0]
-    folder = job.folder / "sources"
+    folder = os.fspath(job.folder / "sources")
     done: list[tuple[str, bool]] = []
     fault = None
     for name in names:
         try:
-            out, data = _sign_source(job, keys, folder / name)
+            written, data = _sign_source(job, keys, os.path.join(folder, name))
         except SourceError as exc:
             fault = str(exc)
             break
-        if data is not None:
-            writer.write(out, data)  # fsync'd before its rename; the folder by the parent
-        done.append((out.name, data is not None))
+        if data is not None:  # fsync'd before its rename; the folder by the parent
+            writer.write(os.path.join(keys.descriptors, written), data)
+        done.append((written, data is not None))
     writer.flush()  # each file reported is in place
     return done, fault
 
