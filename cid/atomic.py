@@ -7,45 +7,64 @@ many files at a lower cost: their folders are fsync'd once, at the end.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-__all__ = ["AtomicWriter", "fsync_dir", "write_atomic"]
+__all__ = ["AtomicWriter", "fsync_dir", "write_atomic", "write_durable"]
 
-_WORKERS: Final = 4
+_THREADS: Final = 16  # fsyncs in flight: on a busy disk each waits milliseconds
 _PENDING: Final = 256  # writes queued at most: bounds the memory held
+_serial = itertools.count()
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool = True) -> None:
     """Write ``data`` to ``path`` with ``mode``. With ``overwrite`` False an existing
     file raises :class:`FileExistsError` (by ``link``, so there is no check-then-write race)."""
     path = Path(path)
-    _write_file(path, data, mode, overwrite)
+    write_durable(path, data, mode, overwrite=overwrite)
     fsync_dir(path.parent)
 
 
-def _write_file(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
-    """The file in place, whole (its data fsync'd before the rename); its folder not fsync'd."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def write_durable(
+    path: str | Path, data: bytes, mode: int = 0o644, *, overwrite: bool = True
+) -> None:
+    """The file in place, whole: its data fsync'd before the rename. Its folder is
+    not fsync'd: the caller does that (:func:`fsync_dir`) before counting on it,
+    once for many files."""
+    folder, name = os.path.split(path)
+    while True:  # a name of this process's own; a stale one left by a crash is skipped
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{next(_serial)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        except FileExistsError:
+            continue
+        break
     try:
-        os.fchmod(fd, mode)  # mkstemp gives 0600; public files widen it
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            os.fchmod(fd, mode)  # exactly ``mode``, whatever the umask
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         if overwrite:
             os.replace(tmp, path)
         else:
             os.link(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)  # gone already after a rename
+            os.unlink(tmp)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
-def fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: str | Path) -> None:
     """Make the folder's entries (a rename, a new or removed file) survive a crash."""
     dirfd = os.open(folder, os.O_RDONLY)
     try:
@@ -65,19 +84,25 @@ class AtomicWriter:
     before then may lose some writes, each whole. Write each path at most once.
     """
 
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="cid-write")
+    def __init__(self, threads: int = _THREADS) -> None:
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="cid-write")
         self._pending: list[Future[None]] = []
-        self._folders: set[Path] = set()
+        self._folders: set[str] = set()
 
-    def write(self, path: Path, data: bytes, mode: int = 0o644) -> None:
-        path = Path(path)
-        self._folders.add(path.parent)
+    def write(self, path: str | Path, data: bytes, mode: int = 0o644) -> None:
+        self._folders.add(os.path.dirname(path) or ".")
         if len(self._pending) >= _PENDING:
-            self._wait()
-        self._pending.append(self._pool.submit(_write_file, path, data, mode, True))
+            self.flush()
+        self._pending.append(self._pool.submit(write_durable, path, data, mode))
 
-    def _wait(self) -> None:
+    def add_folder(self, folder: str | Path) -> None:
+        """A folder that others (worker processes) write files into, each whole and
+        fsync'd: fsync it too at :meth:`close`."""
+        self._folders.add(os.fspath(folder))
+
+    def flush(self) -> None:
+        """Wait for every write so far: each file whole in place (its folder not yet
+        fsync'd); raise the first failure."""
         pending, self._pending = self._pending, []
         for future in pending:
             future.result()  # the first failure raises here, in the caller
@@ -85,7 +110,7 @@ class AtomicWriter:
     def close(self) -> None:
         """Finish every write and make all of them durable; raise the first failure."""
         try:
-            self._wait()
+            self.flush()
         finally:
             self._pool.shutdown(wait=True)
         for folder in sorted(self._folders):

@@ -67,7 +67,7 @@ def _cmd_build(args: argparse.Namespace, out: TextIO) -> int:
         print(f"{event:<7} {path.relative_to(registry.path)}", file=out, flush=True)
 
     try:
-        written = registry.build(now=_now(args), report=report)
+        written = registry.build(now=_now(args), report=report, workers=args.workers)
     finally:
         progress.done()
     print(f"{len(written)} file(s) written", file=out)
@@ -272,6 +272,13 @@ def add_commands(commands: Any) -> None:
     sub = zone.add_subparsers(dest="zone_command", required=True, metavar="SUBCOMMAND")
     p = sub.add_parser("build", help="sign sources and delegations that need it")
     p.add_argument("registry", metavar="REGISTRY")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes signing a zone of 1000 sources or more (default: one per core; 1: none)",
+    )
     p.set_defaults(run=_cmd_build)
     p = sub.add_parser("export", help="write RFC 1035 zone files")
     p.add_argument("registry", metavar="REGISTRY")

@@ -26,6 +26,7 @@ import ipaddress
 import json
 import secrets
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
@@ -35,15 +36,27 @@ import dns.name
 import dns.tsig
 import dns.zone
 
-from .._cose import HEADER_KID
-from .._descriptor import Delegation, Descriptor, encode_payload
+from .._descriptor import Delegation
 from .._descriptor_json import descriptor_from_json
 from .._errors import CidError, NotYetValidError, ValidityError
 from .._identifier import parse
 from .._keys import SigningKey, VerifyKey
-from .._signed import decode_unverified, sign, verify, verify_delegation
+from .._signed import sign, verify, verify_delegation
 from .._status import Status, verify_status
 from ..atomic import AtomicWriter, fsync_dir, write_atomic
+from ._build import (
+    SourceError,
+    ZoneSigning,
+    default_workers,
+    file_name,
+    listing,
+    next_record,
+    old_record,
+    read_json,
+    sign_sources,
+    signer_kid,
+    start_pool,
+)
 from ._entries import Entry, LivePolicy, Registration, published, read_entry
 from ._push import parse_tsig
 from ._rollover import read_state, write_state
@@ -117,11 +130,9 @@ class ZoneConfig:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise RegistryError(f"{path}: missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RegistryError(f"{path}: unreadable: {exc}") from None
+        return read_json(path)
+    except SourceError as exc:
+        raise RegistryError(str(exc)) from None
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -351,7 +362,11 @@ class Registry:
     # --------------------------------------------------------------- build
 
     def build(
-        self, *, now: int, report: Callable[[str, Path], None] | None = None
+        self,
+        *,
+        now: int,
+        report: Callable[[str, Path], None] | None = None,
+        workers: int | None = None,
     ) -> list[Path]:
         """Sign every source and every delegation that needs it; return the files written.
 
@@ -360,31 +375,59 @@ class Registry:
         ``report(event, path)``, if given, is called as the build goes: ``"checked"``
         for each source and delegation looked at, ``"signed"`` for each record
         signed (written durably when the build ends), ``"wrote"`` for the anchor.
+        A zone of many sources is signed by ``workers`` processes (default: one
+        per core; 1: none), with the same result.
         """
         written: list[Path] = []
         tell = report or _ignore
+        zones = self.top_down()
+        sources = {c.name: listing(self._folder(c.name) / "sources", ".json") for c in zones}
+        # Forked before the writer starts its threads (see start_pool).
+        sizes = map(len, sources.values())
+        pool = start_pool(default_workers() if workers is None else workers, sizes)
+        try:
+            self._build(now, zones, sources, pool, written, tell)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        anchor = self.anchor()
+        if _read_optional(self.path / "anchor.json") != anchor:
+            _write_json(self.path / "anchor.json", anchor)
+            written.append(self.path / "anchor.json")
+            tell("wrote", self.path / "anchor.json")
+        return written
+
+    def _build(
+        self,
+        now: int,
+        zones: list[ZoneConfig],
+        sources: dict[str, list[str]],
+        pool: ProcessPoolExecutor | None,
+        written: list[Path],
+        tell: Callable[[str, Path], None],
+    ) -> None:
         with AtomicWriter() as writer:  # durable when the block ends
-            for listed in self.top_down():
+            for listed in zones:
                 cfg = self._switch_signer(listed, now)
                 key = self.signing_key(cfg.name)
                 keys = self.verify_keys(cfg.name)
                 folder = self._folder(cfg.name)
                 several = len(keys) > 1  # a record by another key is re-signed by this one
-                for source in sorted((folder / "sources").glob("*.json")):
-                    spec = _read_json(source)
-                    try:
-                        rec = descriptor_from_json(spec, now, cfg.valid_for)
-                    except CidError as exc:
-                        raise RegistryError(f"{source}: {exc}") from None
-                    out = folder / "descriptors" / f"{_file_name(rec.subject)}.cose"
-                    old = _old_record(out, keys, now, verify)
-                    resign = several and _signer(out) not in (None, key.kid)  # §7.8
-                    new = _next(rec, old, now, cfg.valid_for, "version" in spec, resign)
-                    if new is not None:
-                        writer.write(out, sign(new, key))
-                        written.append(out)
-                        tell("signed", out)
-                    tell("checked", source)
+                job = ZoneSigning(
+                    folder=folder,
+                    key_file=folder / "keys" / f"{cfg.keys[0]}.key",
+                    pub_files=tuple(folder / "keys" / f"{kid}.pub" for kid in cfg.keys),
+                    now=now,
+                    valid_for=cfg.valid_for,
+                )
+                try:
+                    for source, out, signed in sign_sources(job, sources[cfg.name], writer, pool):
+                        if signed:
+                            written.append(out)
+                            tell("signed", out)
+                        tell("checked", source)
+                except SourceError as exc:
+                    raise RegistryError(str(exc)) from None
                 for child in self.children(cfg.name):
                     drec = Delegation(
                         parent=cfg.name,
@@ -396,20 +439,14 @@ class Registry:
                         expires=now + cfg.delegation_valid_for,
                     )
                     out = folder / "delegations" / f"{child.name}.cose"
-                    dold = _old_record(out, keys, now, verify_delegation)
-                    resign = several and _signer(out) not in (None, key.kid)
-                    dnew = _next(drec, dold, now, cfg.delegation_valid_for, False, resign)
+                    dold = old_record(out, keys, now, verify_delegation)
+                    resign = several and signer_kid(out) not in (None, key.kid)
+                    dnew = next_record(drec, dold, now, cfg.delegation_valid_for, False, resign)
                     if dnew is not None:
                         writer.write(out, sign(dnew, key))
                         written.append(out)
                         tell("signed", out)
                     tell("checked", out)
-        anchor = self.anchor()
-        if _read_optional(self.path / "anchor.json") != anchor:
-            _write_json(self.path / "anchor.json", anchor)
-            written.append(self.path / "anchor.json")
-            tell("wrote", self.path / "anchor.json")
-        return written
 
     def _switch_signer(self, cfg: ZoneConfig, now: int) -> ZoneConfig:
         """During a key rollover, from its ``sign_from`` on, make the new key the one
@@ -728,9 +765,7 @@ def base64_secret(key: dns.tsig.Key) -> str:
     return base64.b64encode(secret).decode("ascii")
 
 
-def _file_name(subject: str) -> str:
-    # The identifier's DNS name without a root: at most 189 characters (identifier spec §8).
-    return parse(subject).to_dns_name("").rstrip(".")
+_file_name = file_name  # status/ and descriptors/ files are named alike
 
 
 def _read_optional(path: Path) -> Any:
@@ -738,62 +773,6 @@ def _read_optional(path: Path) -> Any:
         return json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         return None
-
-
-def _old_record(path: Path, keys: list[VerifyKey], now: int, check: Any) -> Any:
-    """The record last published at ``path`` if it still verifies (times aside)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    try:
-        return check(data, keys, now=now, skew=0)
-    except CidError:
-        return _unverified_version(data)
-
-
-def _signer(path: Path) -> bytes | None:
-    """The kid in the protected header of the record at ``path``, if it can be read."""
-    try:
-        header = decode_unverified(path.read_bytes())[0]
-    except (OSError, CidError):
-        return None
-    kid = header.get(HEADER_KID)
-    return kid if isinstance(kid, bytes) else None
-
-
-def _unverified_version(data: bytes) -> Any:
-    # An expired or unreadable old record: keep only its version, so that a new
-    # one is signed above it (rollback protection holds across rebuilds).
-    try:
-        return decode_unverified(data)[1]
-    except CidError:
-        return None
-
-
-def _next(
-    rec: Descriptor | Delegation,
-    old: Descriptor | Delegation | None,
-    now: int,
-    valid_for: int,
-    explicit_version: bool,
-    resign: bool = False,
-) -> Descriptor | Delegation | None:
-    if old is None:
-        return rec
-    same = encode_payload(
-        replace(
-            rec,
-            version=old.version,
-            issued_at=old.issued_at,
-            not_before=old.not_before,
-            expires=old.expires,
-        )
-    ) == encode_payload(old)
-    if same and old.expires - now > valid_for // 2 and old.not_before <= now and not resign:
-        return None  # unchanged and fresh: keep the published bytes
-    version = max(old.version + 1, rec.version if explicit_version else 0)
-    return replace(rec, version=version)
 
 
 def _problem(path: Path, exc: Exception) -> Problem:

@@ -31,12 +31,12 @@ signing time"):
   ``--metrics --query-log FILE``, same registry and query mix as the qps part,
   interleaved rounds; queries per second and server CPU per query, each as a
   ratio to the plain server's.
-- **build**: ``Registry.build`` (``cid zone build``: sources to signed files,
-  each written atomically with fsync) and ``Registry.assemble`` (read, verify,
-  assemble: what ``cid zone export`` and ``cid serve`` do at load) for
-  ``--build-n`` descriptors, against the anchor: bare Ed25519 signing (PyNaCl)
-  of the same COSE Sig_structure bytes. Rates are descriptors/s; ratios are to
-  the anchor's rate.
+- **build**: ``bench_build.py`` (run there on its own): ``Registry.build``
+  (``cid zone build``: sources to signed files, each written atomically with
+  fsync) and ``Registry.assemble`` (read, verify, assemble: what ``cid zone
+  export`` and ``cid serve`` do at load) for ``--build-n`` descriptors, against
+  the anchor: bare Ed25519 signing (PyNaCl) of the same COSE Sig_structure
+  bytes. Rates are descriptors/s; ratios are to the anchor's rate.
 
 Loopback only, every run bounded in time. Needs ``dnsperf`` and ``knotd`` for
 the qps and memory parts. ``--quick`` runs everything at tiny sizes (the smoke
@@ -75,15 +75,14 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
-import nacl.bindings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helpers"))  # dnsservers
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_build: the build part
 
 import dnsservers
 from dnsservers import KnotServer, free_port
 
 import cid
-from cid._cose import decode_sign1, sig_structure
 from cid._descriptor_json import descriptor_from_json
 from cid._keys import SigningKey
 from cid.layout import TYPE_DESCRIPTOR
@@ -203,8 +202,8 @@ def _no_fsync() -> Iterator[None]:
         yield
 
 
-def make_registry(path: Path, n: int, *, now: int, child_n: int) -> Registry:
-    """Root, platform, the provider (n descriptors) and its delegated region (child_n)."""
+def make_sources(path: Path, n: int, *, child_n: int) -> Registry:
+    """Root, platform, the provider (n sources) and its delegated region (child_n); unbuilt."""
     reg = Registry.create(path, ROOT)
     for zone, parent in [(ROOT, None), (PLATFORM, ROOT), (PROVIDER, PLATFORM), (CHILD, PROVIDER)]:
         reg.add_zone(zone, parent, _ns(zone), _key(zone))
@@ -213,6 +212,13 @@ def make_registry(path: Path, n: int, *, now: int, child_n: int) -> Registry:
             reg.add_source(PROVIDER, f"d{i:07d}", spec(subject, i))
         for i, subject in enumerate(identifiers(child_n, seed=7, region=CHILD_REGION)):
             reg.add_source(CHILD, f"d{i:07d}", spec(subject, i))
+    return reg
+
+
+def make_registry(path: Path, n: int, *, now: int, child_n: int) -> Registry:
+    """:func:`make_sources`, built."""
+    reg = make_sources(path, n, child_n=child_n)
+    with _no_fsync():
         reg.build(now=now)
     return reg
 
@@ -941,70 +947,6 @@ def run_memory(workdir: Path, n: int) -> dict[str, Any]:
     }
 
 
-# ---------------------------------------------------------------- build part
-
-
-def run_build(workdir: Path, n: int, rounds: int) -> dict[str, Any]:
-    now = int(time.time())
-    reg = make_registry(workdir / "build-registry", n, now=now, child_n=1)
-    out_dir = reg.path / "zones" / PROVIDER / "descriptors"
-    # The anchor's inputs: the exact bytes Registry.build signs (COSE Sig_structure).
-    key = reg.signing_key(PROVIDER)
-    tbs = []
-    for f in sorted(out_dir.glob("*.cose")):
-        sign1 = decode_sign1(f.read_bytes(), max_size=cid.MAX_SIGNED)
-        tbs.append(sig_structure(sign1.protected, sign1.payload))
-    assert len(tbs) == n
-    secret = key._secret
-
-    def bare() -> None:
-        for m in tbs:
-            nacl.bindings.crypto_sign(m, secret)
-
-    def build() -> None:
-        for f in out_dir.glob("*.cose"):
-            f.unlink()  # untimed below: every descriptor is signed afresh
-        start = time.perf_counter()
-        reg.build(now=now)
-        timings["_last"] = time.perf_counter() - start
-
-    def build_no_fsync() -> None:
-        with _no_fsync():
-            build()
-
-    def load() -> None:
-        _, problems = Registry.load(reg.path).assemble(PROVIDER, now=now)
-        assert not problems
-
-    contenders: dict[str, Callable[[], None]] = {
-        "bare Ed25519 signing (PyNaCl)": bare,
-        "Registry.build (cid zone build)": build,
-        "Registry.build, fsync skipped (attribution only)": build_no_fsync,
-        "Registry.assemble (read, verify, assemble)": load,
-    }
-    timings: dict[str, float] = {}
-    seconds: dict[str, list[float]] = {name: [] for name in contenders}
-    for r in range(rounds):
-        names = list(contenders)
-        names = names[r % len(names) :] + names[: r % len(names)]
-        for name in names:
-            gc.collect()
-            start = time.perf_counter()
-            contenders[name]()
-            took = time.perf_counter() - start
-            seconds[name].append(timings.pop("_last", took))
-    rates = {name: n / statistics.median(v) for name, v in seconds.items()}
-    anchor = rates["bare Ed25519 signing (PyNaCl)"]
-    return {
-        "descriptors": n,
-        "rounds": rounds,
-        "directory": str(workdir),
-        "rates": rates,
-        "seconds": {name: statistics.median(v) for name, v in seconds.items()},
-        "ratio_to_anchor": {name: rate / anchor for name, rate in rates.items()},
-    }
-
-
 # ---------------------------------------------------------------------- main
 
 
@@ -1057,6 +999,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             (base / "memory").mkdir()
             result["memory"] = run_memory(base / "memory", args.memory_n)
         if "build" in parts:
+            from bench_build import run_build  # noqa: PLC0415 - it imports this module
+
             (base / "build").mkdir()
             result["build"] = run_build(base / "build", args.build_n, args.build_rounds)
     finally:
@@ -1133,16 +1077,9 @@ def _print(result: dict[str, Any]) -> None:
         for name, v in m["load_s"].items():
             print(f"  load time, {name}: {v:,.1f} s")
     if "build" in result:
-        b = result["build"]
-        print(
-            f"\nbuild: {b['descriptors']:,} descriptors, median of {b['rounds']} rounds, "
-            f"in {b['directory']}"
-        )
-        for name, rate in b["rates"].items():
-            print(
-                f"  {name:<50} {rate:>9,.0f} /s {b['seconds'][name]:>8.2f} s "
-                f"{b['ratio_to_anchor'][name]:6.3f} x anchor"
-            )
+        from bench_build import print_build  # noqa: PLC0415 - it imports this module
+
+        print_build(result["build"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,14 +41,8 @@ def test_serve_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert qps["knot_udp_workers"] == 1
     assert set(result["memory"]["bytes_per_descriptor"]) >= {"cid serve (zone + Authority)", "knot"}
     assert result["memory"]["cid"]["nodes"] > result["memory"]["descriptors"]
-    build = result["build"]
-    assert build["ratio_to_anchor"]["bare Ed25519 signing (PyNaCl)"] == 1.0
-    assert set(build["rates"]) == {
-        "bare Ed25519 signing (PyNaCl)",
-        "Registry.build (cid zone build)",
-        "Registry.build, fsync skipped (attribution only)",
-        "Registry.assemble (read, verify, assemble)",
-    }
+    build = result["build"]  # its contenders: test_bench_build_runs.py
+    assert build["rates"]["Registry.build (cid zone build)"] > 0
 
 
 def test_serve_benchmark_metrics_part_runs(capsys: pytest.CaptureFixture[str]) -> None:
