@@ -33,6 +33,7 @@ from typing import Final
 
 import dns.name
 import dns.rcode
+import dns.rdataclass
 import dns.tsig
 import dns.zone
 
@@ -58,6 +59,7 @@ from ..registry import (
 from ._authority import Authority, HeldStatus
 from ._hidden import HiddenPrimary
 from ._update import LiveZone, Published, Served, handle
+from ._update_fast import HashedName, hashed
 
 #: Seconds between two versions of a zone made for statuses alone (so between NOTIFYs).
 STATUS_TICK: Final = 1.0
@@ -69,6 +71,8 @@ __all__ = ["LiveUpdates"]
 log = logging.getLogger("cid.serve")
 
 _Keys = dict[dns.name.Name, dns.tsig.Key]
+
+_IN: Final = dns.rdataclass.IN
 
 #: UDP updates waiting for the lock at most; more are dropped, and their senders retry.
 _MAX_PENDING: Final = 64
@@ -141,7 +145,7 @@ class LiveUpdates:
                 _unlink(path)
                 log.info("lease lapsed: %s removed", path)
             zone = registry.assemble_from(name, inputs, now=now)
-            origin = dns.name.from_text(name)
+            origin = hashed(dns.name.from_text(name))  # looked up for every status
             state.built.append(zone)
             state.inputs[origin] = (name, inputs)
             state.zones[origin] = self._live_zone(registry, name, inputs, root, state.keyring)
@@ -174,10 +178,10 @@ class LiveUpdates:
         except (CidError, OSError) as exc:
             log.warning("zone %s: no signing key (%s): only signed registrations", name, exc)
             signer = None
-        cuts = frozenset(dns.name.from_text(c.name) for c in registry.children(name))
+        cuts = frozenset(hashed(dns.name.from_text(c.name)) for c in registry.children(name))
         static = frozenset(_owner(d.record.subject, registry.root) for d in inputs.static)
         return LiveZone(
-            dns.name.from_text(name),
+            hashed(dns.name.from_text(name)),
             root,
             policy,
             tuple(registry.verify_keys(name)),
@@ -419,7 +423,14 @@ class _Statuses:
 
     def served(self, origin: dns.name.Name, name: dns.name.Name) -> Served | None:
         zone = self.live.authority.zone(origin)
-        rds = zone.get_rdataset(name, TYPE_DESCRIPTOR) if zone is not None else None
+        if zone is None:
+            return None
+        # zone.get_rdataset(name, TYPE_DESCRIPTOR), without relativizing the name each time.
+        if type(name) is HashedName and zone.relativize and zone.origin is not None:
+            node = zone.nodes.get(name.relative(zone.origin))
+            rds = node.get_rdataset(_IN, TYPE_DESCRIPTOR) if node is not None else None
+        else:
+            rds = zone.get_rdataset(name, TYPE_DESCRIPTOR)
         if not rds:
             return None
         data: bytes = rds[0].data
