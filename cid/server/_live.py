@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Final
 
 import dns.name
+import dns.node
 import dns.rcode
 import dns.rdataclass
 import dns.tsig
@@ -43,7 +44,7 @@ from .._identifier import parse
 from .._signed import decode_unverified
 from .._status import MAX_STATUS_VALIDITY, Status
 from ..atomic import fsync_dir, write_atomic
-from ..layout import TYPE_DESCRIPTOR
+from ..layout import TYPE_DESCRIPTOR, TYPE_STATUS
 from ..registry import (
     Entry,
     Registration,
@@ -398,7 +399,10 @@ class LiveUpdates:
                 patched = await loop.run_in_executor(None, edit)
                 if patched is None:
                     continue
-                version = self.primary.core.prepare(patched.zone, patched.written)
+                # Only statuses changed from the version served: compare only them.
+                version = self.primary.core.prepare(
+                    patched.zone, patched.written, rdtype=TYPE_STATUS, base=served
+                )
                 self.authority.patch_zone(patched.zone, patched.added, patched.removed)
                 self.primary.commit(version)
 
@@ -423,14 +427,8 @@ class _Statuses:
 
     def served(self, origin: dns.name.Name, name: dns.name.Name) -> Served | None:
         zone = self.live.authority.zone(origin)
-        if zone is None:
-            return None
-        # zone.get_rdataset(name, TYPE_DESCRIPTOR), without relativizing the name each time.
-        if type(name) is HashedName and zone.relativize and zone.origin is not None:
-            node = zone.nodes.get(name.relative(zone.origin))
-            rds = node.get_rdataset(_IN, TYPE_DESCRIPTOR) if node is not None else None
-        else:
-            rds = zone.get_rdataset(name, TYPE_DESCRIPTOR)
+        node = self._node(zone, name) if zone is not None else None
+        rds = node.get_rdataset(_IN, TYPE_DESCRIPTOR) if node is not None else None
         if not rds:
             return None
         data: bytes = rds[0].data
@@ -443,6 +441,13 @@ class _Statuses:
                 self._described.clear()
             record = self._described[data] = found
         return Served(data, record)
+
+    @staticmethod
+    def _node(zone: dns.zone.Zone, name: dns.name.Name) -> dns.node.Node | None:
+        """``zone.get_node(name)``, without relativizing a name of an UPDATE each time."""
+        if type(name) is HashedName and zone.relativize and zone.origin is not None:
+            return zone.nodes.get(name.relative(zone.origin))
+        return zone.get_node(name)
 
     def last(self, subject: str) -> Status | None:
         seen = self.seen.get(subject)
@@ -500,7 +505,7 @@ class _Statuses:
             changes: dict[dns.name.Name, tuple[bytes, int] | None] = {}
             for name in names:
                 status = held.get(name)
-                node = zone.get_node(name) if zone is not None else None
+                node = self._node(zone, name) if zone is not None else None
                 ttl = status.ttl_at(node, now) if status is not None and node else None
                 changes[name] = (status.data, ttl) if status is not None and ttl else None
             out[origin] = changes
