@@ -163,6 +163,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "tick_ms_median": round(1000 * statistics.median(ticks), 1),
         "registrations_per_second": round(accepted / took, 1),
         "cpus": os.cpu_count(),
+        "load_average": [round(x, 1) for x in os.getloadavg()],  # the machine is shared
     }
 
 
