@@ -157,8 +157,12 @@ def _rdatasets_difference(
             continue
         a, b = before.get(key), after.get(key)
         if a is not None and b is not None and a.ttl == b.ttl:
-            gone = [r for r in a if r not in b]
-            came = [r for r in b if r not in a]
+            # A patch copies a node's RRsets, not their records: the records both versions
+            # share are the same objects. Only the others are compared by value, which
+            # costs a rendering of each (a listing's PTR RRset may hold thousands).
+            in_a, in_b = {id(r) for r in a}, {id(r) for r in b}
+            gone = [r for r in a if id(r) not in in_b and r not in b]
+            came = [r for r in b if id(r) not in in_a and r not in a]
         else:  # a TTL changed: out with the old set, in with the new (RFC 1995 §4)
             gone = list(a) if a is not None else []
             came = list(b) if b is not None else []
