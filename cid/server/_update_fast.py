@@ -39,13 +39,17 @@ _NAMES: Final = 200_000
 
 class HashedName(dns.name.Name):
     """A :class:`dns.name.Name` that computes its (case-insensitive) hash, its labels in
-    lowercase and its text once, and remembers its name relative to one origin. Equal to,
-    and hashed as, the plain name of the same labels."""
+    lowercase and its text once, and remembers its name relative to one origin (and a
+    relative one the absolute name it came from). Equal to, and hashed as, the plain name
+    of the same labels; :meth:`relativize` and :meth:`derelativize` give the same names
+    as a plain name's, remembered, so the zone code that a status's name goes through
+    (the tick's patch, the journal) hashes it once."""
 
-    __slots__ = ("_hash", "_low", "_relative", "_text")
+    __slots__ = ("_absolute", "_hash", "_low", "_relative", "_text")
+    _absolute: tuple[dns.name.Name, HashedName] | None
     _hash: int
     _low: tuple[bytes, ...]
-    _relative: tuple[dns.name.Name, dns.name.Name] | None
+    _relative: tuple[dns.name.Name, HashedName] | None
     _text: str | None
 
     def __init__(self, labels: tuple[bytes, ...]) -> None:
@@ -55,6 +59,7 @@ class HashedName(dns.name.Name):
         object.__setattr__(self, "_low", tuple(label.lower() for label in self.labels))
         object.__setattr__(self, "_text", None)
         object.__setattr__(self, "_relative", None)
+        object.__setattr__(self, "_absolute", None)
 
     def __hash__(self) -> int:
         return self._hash
@@ -84,13 +89,26 @@ class HashedName(dns.name.Name):
             return self._low[-n:] == other._low
         return self.is_subdomain(other)
 
-    def relative(self, origin: dns.name.Name) -> dns.name.Name:
+    def relative(self, origin: dns.name.Name) -> HashedName:
         """:meth:`relativize` to ``origin``, remembered for the last origin asked."""
         memo = self._relative
         if memo is None or (memo[0] is not origin and memo[0] != origin):
-            memo = (origin, hashed(self.relativize(origin)))
+            rel = hashed(dns.name.Name.relativize(self, origin))
+            # The way back, where it gives these very labels (the origin's case may differ).
+            if rel is not self and dns.name.Name.derelativize(rel, origin).labels == self.labels:
+                object.__setattr__(rel, "_absolute", (origin, self))
+            memo = (origin, rel)
             object.__setattr__(self, "_relative", memo)
         return memo[1]
+
+    def relativize(self, origin: dns.name.Name) -> dns.name.Name:
+        return self.relative(origin)
+
+    def derelativize(self, origin: dns.name.Name) -> dns.name.Name:
+        memo = self._absolute
+        if memo is not None and (memo[0] is origin or memo[0].labels == origin.labels):
+            return memo[1]
+        return super().derelativize(origin)
 
 
 def hashed(name: dns.name.Name) -> HashedName:

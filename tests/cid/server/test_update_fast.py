@@ -348,11 +348,30 @@ def test_hashed_names_are_plain_names(labels: list[bytes], data: st.DataObject) 
     assert name == plain and plain == name
     assert not (name != plain)  # noqa: SIM202  # __ne__ is overridden too
     assert hash(name) == hash(plain) and str(name) == str(plain)
+    upper = data.draw(st.booleans())
     other = dns.name.Name(
-        [*data.draw(st.lists(st.sampled_from([b"a", b"A", b"b"]), max_size=2)), *labels, b""]
+        [
+            *data.draw(st.lists(st.sampled_from([b"a", b"A", b"b"]), max_size=2)),
+            *[label.upper() if upper else label for label in labels],
+            b"",
+        ]
     )
     for o in (other, hashed(other)):
         assert name.under(o) == plain.is_subdomain(o)
         assert hashed(other).under(name) == other.is_subdomain(plain)
         assert (name == o) == (plain == other)
         assert name.relative(o) == plain.relativize(o)
+        rel, plain_rel = name.relativize(o), plain.relativize(o)
+        assert rel.labels == plain_rel.labels and type(rel) is HashedName
+        assert rel.derelativize(o).labels == plain_rel.derelativize(o).labels
+        assert name.derelativize(o).labels == plain.derelativize(o).labels
+
+
+def test_hashed_names_keep_the_case_of_plain_names() -> None:
+    name = hashed(dns.name.from_text("x.ACME.example"))
+    for origin in (dns.name.from_text("acme.example"), dns.name.from_text("ACME.example")):
+        plain = dns.name.from_text("x.ACME.example").relativize(origin)
+        rel = name.relativize(origin)
+        assert rel.labels == plain.labels
+        for back in (dns.name.from_text("acme.example"), dns.name.from_text("ACME.example")):
+            assert rel.derelativize(back).labels == plain.derelativize(back).labels
