@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
 
@@ -31,6 +31,16 @@ from cid.server._update import MAX_FUDGE, WITHDRAWAL_KEPT, Decision, LiveZone, h
 
 # dnspython signs TSIG with the clock; the core is told this time, within the 300 s fudge.
 NOW = int(time.time())
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _clock_at_now() -> Iterator[None]:
+    """dnspython signs and checks TSIG at the clock: at NOW, however long the suite ran
+    before this module (module-scoped: hypothesis tests run in it too)."""
+    with mock.patch("time.time", return_value=float(NOW)):
+        yield
+
+
 ZONE = "acme.hpc.ucid.example"
 Z = dns.name.from_text(ZONE)
 ROOT = dns.name.from_text(DEMO_ROOT)
@@ -393,18 +403,6 @@ CASES: list[tuple[str, dns.update.UpdateMessage, LiveZone | None, int, str, int 
     [pytest.param(*case[1:], id=case[0]) for case in CASES],
 )
 def test_decisions(
-    message: dns.update.UpdateMessage,
-    zone: LiveZone | None,
-    rcode: int,
-    action: str,
-    lease: int | None,
-) -> None:
-    # dnspython signs and checks TSIG at the clock: at NOW, however long the suite has run.
-    with mock.patch("time.time", return_value=float(NOW)):
-        _decide_alike(message, zone, rcode, action, lease)
-
-
-def _decide_alike(
     message: dns.update.UpdateMessage,
     zone: LiveZone | None,
     rcode: int,
