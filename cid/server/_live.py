@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Final
 
 import dns.name
+import dns.node
 import dns.rcode
+import dns.rdataclass
 import dns.tsig
 import dns.zone
 
@@ -42,7 +44,7 @@ from .._identifier import parse
 from .._signed import decode_unverified
 from .._status import MAX_STATUS_VALIDITY, Status
 from ..atomic import fsync_dir, write_atomic
-from ..layout import TYPE_DESCRIPTOR
+from ..layout import TYPE_DESCRIPTOR, TYPE_STATUS
 from ..registry import (
     Entry,
     Registration,
@@ -58,6 +60,7 @@ from ..registry import (
 from ._authority import Authority, HeldStatus
 from ._hidden import HiddenPrimary
 from ._update import LiveZone, Published, Served, handle
+from ._update_fast import HashedName, hashed
 
 #: Seconds between two versions of a zone made for statuses alone (so between NOTIFYs).
 STATUS_TICK: Final = 1.0
@@ -69,6 +72,8 @@ __all__ = ["LiveUpdates"]
 log = logging.getLogger("cid.serve")
 
 _Keys = dict[dns.name.Name, dns.tsig.Key]
+
+_IN: Final = dns.rdataclass.IN
 
 #: UDP updates waiting for the lock at most; more are dropped, and their senders retry.
 _MAX_PENDING: Final = 64
@@ -141,7 +146,7 @@ class LiveUpdates:
                 _unlink(path)
                 log.info("lease lapsed: %s removed", path)
             zone = registry.assemble_from(name, inputs, now=now)
-            origin = dns.name.from_text(name)
+            origin = hashed(dns.name.from_text(name))  # looked up for every status
             state.built.append(zone)
             state.inputs[origin] = (name, inputs)
             state.zones[origin] = self._live_zone(registry, name, inputs, root, state.keyring)
@@ -174,10 +179,10 @@ class LiveUpdates:
         except (CidError, OSError) as exc:
             log.warning("zone %s: no signing key (%s): only signed registrations", name, exc)
             signer = None
-        cuts = frozenset(dns.name.from_text(c.name) for c in registry.children(name))
+        cuts = frozenset(hashed(dns.name.from_text(c.name)) for c in registry.children(name))
         static = frozenset(_owner(d.record.subject, registry.root) for d in inputs.static)
         return LiveZone(
-            dns.name.from_text(name),
+            hashed(dns.name.from_text(name)),
             root,
             policy,
             tuple(registry.verify_keys(name)),
@@ -394,7 +399,10 @@ class LiveUpdates:
                 patched = await loop.run_in_executor(None, edit)
                 if patched is None:
                     continue
-                version = self.primary.core.prepare(patched.zone, patched.written)
+                # Only statuses changed from the version served: compare only them.
+                version = self.primary.core.prepare(
+                    patched.zone, patched.written, rdtype=TYPE_STATUS, base=served
+                )
                 self.authority.patch_zone(patched.zone, patched.added, patched.removed)
                 self.primary.commit(version)
 
@@ -419,7 +427,8 @@ class _Statuses:
 
     def served(self, origin: dns.name.Name, name: dns.name.Name) -> Served | None:
         zone = self.live.authority.zone(origin)
-        rds = zone.get_rdataset(name, TYPE_DESCRIPTOR) if zone is not None else None
+        node = self._node(zone, name) if zone is not None else None
+        rds = node.get_rdataset(_IN, TYPE_DESCRIPTOR) if node is not None else None
         if not rds:
             return None
         data: bytes = rds[0].data
@@ -432,6 +441,13 @@ class _Statuses:
                 self._described.clear()
             record = self._described[data] = found
         return Served(data, record)
+
+    @staticmethod
+    def _node(zone: dns.zone.Zone, name: dns.name.Name) -> dns.node.Node | None:
+        """``zone.get_node(name)``, without relativizing a name of an UPDATE each time."""
+        if type(name) is HashedName and zone.relativize and zone.origin is not None:
+            return zone.nodes.get(name.relative(zone.origin))
+        return zone.get_node(name)
 
     def last(self, subject: str) -> Status | None:
         seen = self.seen.get(subject)
@@ -489,7 +505,7 @@ class _Statuses:
             changes: dict[dns.name.Name, tuple[bytes, int] | None] = {}
             for name in names:
                 status = held.get(name)
-                node = zone.get_node(name) if zone is not None else None
+                node = self._node(zone, name) if zone is not None else None
                 ttl = status.ttl_at(node, now) if status is not None and node else None
                 changes[name] = (status.data, ttl) if status is not None and ttl else None
             out[origin] = changes

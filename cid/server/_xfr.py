@@ -185,12 +185,19 @@ class Primary:
     # ---------------------------------------------------------- versions
 
     def prepare(
-        self, zone: dns.zone.Zone, changed: Iterable[dns.name.Name] | None = None
+        self,
+        zone: dns.zone.Zone,
+        changed: Iterable[dns.name.Name] | None = None,
+        *,
+        rdtype: int | None = None,
+        base: dns.zone.Zone | None = None,
     ) -> Version:
         """Make ``zone`` the next version of its zone: its SOA serial is set above the
         last version's when it is not (a second change in one second), and, for a zone
         with secondaries, what changed is found (only at ``changed``, absolute names,
-        when given). Changes ``zone``'s SOA in place: call it before serving ``zone``."""
+        when given; and only in RRsets of type ``rdtype`` when given and ``zone`` was
+        made from ``base`` and ``base`` is the last version). Changes ``zone``'s SOA in
+        place: call it before serving ``zone``."""
         origin = zone.origin
         assert origin is not None
         served = self._zones.get(origin)
@@ -205,7 +212,8 @@ class Primary:
             zone.replace_rdataset(origin, dns.rdataset.from_rdata(soa.ttl, record))
         change = None
         if served is not None and served.secondaries and served.zone is not None:
-            change = difference(served.zone, zone, changed)
+            only = rdtype if base is not None and base is served.zone else None
+            change = difference(served.zone, zone, changed, rdtype=only)
         return Version(origin, zone, serial, change)
 
     def commit(self, version: Version) -> list[Notify]:

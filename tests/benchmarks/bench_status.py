@@ -130,22 +130,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         t2 = time.perf_counter()
         loop.run_until_complete(live.tick_statuses(int(time.time())))
         ticks.append(time.perf_counter() - t2)
-    # The other anchor: registrations through the same path (fsync'd, patched in).
-    now = int(time.time())
-    # Static names are refused (published from files): register fresh ones instead.
-    fresh = [
-        dns.name.from_text(cid.parse(f"ucid:acme.hpc/de-by/riscv64/cpu={i + 1}").to_dns_name(ROOT))
-        for i in range(args.registrations)
-    ]
-    reg_wires = []
-    for i, name in enumerate(fresh):
-        rec = cid.Descriptor(PROVIDER, f"ucid:acme.hpc/de-by/riscv64/cpu={i + 1}", now, now, now,
-                             now + 3600, (cid.Endpoint("tcp", "https", "h.example", 443),),
-                             capabilities=(f"cpu={i + 1}",))  # fmt: skip
-        reg_wires.append(_wire(name, cid.sign(rec, signer), TYPE_DESCRIPTOR))
-    took, accepted = loop.run_until_complete(_send(live, reg_wires))
-    if accepted != len(reg_wires):
-        raise RuntimeError(f"{len(reg_wires) - accepted} registrations refused")
+    # The other anchor: registrations through the same path (fsync'd, patched in). Static
+    # names are refused (published from files): fresh ones are registered instead, signed
+    # (untimed) in batches just before they are sent, so that none is stale (FRESH) when
+    # the machine is slow.
+    took = 0.0
+    for first in range(0, args.registrations, 10):
+        now = int(time.time())
+        reg_wires = []
+        for i in range(first, min(first + 10, args.registrations)):
+            ident = f"ucid:acme.hpc/de-by/riscv64/cpu={i + 1}"
+            rec = cid.Descriptor(PROVIDER, ident, now, now, now, now + 3600,
+                                 (cid.Endpoint("tcp", "https", "h.example", 443),),
+                                 capabilities=(f"cpu={i + 1}",))  # fmt: skip
+            name = dns.name.from_text(cid.parse(ident).to_dns_name(ROOT))
+            reg_wires.append(_wire(name, cid.sign(rec, signer), TYPE_DESCRIPTOR))
+        batch, accepted = loop.run_until_complete(_send(live, reg_wires))
+        if accepted != len(reg_wires):
+            raise RuntimeError(f"{len(reg_wires) - accepted} registrations refused")
+        took += batch
     loop.run_until_complete(live.primary.stop())
     loop.close()
     rate = statistics.median(rates)
@@ -161,8 +164,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "verify_status_per_second": round(verify),
         "ratio_to_verify": round(rate / verify, 3),
         "tick_ms_median": round(1000 * statistics.median(ticks), 1),
-        "registrations_per_second": round(accepted / took, 1),
+        "registrations_per_second": round(args.registrations / took, 1),
         "cpus": os.cpu_count(),
+        "load_average": [round(x, 1) for x in os.getloadavg()],  # the machine is shared
     }
 
 

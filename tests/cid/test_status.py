@@ -16,6 +16,7 @@ import cbor2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from status_examples import EXP, IAT, SUB, status, statuses
 
 import cid
 from cid._cbor import encode
@@ -27,24 +28,7 @@ ZONE = cid.SigningKey.from_seed(bytes(range(32)))
 AGENT = cid.SigningKey.from_seed(bytes(range(1, 33)))
 OTHER = cid.SigningKey.from_seed(bytes(range(2, 34)))
 KEYS = [ZONE.verify_key, AGENT.verify_key]
-SUB = "ucid:acme.example/cn-gd/x86-64-v4+sm90/acc=8;mem=549755813888B"
-IAT = 1767229200
-EXP = IAT + 300
 NOW = IAT + 60
-
-
-def status(**over: Any) -> cid.Status:
-    fields: dict[str, Any] = {
-        "issuer": "acme.example",
-        "subject": SUB,
-        "version": 7,
-        "descriptor_version": 1,
-        "issued_at": IAT,
-        "expires": EXP,
-        "accepting": True,
-    }
-    fields.update(over)
-    return cid.Status(**fields)
 
 
 def price(**over: Any) -> cid.Price:
@@ -515,57 +499,6 @@ def test_layout_names_the_record_type() -> None:
 
 
 # ------------------------------------------------------------ properties
-
-KEYS_ = st.sampled_from(["acc", "cpu", "mem", "disk", "net-bw", "freq", "acc-mem"])
-
-
-@st.composite
-def statuses(draw: st.DrawFn) -> cid.Status:
-    iat = draw(st.integers(0, 1 << 40))
-    units = {}
-    for key in draw(st.lists(KEYS_, max_size=4, unique=True)):
-        total = draw(st.integers(0, MAX_QUANTITY))
-        units[key] = cid.Capacity(draw(st.integers(0, total)), total)
-    amounts = st.from_regex(r"(0|[1-9][0-9]{0,5})(\.[0-9]{0,3}[1-9])?", fullmatch=True)
-    prices = draw(
-        st.lists(
-            st.builds(
-                cid.Price,
-                currency=st.sampled_from(["CNY", "EUR", "USD"]),
-                amount=amounts,
-                quantity=st.integers(1, MAX_QUANTITY),
-                period=st.integers(1, 366 * 86400),
-                unit=st.none() | KEYS_,
-                terms=st.none() | st.just("https://acme.example/t"),
-            ),
-            max_size=3,
-            unique_by=lambda p: (p.currency, p.unit, p.quantity, p.period),
-        )
-    )
-    ext = draw(
-        st.dictionaries(
-            st.text("xyz-", min_size=1, max_size=5),
-            st.integers(-(1 << 64), (1 << 64) - 1),
-            max_size=2,
-        )
-    )
-    crit = draw(st.lists(st.sampled_from(sorted(ext)), unique=True)) if ext else []
-    return cid.Status(
-        "acme.example",
-        SUB,
-        draw(st.integers(0, (1 << 64) - 1)),
-        draw(st.integers(0, (1 << 64) - 1)),
-        iat,
-        iat + draw(st.integers(1, 600)),
-        draw(st.booleans()),
-        units,
-        draw(st.none() | st.integers(0, 1000)),
-        draw(st.none() | st.integers(0, (1 << 32) - 1)),
-        tuple(prices),
-        ext,
-        tuple(crit),
-    )
-
 
 @given(statuses())
 def test_sign_then_verify_gives_the_status_back(value: cid.Status) -> None:

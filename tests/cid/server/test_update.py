@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import dns.message
 import dns.name
@@ -30,6 +31,16 @@ from cid.server._update import MAX_FUDGE, WITHDRAWAL_KEPT, Decision, LiveZone, h
 
 # dnspython signs TSIG with the clock; the core is told this time, within the 300 s fudge.
 NOW = int(time.time())
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _clock_at_now() -> Iterator[None]:
+    """dnspython signs and checks TSIG at the clock: at NOW, however long the suite ran
+    before this module (module-scoped: hypothesis tests run in it too)."""
+    with mock.patch("time.time", return_value=float(NOW)):
+        yield
+
+
 ZONE = "acme.hpc.ucid.example"
 Z = dns.name.from_text(ZONE)
 ROOT = dns.name.from_text(DEMO_ROOT)

@@ -11,6 +11,8 @@ decision changes state.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from unittest import mock
 
 import dns.edns
 import dns.message
@@ -21,6 +23,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.tsig
 import dns.update
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,6 +35,16 @@ from cid.registry._entries import LivePolicy
 from cid.server._update import LiveZone, handle
 
 NOW = int(time.time())  # dnspython signs TSIG with the clock
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _clock_at_now() -> Iterator[None]:
+    """dnspython signs and checks TSIG at the clock: at NOW, however long the suite ran
+    before this module."""
+    with mock.patch("time.time", return_value=float(NOW)):
+        yield
+
+
 ZONE = dns.name.from_text("acme.hpc.ucid.example")
 KEY = demo_key("acme.hpc.ucid.example")
 TSIG = dns.tsig.Key("agent.", "c2VjcmV0c2VjcmV0c2VjcmV0", "hmac-sha256")
