@@ -77,32 +77,30 @@ class _Udp:
 
     def drain(self) -> None:
         sock = self.sock
+        recvfrom, sendto = sock.recvfrom, sock.sendto  # bound once, not per datagram
         answer = self._authority().answer
+        special = self._updates is not None or self._xfr is not None
         tap = None if self._tap is None else self._tap.udp  # metrics, query log
         for _ in range(_UDP_BATCH):
             try:
-                data, addr = sock.recvfrom(_UDP_MAX)
+                data, addr = recvfrom(_UDP_MAX)
             except (BlockingIOError, InterruptedError):
                 return  # drained: wait for the next wake-up
             except OSError as exc:
                 log.debug("udp receive error: %s", exc)
                 return
-            if self._updates is not None and is_update(data):
-                # Answered later, once written (spec §8.8); queries go on meanwhile.
-                self._updates.submit(data, addr[0], functools.partial(self._send, addr=addr))
-                continue
             try:
-                if self._xfr is not None and is_transfer(data):
-                    response = self._xfr.answer_udp(data, addr[0])  # spec §9.1
+                if special and _maybe_special(data):
+                    response = self._special(data, addr)
                 else:
-                    response = answer(data, tcp=False)
+                    response = answer(data)
             except Exception:  # the server never stops answering
                 log.exception("query from %s:%s failed", *addr[:2])
                 continue
             if response is None:
                 continue
             try:
-                sock.sendto(response, addr)
+                sendto(response, addr)
             except OSError as exc:
                 # A full send buffer or an unreachable client: drop this answer,
                 # as a DNS server does (the client retries), and keep serving.
@@ -110,11 +108,33 @@ class _Udp:
             if tap is not None:
                 tap(data, response, addr)
 
+    def _special(self, data: bytes, addr: tuple[str, int]) -> bytes | None:
+        """The response to a datagram that may be an UPDATE or a transfer, or None
+        (an UPDATE is answered later, once written: spec §8.8)."""
+        if self._updates is not None and is_update(data):
+            self._updates.submit(data, addr[0], functools.partial(self._send, addr=addr))
+            return None
+        if self._xfr is not None and is_transfer(data):
+            return self._xfr.answer_udp(data, addr[0])  # spec §9.1
+        return self._authority().answer(data)
+
     def _send(self, response: bytes, addr: tuple[str, int]) -> None:
         try:
             self.sock.sendto(response, addr)
         except OSError as exc:
             log.debug("udp send to %s:%s failed: %s", addr[0], addr[1], exc)
+
+
+def _maybe_special(data: bytes) -> bool:
+    """False for a datagram that is neither an UPDATE nor a transfer (``is_update``,
+    ``is_transfer``), from two byte searches rather than a walk of the question: those
+    have an opcode or QR bit set, or a root label and QTYPE AXFR, IXFR or SOA in them."""
+    return (
+        data[2:3] >= b"\x08"
+        or b"\x00\x00\xfc" in data
+        or b"\x00\x00\xfb" in data
+        or b"\x00\x00\x06" in data
+    )
 
 
 def _udp_socket(host: str, port: int) -> socket.socket:
