@@ -100,8 +100,9 @@ class _Statuses(dict[dns.name.Name, HeldStatus]):
             self.fleet.send(("status", name, None))
 
     def pop(self, name: dns.name.Name, *default: Any) -> Any:
+        held = name in self
         found = super().pop(name, *default)
-        if self.fleet is not None:
+        if held and self.fleet is not None:
             self.fleet.send(("status", name, None))
         return found
 

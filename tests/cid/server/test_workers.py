@@ -26,7 +26,7 @@ from dnsservers import free_port
 
 import cid
 from cid.cli._main import main as cli_main
-from cid.layout import TYPE_DESCRIPTOR
+from cid.layout import TYPE_DESCRIPTOR, TYPE_STATUS
 from cid.registry._demo import DEMO_ROOT, write_demo
 from cid.registry._entries import LivePolicy
 from cid.registry._push import parse_tsig
@@ -38,12 +38,20 @@ IDENT = "ucid:acme.hpc/de-by/x86-64-v4/cpu=8"
 NAME = cid.parse(IDENT).to_dns_name(DEMO_ROOT)
 EP = cid.Endpoint("tcp", "https", "h8.acme.example", 443)
 PORTS = 40  # source ports each question is asked from
+AGENT = cid.SigningKey.from_seed(b"agent-of-acme-hpc-for-tests-0001")
+# A descriptor of the registry's files, which a status can describe.
+POOL = (
+    "ucid:acme.hpc/us-ca/x86-64-v4+gfx942/acc=8;acc-mem=206158430208B;acc-model=mi300x;"
+    "confidential;ic=xgmi;mem=2199023255552B"
+)
 
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
     reg = write_demo(tmp_path / "registry", now=int(time.time()))
-    reg.enable_live(ZONE, LivePolicy(max_lease=3600), new_tsig=["agent1"])
+    reg.enable_live(
+        ZONE, LivePolicy(max_lease=3600), new_tsig=["agent1"], agent_keys=[AGENT.verify_key]
+    )
     reg.build(now=int(time.time()))
     return reg
 
@@ -134,6 +142,18 @@ def test_an_acknowledged_update_is_answered_by_every_worker(
         assert rcodes(served) == {"NXDOMAIN"}
     log = served.stop()
     assert "Traceback" not in log and "forked again" not in log
+
+
+def test_a_published_status_is_answered_by_every_worker(served: Served) -> None:
+    name = cid.parse(POOL).to_dns_name(DEMO_ROOT)
+
+    def held() -> set[int]:
+        return {len(r.answer) for r in answers(served, name, TYPE_STATUS)}
+
+    assert held() == {0}
+    status = {"subject": POOL, "accepting": True}
+    cid.register_status(served.address, status, root=DEMO_ROOT, signing_key=AGENT, tcp=False)
+    assert held() == {1}  # in memory only, and in every worker's
 
 
 def test_reloads_reach_every_worker(served: Served, registry: Registry) -> None:
