@@ -68,20 +68,35 @@ _IN: Final = dns.rdataclass.IN
 # An OPT record with no options: root owner, type 41, then class (payload),
 # TTL (extended rcode, version, flags) and a zero RDLENGTH.
 _OPT_HEAD: Final = b"\x00\x00\x29"
-# Section counts of a negative answer: one question, no answer, the SOA or
-# nothing in authority, an OPT record or none.
-_COUNTS: Final = tuple(struct.pack("!HHHH", 1, 0, ns, ar) for ns in (0, 1) for ar in (0, 1))
 # The OPT record of every EDNS answer: payload UDP_PAYLOAD, no flags, no options.
 _OPT: Final = _OPT_HEAD + UDP_PAYLOAD.to_bytes(2) + b"\x00" * 6
 # QTYPE and QCLASS of a status question, as the cache key ends.
 _STATUS_QUESTION: Final = TYPE_STATUS.to_bytes(2) + b"\x00\x01"
-# A cache key's EDNS part for the usual payload (ours or more), by the DO bit byte.
-_EDNS_MAX: Final = tuple(UDP_PAYLOAD.to_bytes(2) + bytes((b,)) for b in range(256))
+# A cache key's start for the usual EDNS payload (ours or more), by transport (TCP?)
+# and the DO bit byte.
+_KEY_HEAD: Final = tuple(
+    tuple(t + UDP_PAYLOAD.to_bytes(2) + bytes((b,)) for b in range(256)) for t in (b"U", b"T")
+)
 _bisect_left: Final = bisect.bisect_left
 _bisect_right: Final = bisect.bisect_right
 _FENCE: Final = 16  # name hashes a step of a zone's fence (a list of ints: 2.5 bytes a name)
-_REFUSED: Final = int(dns.rcode.REFUSED)
-_NXDOMAIN: Final = int(dns.rcode.NXDOMAIN)
+
+
+def _heads(flags: int, authority: int) -> tuple[tuple[bytes, ...], ...]:
+    """The header after the id of a negative answer with ``flags`` (QR, AA, rcode) and
+    ``authority`` records, without and with EDNS, by the query's RD and CD bits (x01|x10)."""
+    return tuple(
+        tuple(
+            bytes((flags >> 8 | bits & 0x01, flags & 0xFF | bits & 0x10))
+            + struct.pack("!HHHH", 1, 0, authority, edns)
+            for bits in range(0x11 + 1)
+        )
+        for edns in (0, 1)
+    )
+
+
+_REFUSED_HEAD: Final = _heads(0x8000 | dns.rcode.REFUSED, 0)
+_NXDOMAIN_HEAD: Final = _heads(0x8400 | dns.rcode.NXDOMAIN, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,7 +441,8 @@ class Authority:
             # longer than every one, then a suffix is looked up only where as many
             # bytes are left as one of them has (a set of a few ints).
             longest, lengths, named = stops.longest, stops.lengths, stops.named
-            while n - at > longest:
+            skip = n - longest
+            while at < skip:
                 at += qname[at] + 1
             while True:
                 if n - at in lengths:
@@ -438,23 +454,25 @@ class Authority:
                     break  # the root, and no zone
                 at += length + 1
         echo = wire[12 : n + 16]  # the question as spelled
+        bits = wire[2] & 0x01 | wire[3] & 0x10  # RD and CD, copied
         if found is None:
-            flags = bytes((0x80 | wire[2] & 0x01, _REFUSED | wire[3] & 0x10))  # QR, RD, CD
-            return wire[:2] + flags + _COUNTS[edns] + echo + opt
+            return wire[:2] + _REFUSED_HEAD[edns][bits] + echo + opt
         zone, soa_at, fence = found
         if zone is None:
             return None  # a referral (or a zone cut to look at closely)
         hashes = zone.name_hashes
         h = hash(qname)
-        lo = (_bisect_right(fence, h) - 1) * _FENCE  # where h would be, give or take a step
-        i = _bisect_left(hashes, h, max(0, lo), min(len(hashes), lo + _FENCE))
-        if i < len(hashes) and hashes[i] == h:
-            return None  # the name exists, or a collision: NODATA or an answer
+        step = _bisect_right(fence, h)  # h is in the step before, if anywhere
+        if step:
+            lo = (step - 1) * _FENCE
+            hi = lo + _FENCE
+            i = _bisect_left(hashes, h, lo, hi if hi < len(hashes) else len(hashes))
+            if i < len(hashes) and hashes[i] == h:
+                return None  # the name exists, or a collision: NODATA or an answer
         soa = soa_at.get(at)
         if soa is None:  # with a pointer to the origin, as it sits in this question
             soa = soa_at[at] = (0xC000 | (12 + at)).to_bytes(2).join(zone.soa_wire)
-        flags = bytes((0x84 | wire[2] & 0x01, _NXDOMAIN | wire[3] & 0x10))  # QR, AA, RD, CD
-        response = wire[:2] + flags + _COUNTS[2 + edns] + echo + soa + opt
+        response = wire[:2] + _NXDOMAIN_HEAD[edns][bits] + echo + soa + opt
         return response if len(response) <= limit else None
 
     def _answer_slow(self, wire: bytes, tcp: bool) -> bytes | None:
@@ -641,7 +659,7 @@ def _cache_key(wire: bytes, tcp: bool) -> bytes | None:
     if wire[10:12] == b"\x00\x00":
         if end != n:
             return None
-        edns = b"-"
+        head = b"T-" if tcp else b"U-"
     elif n == end + 11 and wire[10:12] == b"\x00\x01":
         opt = wire[end:]
         if opt[:3] != _OPT_HEAD or opt[5:7] != b"\x00\x00" or opt[9:] != b"\x00\x00":
@@ -649,12 +667,12 @@ def _cache_key(wire: bytes, tcp: bool) -> bytes | None:
         size = opt[3] << 8 | opt[4]
         # The payload as answered (at least 512, at most ours) and the DO bit byte.
         if size >= UDP_PAYLOAD:
-            edns = _EDNS_MAX[opt[7]]
+            head = _KEY_HEAD[tcp][opt[7]]
         else:
-            edns = max(_NO_EDNS_PAYLOAD, size).to_bytes(2) + opt[7:8]
+            head = (b"T" if tcp else b"U") + max(_NO_EDNS_PAYLOAD, size).to_bytes(2) + opt[7:8]
     else:
         return None
-    return (b"T" if tcp else b"U") + edns + wire[12:end].lower()
+    return head + wire[12:end].lower()
 
 
 def _patch(cached: bytes, wire: bytes) -> bytes:

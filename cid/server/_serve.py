@@ -97,7 +97,15 @@ class _Udp:
                 log.debug("udp receive error: %s", exc)
                 return
             try:
-                if special and _maybe_special(data):
+                # Neither an UPDATE nor a transfer (is_update, is_transfer) from two byte
+                # searches, not a walk of the question: those have an opcode or QR bit set,
+                # or a root label and QTYPE AXFR, IXFR or SOA in them.
+                if special and (
+                    data[2:3] >= b"\x08"
+                    or b"\x00\x00\xfc" in data
+                    or b"\x00\x00\xfb" in data
+                    or b"\x00\x00\x06" in data
+                ):
                     response = self._special(data, addr)
                 else:
                     response = answer(data)
@@ -158,18 +166,6 @@ class _Udp:
             return
         if response is not None:
             self._send(response, addr)
-
-
-def _maybe_special(data: bytes) -> bool:
-    """False for a datagram that is neither an UPDATE nor a transfer (``is_update``,
-    ``is_transfer``), from two byte searches rather than a walk of the question: those
-    have an opcode or QR bit set, or a root label and QTYPE AXFR, IXFR or SOA in them."""
-    return (
-        data[2:3] >= b"\x08"
-        or b"\x00\x00\xfc" in data
-        or b"\x00\x00\xfb" in data
-        or b"\x00\x00\x06" in data
-    )
 
 
 def _udp_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
