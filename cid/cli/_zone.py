@@ -169,6 +169,11 @@ def _configure_logging(args: argparse.Namespace) -> LogThread:
 
 
 def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    if args.workers < 1:
+        raise CidError("--workers: at least 1")
+    if args.workers > 1 and (args.metrics or args.query_log):
+        # The workers' answers would be missing from both.
+        raise CidError("--workers with --metrics or --query-log: not supported")
     logs = _configure_logging(args)
     listen = [parse_listen(x) for x in args.listen or ["127.0.0.1:5353"]]
     with contextlib.ExitStack() as service:
@@ -212,6 +217,7 @@ def _serve(
             deep_interval=args.full_check_interval,
             ready=ready,
             stats=stats,
+            workers=args.workers,
         )
     )
     return 0
@@ -337,6 +343,13 @@ def add_commands(commands: Any) -> None:
         "--query-log",
         metavar="FILE",
         help="write one line per query to FILE (appended; - for standard error)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="answer UDP from N processes (this one and N-1 forked once loaded; default 1)",
     )
     p.add_argument("-v", "--verbose", action="store_true")
     p.add_argument(

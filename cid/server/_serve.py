@@ -15,9 +15,9 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import dns.zone
 
@@ -28,6 +28,7 @@ from ._hidden import HiddenPrimary
 from ._live import LiveUpdates
 from ._stats import ServeStats
 from ._update import is_update
+from ._workers import Fleet, Mirrored
 from ._xfr import is_transfer
 
 __all__ = ["DnsServer", "parse_listen", "registry_zones", "serve_registry"]
@@ -41,6 +42,7 @@ _UDP_MAX: Final = 65535
 # The registry's folders that hold a file per record (zones/<zone>/<folder>).
 _BULK: Final = frozenset({"descriptors", "delegations", "sources"})
 _RACY_NS: Final = 50_000_000
+_PENDING: set[asyncio.Future[None]] = set()  # UDP UPDATE answers waiting for the workers
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -68,41 +70,52 @@ class _Udp:
         updates: LiveUpdates | None = None,
         tap: ServeStats | None = None,
         xfr: HiddenPrimary | None = None,
+        *,
+        forward: Callable[[bytes, Any], None] | None = None,
+        synced: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.sock = sock
         self._authority = authority
         self._updates = updates
         self._tap = tap
         self._xfr = xfr
+        self._forward = forward  # a worker's: UPDATEs and transfers go to the main process
+        self._synced = synced  # with workers: an UPDATE is answered once all serve it
 
     def drain(self) -> None:
         sock = self.sock
+        recvfrom, sendto = sock.recvfrom, sock.sendto  # bound once, not per datagram
         answer = self._authority().answer
+        special = self._updates is not None or self._xfr is not None or self._forward is not None
         tap = None if self._tap is None else self._tap.udp  # metrics, query log
         for _ in range(_UDP_BATCH):
             try:
-                data, addr = sock.recvfrom(_UDP_MAX)
+                data, addr = recvfrom(_UDP_MAX)
             except (BlockingIOError, InterruptedError):
                 return  # drained: wait for the next wake-up
             except OSError as exc:
                 log.debug("udp receive error: %s", exc)
                 return
-            if self._updates is not None and is_update(data):
-                # Answered later, once written (spec §8.8); queries go on meanwhile.
-                self._updates.submit(data, addr[0], functools.partial(self._send, addr=addr))
-                continue
             try:
-                if self._xfr is not None and is_transfer(data):
-                    response = self._xfr.answer_udp(data, addr[0])  # spec §9.1
+                # Neither an UPDATE nor a transfer (is_update, is_transfer) from two byte
+                # searches, not a walk of the question: those have an opcode or QR bit set,
+                # or a root label and QTYPE AXFR, IXFR or SOA in them.
+                if special and (
+                    data[2:3] >= b"\x08"
+                    or b"\x00\x00\xfc" in data
+                    or b"\x00\x00\xfb" in data
+                    or b"\x00\x00\x06" in data
+                ):
+                    response = self._special(data, addr)
                 else:
-                    response = answer(data, tcp=False)
+                    response = answer(data)
             except Exception:  # the server never stops answering
                 log.exception("query from %s:%s failed", *addr[:2])
                 continue
             if response is None:
                 continue
             try:
-                sock.sendto(response, addr)
+                sendto(response, addr)
             except OSError as exc:
                 # A full send buffer or an unreachable client: drop this answer,
                 # as a DNS server does (the client retries), and keep serving.
@@ -110,15 +123,54 @@ class _Udp:
             if tap is not None:
                 tap(data, response, addr)
 
+    def _special(self, data: bytes, addr: tuple[str, int]) -> bytes | None:
+        """The response to a datagram that may be an UPDATE or a transfer, or None
+        (an UPDATE is answered later, once written: spec §8.8)."""
+        if self._forward is not None:
+            if is_update(data) or is_transfer(data):
+                self._forward(data, addr)  # answered by the main process
+                return None
+            return self._authority().answer(data)
+        if self._updates is not None and is_update(data):
+            send = functools.partial(self._send, addr=addr)
+            if self._synced is not None:
+                send = functools.partial(self._send_synced, addr=addr)
+            self._updates.submit(data, addr[0], send)
+            return None
+        if self._xfr is not None and is_transfer(data):
+            return self._xfr.answer_udp(data, addr[0])  # spec §9.1
+        return self._authority().answer(data)
+
     def _send(self, response: bytes, addr: tuple[str, int]) -> None:
         try:
             self.sock.sendto(response, addr)
         except OSError as exc:
             log.debug("udp send to %s:%s failed: %s", addr[0], addr[1], exc)
 
+    def _send_synced(self, response: bytes, addr: tuple[str, int]) -> None:
+        async def send() -> None:
+            assert self._synced is not None
+            await self._synced()
+            self._send(response, addr)
 
-def _udp_socket(host: str, port: int) -> socket.socket:
-    """A non-blocking UDP socket bound to ``host`` (IPv4 or IPv6) and ``port``."""
+        task = asyncio.ensure_future(send())
+        _PENDING.add(task)  # a reference, so that the task is not collected mid-way
+        task.add_done_callback(_PENDING.discard)
+
+    def forwarded(self, data: bytes, addr: tuple[str, int]) -> None:
+        """Answer a datagram a worker received on this address (an UPDATE or a transfer)."""
+        try:
+            response = self._special(data, addr)
+        except Exception:  # the server never stops answering
+            log.exception("query from %s:%s failed", *addr[:2])
+            return
+        if response is not None:
+            self._send(response, addr)
+
+
+def _udp_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A non-blocking UDP socket bound to ``host`` (IPv4 or IPv6) and ``port``; with
+    ``reuse_port``, one of several the kernel shares the datagrams among (workers)."""
     family, kind, proto, _, addr = socket.getaddrinfo(
         host, port, type=socket.SOCK_DGRAM, flags=socket.AI_PASSIVE
     )[0]
@@ -127,6 +179,8 @@ def _udp_socket(host: str, port: int) -> socket.socket:
         if family == socket.AF_INET6:
             # As asyncio does for TCP: "::" does not also take IPv4's port.
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.setblocking(False)
         sock.bind(addr)
     except BaseException:
@@ -145,8 +199,14 @@ class DnsServer:
         updates: LiveUpdates | None = None,
         tap: ServeStats | None = None,
         xfr: HiddenPrimary | None = None,
+        *,
+        workers: int = 1,
     ) -> None:
+        if workers > 1 and not isinstance(authority, Mirrored):
+            raise ValueError("workers answer from a Mirrored authority")
         self.authority = authority
+        self.workers = workers  # processes answering UDP, this one included
+        self.fleet: Fleet | None = None
         self.updates = updates
         self.tap = tap  # told of every answer (after it is sent): metrics, query log
         self.xfr = xfr
@@ -163,16 +223,53 @@ class DnsServer:
             server = await asyncio.start_server(self._tcp_client, host, want)
             port = server.sockets[0].getsockname()[1]
             udp = _Udp(
-                _udp_socket(host, port), lambda: self.authority, self.updates, self.tap, self.xfr
+                _udp_socket(host, port, reuse_port=self.workers > 1),
+                lambda: self.authority,
+                self.updates,
+                self.tap,
+                self.xfr,
+                synced=self._synced if self.workers > 1 else None,
             )
             loop.add_reader(udp.sock, udp.drain)
             self._tcp.append(server)
             self._udp.append(udp)
             self.bound.append((host, port))
             log.info("listening on %s port %d (udp, tcp)", host, port)
+        if self.workers > 1:
+            assert isinstance(self.authority, Mirrored)
+            self.fleet = Fleet(
+                self.authority,
+                list(self.bound),
+                self.workers - 1,
+                lambda i, data, addr: self._udp[i].forwarded(data, addr),
+                self._sockets,
+                self._worker_udp,
+            )
+            await self.fleet.start()
+
+    def _worker_udp(
+        self, index: int, forward: Callable[[bytes, Any], None]
+    ) -> tuple[socket.socket, Callable[[], None]]:
+        """In a worker: its socket on listen address ``index`` and what drains it."""
+        host, port = self.bound[index]
+        udp = _Udp(
+            _udp_socket(host, port, reuse_port=True), lambda: self.authority, forward=forward
+        )
+        return udp.sock, udp.drain
+
+    def _sockets(self) -> list[int]:
+        """This process's listening sockets (a worker closes its copies)."""
+        tcp = [sock.fileno() for server in self._tcp for sock in server.sockets]
+        return [udp.sock.fileno() for udp in self._udp] + tcp
+
+    async def _synced(self) -> None:
+        if self.fleet is not None:
+            await self.fleet.synced()
 
     async def stop(self) -> None:
         loop = asyncio.get_running_loop()
+        if self.fleet is not None:
+            await self.fleet.stop()
         for udp in self._udp:
             loop.remove_reader(udp.sock)
             udp.sock.close()
@@ -196,6 +293,7 @@ class DnsServer:
                     if self.updates is not None and is_update(data):
                         peer = str(writer.get_extra_info("peername", ("?",))[0])
                         response = await self.updates.handle(data, peer)
+                        await self._synced()  # every worker serves it too
                     elif self.xfr is not None and is_transfer(data):  # spec §9.1
                         peer = str(writer.get_extra_info("peername", ("?",))[0])
                         if not await self.xfr.transfer(data, peer, writer):
@@ -352,12 +450,14 @@ async def serve_registry(
     deep_interval: float = 60.0,
     ready: Callable[[list[tuple[str, int]]], None] | None = None,
     stats: ServeStats | None = None,
+    workers: int = 1,
 ) -> None:
     """Serve a registry until SIGTERM/SIGINT; reassemble when it changes (spec §8.7).
 
     Live registrations (spec §8.8) change ``live/`` folders, which ``LiveUpdates``
     serves itself, so they are not a change here. ``stats``, if given, counts
     every answer and hears of loads and reloads (``--metrics``, ``--query-log``).
+    With ``workers`` > 1, that many processes answer UDP (cid/server/_workers.py).
     """
     only = list(zones)
     with contextlib.suppress(CidError, OSError):  # a broken registry is reported by the load
@@ -367,8 +467,10 @@ async def serve_registry(
     started = time.monotonic()
     live = LiveUpdates(registry_path, only, now=now)
     watch.assembled(now, live.next_change(now))
+    if workers > 1:
+        live.authority = Mirrored.of(live.authority)  # its changes go to the workers too
     authority = live.authority
-    server = DnsServer(authority, listen, live, stats, live.primary)
+    server = DnsServer(authority, listen, live, stats, live.primary, workers=workers)
     await server.start()
     live.primary.notify_all()  # a restart may have a newer version for the secondaries
     if stats is not None:

@@ -114,6 +114,7 @@ MIX: Final = {"descriptor": 0.40, "svcb": 0.30, "referral": 0.15, "nxdomain": 0.
 QUERY_LINES: Final = 20_000
 NX_UNIQUE_LINES: Final = 200_000
 KNOT_UDP_WORKERS: Final = 1  # tests/dnsservers.py writes "udp-workers: 1"
+BASELINE: Final = "cid serve (baseline)"  # --baseline: other sources, same rounds
 _CLK_TCK: Final = os.sysconf("SC_CLK_TCK")
 
 
@@ -287,8 +288,11 @@ class CidServe:
         port: int | None = None,
         extra: Sequence[str] = (),
         log: Path | None = None,
+        source: Path | None = None,
     ) -> None:
         self.port = free_port() if port is None else port
+        # Another tree of cid sources to run (--baseline), or the one installed.
+        env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
         self.log = log or workdir / "cid-serve.log"
         argv = [
             sys.executable,
@@ -309,6 +313,7 @@ class CidServe:
                 stderr=err,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                env=env,
             )
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], 120)  # bounded start-up
@@ -462,6 +467,7 @@ def run_qps(
     nx_lines: int = NX_UNIQUE_LINES,
     query_lines: int = QUERY_LINES,
     sample: int = 2000,
+    baseline: Path | None = None,
 ) -> dict[str, Any]:
     now = int(time.time())
     child_n = max(10, n // 10)
@@ -478,10 +484,15 @@ def run_qps(
         nx_unique_file(path, nx_lines, 10_000_000 * (r + 1))
 
     ours = CidServe(reg.path, workdir)
+    before = None
+    if baseline is not None:  # the same, from other sources, in the same rounds
+        before = CidServe(reg.path, workdir, log=workdir / "baseline.log", source=baseline)
     try:
         with KnotServer({PROVIDER: zfile}) as knot:
             ports = {"cid serve": ours.port, "knot": knot.port}
             pids = {"cid serve": ours.pid, "knot": _knot_pid(knot)}
+            if before is not None:
+                ports[BASELINE], pids[BASELINE] = before.port, before.pid
             first = identifiers(1)[0]
             child_first = identifiers(1, seed=7, region=CHILD_REGION)[0]
             _same_answers(
@@ -538,6 +549,8 @@ def run_qps(
             }
     finally:
         ours.stop()
+        if before is not None:
+            before.stop()
     contenders = {}
     for name, xs in runs.items():
         contenders[name] = {
@@ -556,6 +569,11 @@ def run_qps(
         label: contenders[f"cid serve | {label}"]["qps"] / contenders[f"knot | {label}"]["qps"]
         for label in ("mix", "nx-unique")
     }
+    if before is not None:
+        for label in ("mix", "nx-unique"):
+            ratio[f"{label}, baseline"] = (
+                contenders[f"{BASELINE} | {label}"]["qps"] / contenders[f"knot | {label}"]["qps"]
+            )
     return {
         "descriptors": n,
         "child_descriptors": child_n,
@@ -980,6 +998,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 args.nx_lines,
                 args.query_lines,
                 args.sample,
+                Path(args.baseline) if args.baseline else None,
             )
             shutil.rmtree(base / "qps", ignore_errors=True)
         if "metrics" in parts:
@@ -1023,12 +1042,12 @@ def _print(result: dict[str, Any]) -> None:
         )
         print(f"  mix lines: {q['mix_lines']}")
         print(
-            f"  {'contender':<24} {'qps':>9} {'lost':>5} {'lat ms':>7} "
+            f"  {'contender':<34} {'qps':>9} {'lost':>5} {'lat ms':>7} "
             f"{'srv us/q':>8} {'srv cpu':>7} {'dnsperf cpu':>11} {'other cpu':>9}"
         )
         for name, c in q["contenders"].items():
             print(
-                f"  {name:<24} {c['qps']:>9,.0f} {c['lost']:>5} {c['latency_ms']:>7.2f} "
+                f"  {name:<34} {c['qps']:>9,.0f} {c['lost']:>5} {c['latency_ms']:>7.2f} "
                 f"{c['server_cpu_us_per_query']:>8.1f} {c['server_cpu_share']:>7.0%} "
                 f"{c['client_cpu_share']:>11.0%} {c['other_cpu_share']:>9.0%}"
             )
@@ -1099,6 +1118,12 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default="qps,memory,build", help="comma-separated parts (also: metrics)"
     )
     ap.add_argument("--dir", default=None, help="where registries are written (default: TMPDIR)")
+    ap.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="qps: also serve from the cid sources in DIR (git archive COMMIT | tar -x -C DIR), "
+        "in the same rounds",
+    )
     ap.add_argument("--quick", action="store_true", help="tiny sizes: checks that it runs")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--_memory-child", nargs=2, help=argparse.SUPPRESS)

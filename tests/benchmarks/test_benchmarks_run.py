@@ -98,3 +98,16 @@ def test_status_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["descriptors"] == 50 and result["updates"] == 40
     assert result["statuses_per_second"] > 0 and result["verify_status_per_second"] > 0
     assert result["registrations_per_second"] > 0
+
+
+@pytest.mark.realdns
+def test_workers_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    require_binary("dnsperf")
+    require_binary("knotd")
+    sys.path.insert(0, str(BENCH))  # bench_workers imports bench_serve
+    assert _load("bench_workers").main(["--quick", "--workers", "1,2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["ratio_cid_to_knot"]) == {
+        f"{label}, N={n}" for label in ("mix", "nx-unique") for n in (1, 2)
+    }
+    assert all(c["qps"] > 0 for c in result["contenders"].values())

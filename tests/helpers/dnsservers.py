@@ -444,10 +444,12 @@ class KnotServer(DnsServer):
         tsig: TsigKey | None = None,
         allow_update: bool = False,
         secondaries: Sequence[tuple[str, int]] = (),
+        udp_workers: int = 1,
     ) -> None:
         if (allow_update or secondaries) and tsig is None:
             raise ValueError("allow_update and secondaries need a TSIG key")
         super().__init__(zones, address, port)
+        self.udp_workers = udp_workers  # threads answering UDP (benchmarks: cid serve --workers)
         if secondaries and any(isinstance(z, Primary) for z in self.zones.values()):
             raise ValueError("a primary with secondaries, or a secondary: not both")
         self.tsig = tsig
@@ -462,7 +464,7 @@ class KnotServer(DnsServer):
             f"    rundir: {_q(workdir)}",
             f"    pidfile: {_q(workdir / 'knot.pid')}",
             f"    listen: {self.address}@{self.port}",
-            "    udp-workers: 1",
+            f"    udp-workers: {self.udp_workers}",
             "    tcp-workers: 1",
             "    background-workers: 1",
             "",
