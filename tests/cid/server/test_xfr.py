@@ -5,8 +5,9 @@ refusals, NOTIFY messages."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from unittest import mock
 
 import dns.message
 import dns.name
@@ -32,6 +33,15 @@ from cid.server._xfr import Primary, Transfer, is_transfer
 
 NOW = int(time.time())  # dnspython checks TSIG times against the clock
 ZONE = "acme.hpc.ucid.example"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _clock_at_now() -> Iterator[None]:
+    """dnspython signs and checks TSIG at the clock: at NOW, however long the suite ran
+    before this module (module-scoped: hypothesis tests run in it too)."""
+    with mock.patch("time.time", return_value=float(NOW)):
+        yield
+
 Z = dns.name.from_text(ZONE)
 KEY = dns.tsig.Key("xfr1.", "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "hmac-sha256")
 OTHER = dns.tsig.Key("xfr2.", "b3RoZXJvdGhlcm90aGVyb3RoZXI=", "hmac-sha256")
