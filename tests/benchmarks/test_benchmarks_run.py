@@ -98,3 +98,14 @@ def test_status_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["descriptors"] == 50 and result["updates"] == 40
     assert result["statuses_per_second"] > 0 and result["verify_status_per_second"] > 0
     assert result["registrations_per_second"] > 0
+
+
+@pytest.mark.realdns
+def test_load_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # cid serve's start, reload and memory against knotd loading the same zone file.
+    require_binary("knotd")
+    assert _load("bench_load").main(["--quick", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["descriptors"] == 200
+    assert all(v > 0 for k, v in result["ratios"].items() if "peak" not in k)
+    assert result["cid"]["reload_s"] > 0 and result["knot"]["load_s"] > 0
