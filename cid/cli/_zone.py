@@ -197,6 +197,15 @@ def _serve(
 ) -> int:
     progress = Progress(f"cid serve: loading {args.registry}", quiet=args.quiet)
     progress(note="assembling and indexing its zones")
+    started = time.monotonic()
+
+    def loading(step: str, done: int, total: int) -> None:
+        # Reading and verifying is about half of a load: the time left is a guess from it.
+        if step.startswith("reading") and done:
+            left = (time.monotonic() - started) / done * (2 * total - done)
+            progress(done, total, f"descriptors read ({step}), about {left:.0f} s left")
+        else:
+            progress(done or None, total or None, step)
 
     def ready(bound: list[tuple[str, int]]) -> None:
         progress.done()
@@ -212,6 +221,7 @@ def _serve(
             deep_interval=args.full_check_interval,
             ready=ready,
             stats=stats,
+            progress=loading,
         )
     )
     return 0

@@ -215,6 +215,10 @@ def _live_json(policy: LivePolicy) -> dict[str, Any]:
     }
 
 
+#: Descriptor files read between two calls of a progress callback.
+_PROGRESS_EVERY: Final = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class ZoneInputs:
     """What one zone is assembled from: verified files, live entries, and what was left out."""
@@ -441,16 +445,20 @@ class Registry:
     # ------------------------------------------------------------- publish
 
     def signed_records(
-        self, zone: str, *, now: int
+        self, zone: str, *, now: int, progress: Callable[[int, int], None] | None = None
     ) -> tuple[list[SignedDescriptor], list[SignedDelegation], list[Problem]]:
         """Every signed record of ``zone`` that verifies at ``now``, and a problem for each
-        file that does not (it is left out: never served)."""
+        file that does not (it is left out: never served). ``progress`` hears (files
+        read, files in all) now and then, for a large zone."""
         folder = self._folder(zone)
         keys = self.verify_keys(zone)
         problems: list[Problem] = []
         descriptors: list[SignedDescriptor] = []
         seen: dict[str, Path] = {}
-        for path in sorted((folder / "descriptors").glob("*.cose")):
+        files = sorted((folder / "descriptors").glob("*.cose"))
+        for done, path in enumerate(files):
+            if progress is not None and not done % _PROGRESS_EVERY:
+                progress(done, len(files))
             try:
                 data = path.read_bytes()
                 rec = verify(data, keys, now=now, issuer=zone)
@@ -480,9 +488,12 @@ class Registry:
             delegations.append(SignedDelegation(data, drec, child.settings.nameservers))
         return descriptors, delegations, problems
 
-    def inputs(self, zone: str, *, now: int) -> ZoneInputs:
-        """Everything ``zone`` is assembled from at ``now``, each file verified."""
-        static, delegations, problems = self.signed_records(zone, now=now)
+    def inputs(
+        self, zone: str, *, now: int, progress: Callable[[int, int], None] | None = None
+    ) -> ZoneInputs:
+        """Everything ``zone`` is assembled from at ``now``, each file verified;
+        ``progress`` as for :meth:`signed_records`."""
+        static, delegations, problems = self.signed_records(zone, now=now, progress=progress)
         entries, lapsed, live_problems = self.live_entries(zone, now=now)
         statuses, status_problems = self.statuses(zone, now=now)
         return ZoneInputs(

@@ -69,6 +69,8 @@ __all__ = ["LiveUpdates"]
 log = logging.getLogger("cid.serve")
 
 _Keys = dict[dns.name.Name, dns.tsig.Key]
+#: Told of a load's steps: (what, descriptors read, descriptors in all).
+LoadProgress = Callable[[str, int, int], None]
 
 #: UDP updates waiting for the lock at most; more are dropped, and their senders retry.
 _MAX_PENDING: Final = 64
@@ -101,16 +103,25 @@ class _State:
 class LiveUpdates:
     """Serves a registry's zones to an :class:`Authority` and takes live registrations."""
 
-    def __init__(self, registry_path: Path, only: Sequence[str] = (), *, now: int) -> None:
+    def __init__(
+        self,
+        registry_path: Path,
+        only: Sequence[str] = (),
+        *,
+        now: int,
+        progress: LoadProgress | None = None,
+    ) -> None:
         self.path = Path(registry_path)
         self.only = list(only)
         self.lock = asyncio.Lock()
-        self._state = self.load(now)
+        self._state = self.load(now, progress)
         # Hidden primary (spec §9.1): every version served goes through it.
         self.primary = HiddenPrimary()
         self._configure(self._state)
         for zone in self._state.built:
             self.primary.core.commit(self.primary.core.prepare(zone))
+        if progress is not None:
+            progress("indexing", 0, 0)
         self.authority = Authority(self._state.built)
         self._wake = asyncio.Event()
         self._pending = 0
@@ -122,10 +133,11 @@ class LiveUpdates:
 
     # ----------------------------------------------------------- loading
 
-    def load(self, now: int) -> _State:
+    def load(self, now: int, progress: LoadProgress | None = None) -> _State:
         """Read and verify the registry at ``now`` and assemble every served zone.
 
         Blocking (run it in an executor); deletes the files of lapsed leases.
+        ``progress`` hears what is being done: (step, files read, files in all).
         """
         registry = Registry.load(self.path)
         root = dns.name.from_text(registry.root)
@@ -134,7 +146,10 @@ class LiveUpdates:
         for name in names:
             if name not in registry.zones:
                 raise RegistryError(f"no zone {name} in {self.path}")
-            inputs = registry.inputs(name, now=now)
+            read = None if progress is None else functools.partial(progress, f"reading {name}")
+            inputs = registry.inputs(name, now=now, progress=read)
+            if progress is not None:
+                progress(f"assembling {name}", len(inputs.static), len(inputs.static))
             for problem in inputs.problems:
                 log.warning("not served: %s", problem, extra={"ratelimit": False})
             for path in inputs.lapsed:

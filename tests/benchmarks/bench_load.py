@@ -1,6 +1,6 @@
 """Loading a large registry: ``cid serve``'s start, full reload and memory, against Knot.
 
-    python tests/benchmarks/bench_load.py [--n 100000] [--dir DIR] [--keep] [--quick] [--json]
+    python tests/benchmarks/bench_load.py [--n 100000] [--dir DIR] [--quick] [--json]
 
 A registry whose provider zone holds ``--n`` descriptors (the workload of
 bench_serve.py: realistic identifiers, 1-3 endpoints, one delegated region) is
@@ -132,11 +132,19 @@ def _knot(zone_file: Path) -> dict[str, float]:
         }
 
 
+def _registry(path: Path, n: int, now: int) -> Registry:
+    """The registry built in ``path`` before (``--dir``: the same inputs for runs of two
+    versions of the code), or a new one."""
+    if (path / "registry.json").exists():
+        return Registry.load(path)
+    return make_registry(path, n, now=now, child_n=1)
+
+
 def run(workdir: Path, n: int) -> dict[str, Any]:
     now = int(time.time())
     t0 = time.perf_counter()
-    full = make_registry(workdir / "registry", n, now=now, child_n=1)
-    empty = make_registry(workdir / "empty-registry", 0, now=now, child_n=1)
+    full = _registry(workdir / "registry", n, now)
+    empty = _registry(workdir / "empty-registry", 0, now)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     files = {}
@@ -212,8 +220,7 @@ def run(workdir: Path, n: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100_000)
-    ap.add_argument("--dir", help="work folder (default: a temporary one)")
-    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--dir", help="work folder, kept (a registry built there is reused)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes: the smoke test")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
@@ -224,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run(base, n)
     finally:
-        if not args.keep and not args.dir:
+        if not args.dir:
             shutil.rmtree(base, ignore_errors=True)
     result["took_s"] = time.perf_counter() - started
     result["load_average"] = os.getloadavg()
