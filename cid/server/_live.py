@@ -133,11 +133,14 @@ class LiveUpdates:
 
     # ----------------------------------------------------------- loading
 
-    def load(self, now: int, progress: LoadProgress | None = None) -> _State:
+    def load(
+        self, now: int, progress: LoadProgress | None = None, before: _State | None = None
+    ) -> _State:
         """Read and verify the registry at ``now`` and assemble every served zone.
 
         Blocking (run it in an executor); deletes the files of lapsed leases.
         ``progress`` hears what is being done: (step, files read, files in all).
+        Descriptors ``before`` held are not verified again (:meth:`Registry.inputs`).
         """
         registry = Registry.load(self.path)
         root = dns.name.from_text(registry.root)
@@ -147,7 +150,9 @@ class LiveUpdates:
             if name not in registry.zones:
                 raise RegistryError(f"no zone {name} in {self.path}")
             read = None if progress is None else functools.partial(progress, f"reading {name}")
-            inputs = registry.inputs(name, now=now, progress=read)
+            origin = dns.name.from_text(name)
+            reuse = None if before is None else before.inputs.get(origin, (name, None))[1]
+            inputs = registry.inputs(name, now=now, progress=read, reuse=reuse)
             if progress is not None:
                 progress(f"assembling {name}", len(inputs.static), len(inputs.static))
             for problem in inputs.problems:
@@ -156,7 +161,6 @@ class LiveUpdates:
                 _unlink(path)
                 log.info("lease lapsed: %s removed", path)
             zone = registry.assemble_from(name, inputs, now=now)
-            origin = dns.name.from_text(name)
             state.built.append(zone)
             state.inputs[origin] = (name, inputs)
             state.zones[origin] = self._live_zone(registry, name, inputs, root, state.keyring)
@@ -210,7 +214,8 @@ class LiveUpdates:
         """Load the whole registry again (beside the server) and swap every zone in."""
         loop = asyncio.get_running_loop()
         async with self.lock:
-            state = await loop.run_in_executor(None, self.load, now)
+            load = functools.partial(self.load, now, before=self._state)
+            state = await loop.run_in_executor(None, load)
             self._configure(state)
             prepare = self.primary.core.prepare
             versions = [await loop.run_in_executor(None, prepare, z) for z in state.built]
