@@ -12,7 +12,7 @@ import cid
 from cid._signed import verify as verify_signed
 from cid.registry import _store as store
 from cid.registry._demo import write_demo
-from cid.registry._store import Registry
+from cid.registry._store import Registry, ZoneInputs
 from cid.server._live import LiveUpdates
 
 NOW = 1_795_000_000
@@ -34,8 +34,12 @@ def test_a_load_reports_reading_assembling_and_indexing(tmp_path: Path) -> None:
     assert live.authority.origins
 
 
-def _zone_with_descriptors(reg: Registry) -> str:
-    return max(reg.zones, key=lambda z: len(list(reg._folder(z).glob("descriptors/*.cose"))))
+@pytest.fixture
+def loaded(tmp_path: Path) -> tuple[Registry, str, ZoneInputs]:
+    """The demo registry, its zone with the most descriptors, and that zone's inputs."""
+    reg = write_demo(tmp_path / "reg", now=NOW)
+    zone = max(reg.zones, key=lambda z: len(list(reg._folder(z).glob("descriptors/*.cose"))))
+    return reg, zone, reg.inputs(zone, now=NOW)
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
@@ -50,11 +54,9 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 
 
 def test_a_reload_does_not_verify_again_what_it_verified_with_the_same_keys(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loaded: tuple[Registry, str, ZoneInputs], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reg = write_demo(tmp_path / "reg", now=NOW)
-    zone = _zone_with_descriptors(reg)
-    first = reg.inputs(zone, now=NOW)
+    reg, zone, first = loaded
     assert first.static and first.keys
     calls = _counting(monkeypatch)
     again = reg.inputs(zone, now=NOW + 1, reuse=first)
@@ -68,11 +70,9 @@ def test_a_reload_does_not_verify_again_what_it_verified_with_the_same_keys(
 
 
 def test_reuse_ends_when_the_keys_change_or_a_record_expires(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loaded: tuple[Registry, str, ZoneInputs], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reg = write_demo(tmp_path / "reg", now=NOW)
-    zone = _zone_with_descriptors(reg)
-    first = reg.inputs(zone, now=NOW)
+    reg, zone, first = loaded
     calls = _counting(monkeypatch)
     other = cid.SigningKey.from_seed(b"another-key".ljust(32, b"\0")).verify_key
     monkeypatch.setattr(reg, "verify_keys", lambda z: [other])
