@@ -194,7 +194,11 @@ class LiveUpdates:
             log.warning("zone %s: no signing key (%s): only signed registrations", name, exc)
             signer = None
         cuts = frozenset(dns.name.from_text(c.name) for c in registry.children(name))
-        static = frozenset(_owner(d.record.subject, registry.root) for d in inputs.static)
+        # Labels shared between the names, as in the zone: a million names differ
+        # mostly in their first label.
+        shared: dict[bytes, bytes] = {}
+        owners = (_owner(d.record.subject, registry.root).labels for d in inputs.static)
+        static = frozenset(dns.name.Name([shared.setdefault(x, x) for x in n]) for n in owners)
         return LiveZone(
             dns.name.from_text(name),
             root,
