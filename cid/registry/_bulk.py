@@ -13,6 +13,7 @@ holds the two paths together.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Final
 
@@ -28,7 +29,7 @@ import dns.zone
 from .._descriptor import Endpoint
 from .._identifier import parse
 from .._svcb import svcb_rdata
-from ..layout import ENUM_LABEL, TYPE_DESCRIPTOR
+from ..layout import ENUM_LABEL, TXT_TAG, TYPE_DESCRIPTOR
 
 __all__ = ["Bulk"]
 
@@ -56,6 +57,31 @@ def _rdata(cls: type[dns.rdata.Rdata], rdtype: int, attr: str, value: object) ->
     _set(rd, "rdcomment", None)
     _set(rd, attr, value)
     return rd
+
+
+def copy_strings(data: bytes) -> tuple[bytes, ...]:
+    """The strings of a signed record's TXT copy: a tag, then base64 in 255-octet strings."""
+    encoded = base64.b64encode(data)
+    return (TXT_TAG, *(encoded[i : i + 255] for i in range(0, len(encoded), 255)))
+
+
+class TxtCopy(dns.rdtypes.ANY.TXT.TXT):
+    """The TXT copy of a signed record (spec §6) that holds the record's bytes (the
+    TYPE65280 rdata's own object) and makes its strings when they are read: an
+    answer's cache miss, a transfer, an export. Holding the base64 strings would
+    cost about 800 bytes a descriptor, a quarter of the zone."""
+
+    __slots__ = ["signed"]
+    signed: bytes
+
+    @property
+    def strings(self) -> tuple[bytes, ...]:  # type: ignore[override]
+        return copy_strings(self.signed)
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # Copies and pickles carry the strings too: they are made, never set.
+        kept = {k: v for k, v in state.items() if k != "strings"}
+        super().__setstate__(kept)  # type: ignore[no-untyped-call]
 
 
 def _fits(labels: Labels) -> bool:
@@ -102,7 +128,7 @@ class Bulk:
         return not cuts or not any(labels[i:] in cuts for i in range(len(labels) - depth))
 
     def descriptor(self, labels: Labels, data: bytes, endpoints: tuple[Endpoint, ...],
-                   capabilities: int, ttl: int, txt: list[bytes] | None) -> bool:  # fmt: skip
+                   capabilities: int, ttl: int, txt: bool) -> bool:  # fmt: skip
         """Put one descriptor's records at ``labels``; False when a node is already there
         (the caller takes the reference path)."""
         olen = len(self._olow)
@@ -120,10 +146,9 @@ class Bulk:
             rds = svcb.copy()  # type: ignore[no-untyped-call]
             rds.ttl = ttl
             node.rdatasets.append(rds)
-        if txt is not None:
+        if txt:
             rds = dns.rdataset.Rdataset(_IN, dns.rdatatype.TXT, ttl=ttl)
-            strings = tuple(txt)
-            rds.items[_rdata(dns.rdtypes.ANY.TXT.TXT, dns.rdatatype.TXT, "strings", strings)] = None
+            rds.items[_rdata(TxtCopy, dns.rdatatype.TXT, "signed", data)] = None
             node.rdatasets.append(rds)
         nodes[rel] = node
         self.path(labels, capabilities)

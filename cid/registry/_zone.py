@@ -7,7 +7,6 @@ on-disk registry (``_store``) and the servers are drivers around it.
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import itertools
 from collections.abc import Callable, Iterable, Sequence
@@ -32,14 +31,13 @@ from .._identifier import parse
 from .._status import Status
 from .._svcb import record_rdata, svcb_rdata
 from ..layout import (
-    TXT_TAG,
     TYPE_DELEGATION,
     TYPE_DESCRIPTOR,
     TYPE_STATUS,
     delegation_owner,
     enum_owner,
 )
-from ._bulk import Bulk
+from ._bulk import Bulk, copy_strings
 
 __all__ = [
     "NameServer",
@@ -53,7 +51,6 @@ __all__ = [
 ]
 
 IN: Final = dns.rdataclass.IN
-_TXT_CHUNK: Final = 255
 #: Largest signed record given a TXT copy: its base64 (4/3 larger) answer must
 #: fit 1232 octets with the longest owner name (spec/resolution.md §6).
 MAX_TXT_COPY: Final = 696
@@ -137,8 +134,7 @@ def _glue(zone: dns.zone.Zone, servers: Sequence[NameServer], ttl: int) -> None:
 
 def txt_strings(data: bytes) -> list[bytes]:
     """The TXT fallback copy of a signed record: a tag, then base64 in 255-octet strings."""
-    encoded = base64.b64encode(data)
-    return [TXT_TAG] + [encoded[i : i + _TXT_CHUNK] for i in range(0, len(encoded), _TXT_CHUNK)]
+    return list(copy_strings(data))
 
 
 def _ttl(settings: ZoneSettings, expires: int, now: int) -> int:
@@ -256,7 +252,7 @@ def _publish_bulk(
         if rec.expires <= now:
             continue
         ttl = _ttl(settings, rec.expires, now)
-        txt = txt_strings(desc.data) if len(desc.data) <= MAX_TXT_COPY else None
+        txt = len(desc.data) <= MAX_TXT_COPY  # the base64 copy must fit 1232 octets too
         caps = len(parse(rec.subject).capabilities)
         if not bulk.descriptor(owner, desc.data, rec.endpoints, caps, ttl, txt):
             # A node already there (the origin's, say): the reference path.
