@@ -41,13 +41,7 @@ from .._descriptor_json import descriptor_from_json
 from .._errors import CidError, NotYetValidError, ValidityError
 from .._identifier import parse
 from .._keys import SigningKey, VerifyKey
-from .._signed import (
-    _validity,
-    decode_unverified,
-    sign,
-    verify,
-    verify_delegation,
-)
+from .._signed import decode_unverified, sign, verify, verify_delegation
 from .._status import Status, verify_status
 from ..atomic import AtomicWriter, fsync_dir, write_atomic
 from ._entries import Entry, LivePolicy, Registration, published, read_entry
@@ -845,12 +839,10 @@ def _problem(path: Path, exc: Exception) -> Problem:
 
 
 def _valid_at(rec: Descriptor, now: int) -> bool:
-    """Whether a descriptor verified before is still valid at ``now`` (spec §8.3.1)."""
-    try:
-        _validity(rec, now, DEFAULT_SKEW)
-    except ValidityError:
-        return False
-    return True
+    """Whether a descriptor verified before is still valid at ``now``, as :func:`verify`
+    judges it (spec §8.3.1): ``max(nbf, iat) - skew <= now < exp + skew``."""
+    start = max(rec.not_before, rec.issued_at)
+    return start - DEFAULT_SKEW <= now < rec.expires + DEFAULT_SKEW
 
 
 def _ignore(event: str, path: Path) -> None:
