@@ -202,6 +202,15 @@ def _serve(
 ) -> int:
     progress = Progress(f"cid serve: loading {args.registry}", quiet=args.quiet)
     progress(note="assembling and indexing its zones")
+    started = time.monotonic()
+
+    def loading(step: str, done: int, total: int) -> None:
+        # Reading and verifying is about half of a load: the time left is a guess from it.
+        if step.startswith("reading") and done:
+            left = (time.monotonic() - started) / done * (2 * total - done)
+            progress(done, total, f"descriptors read ({step}), about {left:.0f} s left")
+        else:
+            progress(done or None, total or None, step)
 
     def ready(bound: list[tuple[str, int]]) -> None:
         progress.done()
@@ -218,6 +227,7 @@ def _serve(
             ready=ready,
             stats=stats,
             workers=args.workers,
+            progress=loading,
         )
     )
     return 0

@@ -36,7 +36,7 @@ import dns.name
 import dns.tsig
 import dns.zone
 
-from .._descriptor import Delegation
+from .._descriptor import DEFAULT_SKEW, Delegation, Descriptor
 from .._descriptor_json import descriptor_from_json
 from .._errors import CidError, NotYetValidError, ValidityError
 from .._identifier import parse
@@ -226,6 +226,10 @@ def _live_json(policy: LivePolicy) -> dict[str, Any]:
     }
 
 
+#: Descriptor files read between two calls of a progress callback.
+_PROGRESS_EVERY: Final = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class ZoneInputs:
     """What one zone is assembled from: verified files, live entries, and what was left out."""
@@ -236,6 +240,7 @@ class ZoneInputs:
     lapsed: list[Path]  # live files whose lease has lapsed: never served, may be deleted
     problems: list[Problem]
     statuses: list[SignedStatus] = field(default_factory=list)  # status/*.cose
+    keys: tuple[bytes, ...] = ()  # the zone's verify keys the records were verified with
 
     def next_change(self, now: int) -> int | None:
         """The first time after ``now`` at which the assembled zone differs from the
@@ -478,19 +483,38 @@ class Registry:
     # ------------------------------------------------------------- publish
 
     def signed_records(
-        self, zone: str, *, now: int
+        self,
+        zone: str,
+        *,
+        now: int,
+        progress: Callable[[int, int], None] | None = None,
+        reuse: ZoneInputs | None = None,
     ) -> tuple[list[SignedDescriptor], list[SignedDelegation], list[Problem]]:
         """Every signed record of ``zone`` that verifies at ``now``, and a problem for each
-        file that does not (it is left out: never served)."""
+        file that does not (it is left out: never served). ``progress`` hears (files
+        read, files in all) now and then, for a large zone.
+
+        ``reuse``: the inputs of an earlier load. A descriptor file whose bytes are one
+        of its descriptors', verified then with the same keys, is not verified again
+        (the signature check is most of a load's reading) unless it is no longer
+        valid at ``now``; then :func:`verify` says why."""
         folder = self._folder(zone)
         keys = self.verify_keys(zone)
+        known: dict[bytes, Descriptor] = {}
+        if reuse is not None and reuse.keys == tuple(k.raw for k in keys):
+            known = {d.data: d.record for d in reuse.static}
         problems: list[Problem] = []
         descriptors: list[SignedDescriptor] = []
         seen: dict[str, Path] = {}
-        for path in sorted((folder / "descriptors").glob("*.cose")):
+        files = sorted((folder / "descriptors").glob("*.cose"))
+        for done, path in enumerate(files):
+            if progress is not None and not done % _PROGRESS_EVERY:
+                progress(done, len(files))
             try:
                 data = path.read_bytes()
-                rec = verify(data, keys, now=now, issuer=zone)
+                rec = known.get(data)
+                if rec is None or not _valid_at(rec, now):
+                    rec = verify(data, keys, now=now, issuer=zone)
             except (CidError, OSError) as exc:
                 problems.append(_problem(path, exc))
                 continue
@@ -517,14 +541,27 @@ class Registry:
             delegations.append(SignedDelegation(data, drec, child.settings.nameservers))
         return descriptors, delegations, problems
 
-    def inputs(self, zone: str, *, now: int) -> ZoneInputs:
-        """Everything ``zone`` is assembled from at ``now``, each file verified."""
-        static, delegations, problems = self.signed_records(zone, now=now)
+    def inputs(
+        self,
+        zone: str,
+        *,
+        now: int,
+        progress: Callable[[int, int], None] | None = None,
+        reuse: ZoneInputs | None = None,
+    ) -> ZoneInputs:
+        """Everything ``zone`` is assembled from at ``now``, each file verified;
+        ``progress`` and ``reuse`` as for :meth:`signed_records`."""
+        keys = tuple(k.raw for k in self.verify_keys(zone))
+        static, delegations, problems = self.signed_records(
+            zone, now=now, progress=progress, reuse=reuse
+        )
         entries, lapsed, live_problems = self.live_entries(zone, now=now)
         statuses, status_problems = self.statuses(zone, now=now)
         return ZoneInputs(
             static, delegations, entries, lapsed, problems + live_problems + status_problems,
             statuses,
+            # Not the keys if they changed while the files were read: no reuse then.
+            keys if keys == tuple(k.raw for k in self.verify_keys(zone)) else (),
         )  # fmt: skip
 
     def assemble(self, zone: str, *, now: int) -> tuple[dns.zone.Zone, list[Problem]]:
@@ -778,6 +815,13 @@ def _read_optional(path: Path) -> Any:
 def _problem(path: Path, exc: Exception) -> Problem:
     valid_from = exc.valid_from if isinstance(exc, NotYetValidError) else None
     return Problem(str(path), f"{type(exc).__name__}: {exc}", valid_from)
+
+
+def _valid_at(rec: Descriptor, now: int) -> bool:
+    """Whether a descriptor verified before is still valid at ``now``, as :func:`verify`
+    judges it (spec §8.3.1): ``max(nbf, iat) - skew <= now < exp + skew``."""
+    start = max(rec.not_before, rec.issued_at)
+    return start - DEFAULT_SKEW <= now < rec.expires + DEFAULT_SKEW
 
 
 def _ignore(event: str, path: Path) -> None:

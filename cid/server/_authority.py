@@ -97,6 +97,8 @@ def _heads(flags: int, authority: int) -> tuple[tuple[bytes, ...], ...]:
 
 _REFUSED_HEAD: Final = _heads(0x8000 | dns.rcode.REFUSED, 0)
 _NXDOMAIN_HEAD: Final = _heads(0x8400 | dns.rcode.NXDOMAIN, 1)
+# A label's length octet in wire form, by length.
+_LENGTH: Final = tuple(bytes((n,)) for n in range(256))
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +135,11 @@ class _Zone:
     origin: dns.name.Name
     cuts: frozenset[dns.name.Name]
     soa: dns.rrset.RRset  # with the negative TTL: min(SOA TTL, MINIMUM), RFC 2308 §3
-    # Every name with a name below it: an absent one of these is an empty
-    # non-terminal (NODATA), any other absent name NXDOMAIN. A set, so that
-    # random names cost one lookup, not a scan of the zone.
-    parents: frozenset[dns.name.Name]
+    # Every name with a name below it, in lowercase wire form: an absent one of
+    # these is an empty non-terminal (NODATA), any other absent name NXDOMAIN. A
+    # set, so that random names cost one lookup, not a scan of the zone; of bytes,
+    # not Names, as there are several a descriptor (its capability labels).
+    parents: frozenset[bytes]
     # For the wire-form fast path: sorted hash() values of the lowercase wire form
     # of every name that exists (nodes and parents). A name whose hash is absent
     # does not exist; a collision only sends a query down the full path. 8 bytes
@@ -151,22 +154,32 @@ def _prepare(zone: dns.zone.Zone) -> _Zone:
     origin = zone.origin
     assert origin is not None
     cuts = set()
-    parents: set[dns.name.Name] = set()
+    tail = origin.to_digestable()
+    # Names as tuples of lowercase labels relative to the origin, joined into wire
+    # form by hand: dnspython's Name hashing and to_wire cost a minute at 1,000,000.
+    above: set[tuple[bytes, ...]] = set()  # the parents, by their labels
     hashes = array("q")
     for name, node in zone.nodes.items():
-        absolute = name.derelativize(origin)
-        hashes.append(hash(absolute.to_digestable()))
-        if absolute != origin and node.get_rdataset(_IN, dns.rdatatype.NS) is not None:
-            cuts.add(absolute)
-        _add_parents(absolute, origin, parents)
-    hashes.extend(hash(p.to_digestable()) for p in parents)
+        rel = name.relativize(origin) if name.is_absolute() else name
+        labels = rel.labels
+        low = tuple(x.lower() for x in labels)
+        hashes.append(hash(b"".join([_LENGTH[len(x)] + x for x in low]) + tail))
+        if low and node.get_rdataset(_IN, dns.rdatatype.NS) is not None:
+            cuts.add(rel.derelativize(origin))
+        for i in range(1, len(low) + 1):
+            key = low[i:]
+            if key in above:
+                break  # and so is every name above it
+            above.add(key)
+    parents = frozenset(b"".join([_LENGTH[len(x)] + x for x in k]) + tail for k in above)
+    hashes.extend(map(hash, parents))
     soa = _negative_soa(zone, origin)
     return _Zone(
         zone,
         origin,
         frozenset(cuts),
         soa,
-        frozenset(parents),
+        parents,
         array("q", sorted(hashes)),
         _soa_wire(soa, origin),
     )
@@ -184,44 +197,45 @@ def _reprepare(
     parents = set(old.parents)
     hashes = array("q", old.name_hashes)
 
-    def insert(name: dns.name.Name) -> None:
-        bisect.insort(hashes, hash(name.to_digestable()))
+    def insert(key: bytes) -> None:
+        bisect.insort(hashes, hash(key))
 
-    def delete(name: dns.name.Name) -> None:
-        value = hash(name.to_digestable())
+    def delete(key: bytes) -> None:
+        value = hash(key)
         i = bisect.bisect_left(hashes, value)
-        assert i < len(hashes) and hashes[i] == value, name
+        assert i < len(hashes) and hashes[i] == value, key
         del hashes[i]
 
     for name in removed:
-        delete(name)
+        delete(name.to_digestable())
         above = name
         while above != origin:
             above = above.parent()
-            if above not in parents or _has_below(zone, above):
+            key = above.to_digestable()
+            if key not in parents or _has_below(zone, above):
                 break  # kept, and so is everything above it
-            parents.discard(above)
-            delete(above)
+            parents.discard(key)
+            delete(key)
     for name in added:
-        insert(name)
+        insert(name.to_digestable())
         for parent in _add_parents(name, origin, parents):
             insert(parent)
     soa = _negative_soa(zone, origin)
     return _Zone(zone, origin, old.cuts, soa, frozenset(parents), hashes, _soa_wire(soa, origin))
 
 
-def _add_parents(
-    name: dns.name.Name, origin: dns.name.Name, parents: set[dns.name.Name]
-) -> list[dns.name.Name]:
-    """Add the names above ``name`` up to ``origin`` to ``parents``; return those new."""
+def _add_parents(name: dns.name.Name, origin: dns.name.Name, parents: set[bytes]) -> list[bytes]:
+    """Add the names above ``name`` up to ``origin`` to ``parents`` (lowercase wire form);
+    return those new."""
     new = []
     above = name
     while above != origin and above.is_subdomain(origin):
         above = above.parent()
-        if above in parents:
+        key = above.to_digestable()
+        if key in parents:
             break  # and so is every name above it
-        parents.add(above)
-        new.append(above)
+        parents.add(key)
+        new.append(key)
     return new
 
 
@@ -517,7 +531,7 @@ class Authority:
         response.flags |= dns.flags.AA
         node = zone.zone.get_node(qname)
         if node is None:
-            if qname in zone.parents:
+            if qname.to_digestable() in zone.parents:
                 response.authority.append(zone.soa)  # an empty non-terminal: NODATA
             else:
                 response.set_rcode(dns.rcode.NXDOMAIN)

@@ -72,6 +72,8 @@ __all__ = ["LiveUpdates"]
 log = logging.getLogger("cid.serve")
 
 _Keys = dict[dns.name.Name, dns.tsig.Key]
+#: Told of a load's steps: (what, descriptors read, descriptors in all).
+LoadProgress = Callable[[str, int, int], None]
 
 _IN: Final = dns.rdataclass.IN
 
@@ -106,16 +108,25 @@ class _State:
 class LiveUpdates:
     """Serves a registry's zones to an :class:`Authority` and takes live registrations."""
 
-    def __init__(self, registry_path: Path, only: Sequence[str] = (), *, now: int) -> None:
+    def __init__(
+        self,
+        registry_path: Path,
+        only: Sequence[str] = (),
+        *,
+        now: int,
+        progress: LoadProgress | None = None,
+    ) -> None:
         self.path = Path(registry_path)
         self.only = list(only)
         self.lock = asyncio.Lock()
-        self._state = self.load(now)
+        self._state = self.load(now, progress)
         # Hidden primary (spec §9.1): every version served goes through it.
         self.primary = HiddenPrimary()
         self._configure(self._state)
         for zone in self._state.built:
             self.primary.core.commit(self.primary.core.prepare(zone))
+        if progress is not None:
+            progress("indexing", 0, 0)
         self.authority = Authority(self._state.built)
         self._wake = asyncio.Event()
         self._pending = 0
@@ -127,10 +138,14 @@ class LiveUpdates:
 
     # ----------------------------------------------------------- loading
 
-    def load(self, now: int) -> _State:
+    def load(
+        self, now: int, progress: LoadProgress | None = None, before: _State | None = None
+    ) -> _State:
         """Read and verify the registry at ``now`` and assemble every served zone.
 
         Blocking (run it in an executor); deletes the files of lapsed leases.
+        ``progress`` hears what is being done: (step, files read, files in all).
+        Descriptors ``before`` held are not verified again (:meth:`Registry.inputs`).
         """
         registry = Registry.load(self.path)
         root = dns.name.from_text(registry.root)
@@ -139,14 +154,18 @@ class LiveUpdates:
         for name in names:
             if name not in registry.zones:
                 raise RegistryError(f"no zone {name} in {self.path}")
-            inputs = registry.inputs(name, now=now)
+            read = None if progress is None else functools.partial(progress, f"reading {name}")
+            origin = hashed(dns.name.from_text(name))  # looked up for every status
+            reuse = None if before is None else before.inputs.get(origin, (name, None))[1]
+            inputs = registry.inputs(name, now=now, progress=read, reuse=reuse)
+            if progress is not None:
+                progress(f"assembling {name}", len(inputs.static), len(inputs.static))
             for problem in inputs.problems:
                 log.warning("not served: %s", problem, extra={"ratelimit": False})
             for path in inputs.lapsed:
                 _unlink(path)
                 log.info("lease lapsed: %s removed", path)
             zone = registry.assemble_from(name, inputs, now=now)
-            origin = hashed(dns.name.from_text(name))  # looked up for every status
             state.built.append(zone)
             state.inputs[origin] = (name, inputs)
             state.zones[origin] = self._live_zone(registry, name, inputs, root, state.keyring)
@@ -180,7 +199,11 @@ class LiveUpdates:
             log.warning("zone %s: no signing key (%s): only signed registrations", name, exc)
             signer = None
         cuts = frozenset(hashed(dns.name.from_text(c.name)) for c in registry.children(name))
-        static = frozenset(_owner(d.record.subject, registry.root) for d in inputs.static)
+        # Labels shared between the names, as in the zone: a million names differ
+        # mostly in their first label.
+        shared: dict[bytes, bytes] = {}
+        owners = (_owner(d.record.subject, registry.root).labels for d in inputs.static)
+        static = frozenset(dns.name.Name([shared.setdefault(x, x) for x in n]) for n in owners)
         return LiveZone(
             hashed(dns.name.from_text(name)),
             root,
@@ -200,7 +223,8 @@ class LiveUpdates:
         """Load the whole registry again (beside the server) and swap every zone in."""
         loop = asyncio.get_running_loop()
         async with self.lock:
-            state = await loop.run_in_executor(None, self.load, now)
+            load = functools.partial(self.load, now, before=self._state)
+            state = await loop.run_in_executor(None, load)
             self._configure(state)
             prepare = self.primary.core.prepare
             versions = [await loop.run_in_executor(None, prepare, z) for z in state.built]

@@ -25,7 +25,7 @@ from .._errors import CidError
 from ..registry import Registry
 from ._authority import Authority
 from ._hidden import HiddenPrimary
-from ._live import LiveUpdates
+from ._live import LiveUpdates, LoadProgress
 from ._stats import ServeStats
 from ._update import is_update
 from ._workers import Fleet, Mirrored
@@ -451,12 +451,14 @@ async def serve_registry(
     ready: Callable[[list[tuple[str, int]]], None] | None = None,
     stats: ServeStats | None = None,
     workers: int = 1,
+    progress: LoadProgress | None = None,
 ) -> None:
     """Serve a registry until SIGTERM/SIGINT; reassemble when it changes (spec §8.7).
 
     Live registrations (spec §8.8) change ``live/`` folders, which ``LiveUpdates``
     serves itself, so they are not a change here. ``stats``, if given, counts
-    every answer and hears of loads and reloads (``--metrics``, ``--query-log``).
+    every answer and hears of loads and reloads (``--metrics``, ``--query-log``);
+    ``progress``, of the first load's steps (a large registry takes a while).
     With ``workers`` > 1, that many processes answer UDP (cid/server/_workers.py).
     """
     only = list(zones)
@@ -465,7 +467,7 @@ async def serve_registry(
     watch = _Watch(registry_path, deep_interval)
     now = int(time.time())
     started = time.monotonic()
-    live = LiveUpdates(registry_path, only, now=now)
+    live = LiveUpdates(registry_path, only, now=now, progress=progress)
     watch.assembled(now, live.next_change(now))
     if workers > 1:
         live.authority = Mirrored.of(live.authority)  # its changes go to the workers too
@@ -481,7 +483,11 @@ async def serve_registry(
         loop.add_signal_handler(sig, stop.set)
     if ready is not None:
         ready(server.bound)
-    log.info("serving %s", ", ".join(str(o) for o in authority.origins))
+    log.info(
+        "serving %s: answering from now on (loaded in %.1f s)",
+        ", ".join(str(o) for o in authority.origins),
+        time.monotonic() - started,
+    )
     leases = asyncio.ensure_future(live.run_leases())
     statuses = asyncio.ensure_future(live.run_statuses())
     try:

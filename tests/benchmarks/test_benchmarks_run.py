@@ -111,3 +111,14 @@ def test_workers_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
         f"{label}, N={n}" for label in ("mix", "nx-unique") for n in (1, 2)
     }
     assert all(c["qps"] > 0 for c in result["contenders"].values())
+
+
+@pytest.mark.realdns
+def test_load_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # cid serve's start, reload and memory against knotd loading the same zone file.
+    require_binary("knotd")
+    assert _load("bench_load").main(["--quick", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["descriptors"] == 200
+    assert all(v > 0 for k, v in result["ratios"].items() if "peak" not in k)
+    assert result["cid"]["reload_s"] > 0 and result["knot"]["load_s"] > 0

@@ -111,6 +111,8 @@ def test_serve_loading_on_a_terminal(
 
     async def fake_serve(path: Path, listen: Any, *, ready: Callable[..., None], **kw: Any) -> None:
         seen.append(tty.getvalue())  # what the terminal shows while the zones load
+        kw["progress"]("reading acme.hpc.ucid.example", 4096, 10000)
+        seen.append(tty.getvalue())
         ready([("127.0.0.1", 5353)])
 
     monkeypatch.setattr(cli_zone, "serve_registry", fake_serve)
@@ -119,11 +121,12 @@ def test_serve_loading_on_a_terminal(
     monkeypatch.setattr(sys, "stderr", tty)
     assert main(["serve", str(registry)]) == 0
     assert f"cid serve: loading {registry}" in seen[0]
+    assert "4096/10000 descriptors read (reading acme.hpc.ucid.example), about" in seen[1]
     assert tty.getvalue().endswith("\r\033[K")  # cleared once serving
     tty = Terminal()
     monkeypatch.setattr(sys, "stderr", tty)
     assert main(["serve", str(registry), "--quiet"]) == 0
-    assert seen[1] == "" and tty.getvalue() == ""
+    assert seen[2] == seen[3] == "" and tty.getvalue() == ""
     assert "serving" in capsys.readouterr().out
 
 

@@ -1,0 +1,86 @@
+"""Loading a registry in ``cid serve``: the steps a large load reports as it goes, and
+the descriptors a reload takes as verified by the load before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cid
+from cid._signed import verify as verify_signed
+from cid.registry import _store as store
+from cid.registry._demo import write_demo
+from cid.registry._store import Registry, ZoneInputs
+from cid.server._live import LiveUpdates
+
+NOW = 1_795_000_000
+
+
+def test_a_load_reports_reading_assembling_and_indexing(tmp_path: Path) -> None:
+    reg = write_demo(tmp_path / "reg", now=NOW)
+    steps: list[tuple[str, int, int]] = []
+    live = LiveUpdates(reg.path, now=NOW, progress=lambda *step: steps.append(step))
+    names = sorted(reg.zones)
+    assert [s for s, _, _ in steps if s.startswith("assembling")] == [
+        f"assembling {n}" for n in names
+    ]
+    for name in names:
+        count = len(list((reg.path / "zones" / name / "descriptors").glob("*.cose")))
+        if count:
+            assert (f"reading {name}", 0, count) in steps
+    assert steps[-1] == ("indexing", 0, 0)
+    assert live.authority.origins
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> tuple[Registry, str, ZoneInputs]:
+    """The demo registry, its zone with the most descriptors, and that zone's inputs."""
+    reg = write_demo(tmp_path / "reg", now=NOW)
+    zone = max(reg.zones, key=lambda z: len(list(reg._folder(z).glob("descriptors/*.cose"))))
+    return reg, zone, reg.inputs(zone, now=NOW)
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    calls: list[bytes] = []
+
+    def verify(data: bytes, *args: Any, **kw: Any) -> Any:
+        calls.append(data)
+        return verify_signed(data, *args, **kw)
+
+    monkeypatch.setattr(store, "verify", verify)
+    return calls
+
+
+def test_a_reload_does_not_verify_again_what_it_verified_with_the_same_keys(
+    loaded: tuple[Registry, str, ZoneInputs], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg, zone, first = loaded
+    assert first.static and first.keys
+    calls = _counting(monkeypatch)
+    again = reg.inputs(zone, now=NOW + 1, reuse=first)
+    assert calls == [] and again.static == first.static and again.problems == first.problems
+    # A file with other bytes is verified.
+    path = sorted(reg._folder(zone).glob("descriptors/*.cose"))[0]
+    path.write_bytes(path.read_bytes()[:-1] + b"\0")
+    changed = reg.inputs(zone, now=NOW + 2, reuse=first)
+    assert calls == [path.read_bytes()]
+    assert [p.path for p in changed.problems] == [str(path)]
+
+
+def test_reuse_ends_when_the_keys_change_or_a_record_expires(
+    loaded: tuple[Registry, str, ZoneInputs], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg, zone, first = loaded
+    calls = _counting(monkeypatch)
+    other = cid.SigningKey.from_seed(b"another-key".ljust(32, b"\0")).verify_key
+    monkeypatch.setattr(reg, "verify_keys", lambda z: [other])
+    untrusted = reg.inputs(zone, now=NOW, reuse=first)
+    assert len(calls) == len(first.static) and not untrusted.static  # none verifies now
+    monkeypatch.undo()
+    calls = _counting(monkeypatch)
+    late = max(d.record.expires for d in first.static) + 3600
+    expired = reg.inputs(zone, now=late, reuse=first)
+    assert len(calls) == len(first.static) and not expired.static
+    assert expired.problems == reg.inputs(zone, now=late).problems
