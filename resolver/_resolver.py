@@ -32,8 +32,9 @@ __all__ = ["AsyncResolver", "Resolver"]
 _NAME_MEMO: Final = 65536
 #: Seconds a discovery may take (§15): a dozen resolutions at their default deadline.
 FIND_DEADLINE: Final = 60.0
-#: Resolutions of a discovery run at a time by the asyncio driver.
-FIND_CONCURRENCY: Final = 16
+#: Resolutions of a discovery run at a time by the asyncio driver: enough to overlap
+#: the waits, few enough not to queue behind one another at one busy server.
+FIND_CONCURRENCY: Final = 8
 
 
 class _Base:

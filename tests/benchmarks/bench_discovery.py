@@ -41,7 +41,7 @@ Anchors, in the same run:
   verified. Its PTR answers are checked, untimed, against the computed tree.
 
 Contenders: a fresh ``Resolver(anchor).find(pattern)`` per round (cold cache, every
-result verified from the anchor down), and the same with ``AsyncResolver``, 16
+result verified from the anchor down), and the same with ``AsyncResolver``, 8
 resolutions at a time (its default) and one at a time (``concurrency=1``). Rounds
 interleave the contenders; figures are medians. Target: resolver queries <= 1.5 x the
 ideal count.
@@ -115,7 +115,8 @@ CPUS: Final = ["x86-64-v3", "x86-64-v4", "neoverse-v2", "kunpeng-920", "rva23u64
 ACCS: Final = ["", "+sm90", "+sm80", "+gfx942", "+ascend910b"]
 MODELS: Final = ["h800", "a800", "mi300x", "ascend910b", "h20", "l40s"]
 OURS: Final = "Resolver.find"
-OURS_ASYNC: Final = "AsyncResolver.find (16 at a time)"
+OURS_ASYNC: Final = "AsyncResolver.find (8 at a time, the default)"
+CONCURRENCY: Final = 8
 OURS_ASYNC_1: Final = "AsyncResolver.find, concurrency=1"
 ANCHOR: Final = "dnspython, ideal walk's queries (no verification)"
 BOUND: Final = 10**6  # max_nodes and max_results: the walk goes to its end
@@ -442,23 +443,25 @@ def measure(
     truncated = anchor_queries - ideal.queries
     contenders: dict[str, Callable[[], tuple[int, Any]]] = {
         OURS: lambda: find_sync(anchor, text),
-        OURS_ASYNC: lambda: find_async(anchor, text, 16),
+        OURS_ASYNC: lambda: find_async(anchor, text, CONCURRENCY),
         OURS_ASYNC_1: lambda: find_async(anchor, text, 1),
         ANCHOR: lambda: send(ideal.plan, port),
     }
-    queries: dict[str, int] = {}
+    queries: dict[str, int] = {ANCHOR: anchor_queries}
     listings: dict[str, int] = {}
     for name in (OURS, OURS_ASYNC, OURS_ASYNC_1):
-        sent, found = contenders[name]()
-        got = sorted(str(r.identifier) for r in found.results)
-        if got != expected or found.failures or not found.complete:
-            raise RuntimeError(
-                f"{name} {text}: {len(got)} results, {len(found.failures)} failures, "
-                f"bound {found.bound}; the ideal walk finds {len(expected)}"
-            )
+        for attempt in range(3):  # a query may time out on a loaded machine: a retry, said
+            sent, found = contenders[name]()
+            got = sorted(str(r.identifier) for r in found.results)
+            if got == expected and not found.failures and found.complete:
+                break
+            faults = sorted({f"{e.outcome.code}: {e.detail}" for e in found.failures})
+            print(f"{name} {text}: {len(got)} of {len(expected)}, {faults}", file=sys.stderr)
+            if attempt == 2:
+                raise RuntimeError(f"{name} {text}: not the ideal walk's results")
         queries[name], listings[name] = sent, found.nodes
-    queries[ANCHOR] = anchor_queries
     seconds: dict[str, list[float]] = {name: [] for name in contenders}
+    irregular: dict[str, int] = dict.fromkeys(contenders, 0)
     for r in range(rounds):
         order = list(contenders)
         order = order[r % len(order) :] + order[: r % len(order)]
@@ -467,8 +470,8 @@ def measure(
             start = time.perf_counter()
             sent, _ = contenders[name]()
             seconds[name].append(time.perf_counter() - start)
-            if sent != queries[name]:
-                raise RuntimeError(f"{name}: {sent} queries this round, {queries[name]} before")
+            # Another count means a query was retried (a timeout): the round is kept, counted.
+            irregular[name] += sent != queries[name]
     med = {name: statistics.median(v) for name, v in seconds.items()}
     matches = len(ideal.fetched)
     return {
@@ -485,6 +488,7 @@ def measure(
             "oracle_queries": ideal.oracle,
         },
         "queries": queries,
+        "rounds_with_other_counts": irregular,
         "listings": listings,
         "ratio_queries": queries[OURS] / anchor_queries,
         "ratio_queries_async": queries[OURS_ASYNC] / anchor_queries,
