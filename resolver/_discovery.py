@@ -102,6 +102,14 @@ class Walk:
     walk's ``until`` (a monotonic time), so that none outlasts the walk. The
     driver loops: ``res = walk.next(clock)``, runs it, then ``walk.done(res)``,
     until ``next`` returns None; then :meth:`discovery`.
+
+    A driver may also run several at once: it starts resolutions while ``next``
+    gives them, and when ``next`` returns None while :attr:`running` is not 0, it
+    waits for one to end, reports it with ``done`` and asks again. The walk then
+    keeps the bounds (never more than ``max_results`` candidates resolving or
+    resolved), and of the candidates one node listed it starts the first alone:
+    the others start when it has ended, so that they find the zones it verified in
+    the cache instead of verifying them each again.
     """
 
     def __init__(
@@ -124,33 +132,56 @@ class Walk:
         self.until = until
         self._nodes: deque[dns.name.Name] = deque([root])
         self._seen: set[dns.name.Name] = {root}
-        self._matches: deque[Identifier] = deque()
+        # Candidates ready to resolve, each with the node that listed it.
+        self._matches: deque[tuple[dns.name.Name, Identifier]] = deque()
         self._found: set[Identifier] = set()
+        # Per listing node: its candidates held until its first one has been resolved.
+        self._held: dict[dns.name.Name, list[Identifier]] = {}
+        self._running: dict[Resolution, dns.name.Name | None] = {}  # listing node of candidates
+        self._candidates = 0  # of those running
         self.results: list[Resolved] = []
         self.failures: list[ResolutionError] = []
         self.visited = 0
         self.bound: str | None = None
 
+    @property
+    def running(self) -> int:
+        """Resolutions given by :meth:`next` and not yet reported to :meth:`done`."""
+        return len(self._running)
+
     def next(self, clock: float) -> Resolution | None:
-        """The next resolution to run, or None when the walk has ended; ``clock`` is
-        the monotonic time now."""
+        """The next resolution to run, or None when there is none to start now: the
+        walk has ended if :attr:`running` is 0. ``clock`` is the monotonic time now."""
         if self.bound is not None or not (self._matches or self._nodes):
             return None
         if clock >= self.until:
             self.bound = "deadline"
             return None
         if self._matches:
-            if len(self.results) >= self.max_results:
-                self.bound = "max_results"
-                return None
-            return self._identifier(self._matches.popleft())
+            if len(self.results) + self._candidates >= self.max_results:
+                if self._candidates == 0:
+                    self.bound = "max_results"
+                return None  # else the running ones decide
+            node, ident = self._matches.popleft()
+            res = self._identifier(ident)
+            self._running[res] = node
+            self._candidates += 1
+            return res
         if self.visited >= self.max_nodes:
             self.bound = "max_nodes"
             return None
         self.visited += 1
-        return self._children(self._nodes.popleft())
+        res = self._children(self._nodes.popleft())
+        self._running[res] = None
+        return res
 
     def done(self, resolution: Resolution) -> None:
+        """Report a resolution given by :meth:`next` that has ended."""
+        node = self._running.pop(resolution, None)
+        if node is not None:
+            self._candidates -= 1
+            # Its zones are verified now (or failed): the node's other candidates may go.
+            self._matches.extend((node, ident) for ident in self._held.pop(node, ()))
         error = resolution.error
         if error is not None:
             if error.outcome is Outcome.TIMEOUT and resolution.clock >= self.until:
@@ -179,20 +210,25 @@ class Walk:
         if marked > 2 or (marked == 2 and child == node):
             # Deeper names are identifiers; an architecture node lists itself when an
             # identifier without capabilities is published there (spec §4.1).
-            self._candidate(child)
+            self._candidate(node, child)
         follow = marked <= 2 and child != node and child not in self._seen
         if follow and node_may_match(self.pattern, labels):
             self._seen.add(child)
             self._nodes.append(child)
 
-    def _candidate(self, name: dns.name.Name) -> None:
+    def _candidate(self, node: dns.name.Name, name: dns.name.Name) -> None:
         try:
             ident = Identifier.from_dns_name(name.to_text(), self.root.to_text())
         except CidError:
             return  # an architecture node, or a name that is no identifier
         if ident not in self._found and self.pattern.matches(ident):
             self._found.add(ident)
-            self._matches.append(ident)
+            held = self._held.get(node)
+            if held is None:
+                self._held[node] = []  # this one goes first; the node's next ones wait
+                self._matches.append((node, ident))
+            else:
+                held.append(ident)
 
     def discovery(self) -> Discovery:
         results = tuple(sorted(self.results, key=lambda r: r.identifier))
