@@ -518,7 +518,7 @@ class Registry:
             except (CidError, OSError) as exc:
                 problems.append(_problem(path, exc))
                 continue
-            if path.name != f"{_file_name(rec.subject)}.cose":
+            if path.name != f"{file_name(rec.subject)}.cose":
                 problems.append(Problem(str(path), f"holds {rec.subject}; its file name differs"))
                 continue
             if rec.subject in seen:  # pragma: no cover - the file name is unique per subject
@@ -590,7 +590,7 @@ class Registry:
 
     def status_file(self, zone: str, subject: str) -> Path:
         """``status/<dns-name>.cose``: the signed status of one subject (spec/status.md)."""
-        return self._folder(zone) / "status" / f"{_file_name(subject)}.cose"
+        return self._folder(zone) / "status" / f"{file_name(subject)}.cose"
 
     def write_status(self, zone: str, data: bytes, *, now: int) -> Status:
         """Verify a signed status with the zone's keys (its own and its agents') and write
@@ -619,7 +619,7 @@ class Registry:
             except (CidError, OSError) as exc:
                 problems.append(_problem(path, exc))
                 continue
-            if status.issuer != zone or path.name != f"{_file_name(status.subject)}.cose":
+            if status.issuer != zone or path.name != f"{file_name(status.subject)}.cose":
                 problems.append(Problem(str(path), f"holds the status of {status.subject}"))
                 continue
             out.append(SignedStatus(data, status))
@@ -800,9 +800,6 @@ def base64_secret(key: dns.tsig.Key) -> str:
     secret = key.secret
     assert isinstance(secret, bytes)
     return base64.b64encode(secret).decode("ascii")
-
-
-_file_name = file_name  # status/ and descriptors/ files are named alike
 
 
 def _read_optional(path: Path) -> Any:

@@ -233,10 +233,8 @@ def _publish_bulk(
     root: str,
     now: int,
 ) -> None:
-    """Put every descriptor in and list the tree, the fast way (:mod:`._bulk`)."""
-    # Shared, not copied per descriptor: labels (regions, architectures and common
-    # attributes recur) and SVCB rdata (descriptors share endpoints). Both are
-    # immutable; at 500,000 descriptors this saves about a quarter of the zone.
+    """Put every descriptor in and list the tree, the fast way (:mod:`._bulk`, which
+    shares labels and SVCB rdata as :func:`_publish_each` does)."""
     bulk = Bulk(zone, root, cuts)
     name = settings.name.rstrip(".")
     for desc in descriptors:

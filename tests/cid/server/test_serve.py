@@ -31,8 +31,9 @@ from cid._descriptor_json import descriptor_from_json
 from cid.atomic import write_atomic
 from cid.cli._main import main as cli_main
 from cid.layout import TYPE_DESCRIPTOR
+from cid.registry._build import file_name
 from cid.registry._demo import DEMO_ROOT, write_demo
-from cid.registry._store import Registry, _file_name
+from cid.registry._store import Registry
 from cid.server import _serve as _server
 from cid.server._authority import Authority
 from cid.server._serve import _UDP_BATCH, DnsServer, _fingerprint, _Udp
@@ -238,7 +239,7 @@ def _signed(
     rec = dataclasses.replace(
         rec, not_before=not_before, issued_at=min(now, not_before), expires=expires
     )
-    path = demo.path / "zones" / zone / "descriptors" / f"{_file_name(subject)}.cose"
+    path = demo.path / "zones" / zone / "descriptors" / f"{file_name(subject)}.cose"
     path.write_bytes(cid.sign(rec, demo.signing_key(zone)))  # in place when it exists
 
 
