@@ -27,7 +27,7 @@ import dns.rdtypes.ANY.TXT
 import dns.zone
 
 from .._descriptor import Endpoint
-from .._identifier import parse
+from .._identifier import Identifier
 from .._svcb import svcb_rdata
 from ..layout import ENUM_LABEL, TXT_TAG, TYPE_DESCRIPTOR
 
@@ -106,9 +106,9 @@ class Bulk:
         self._below: dict[Labels, set[Labels]] = {}
         self._names: dict[Labels, dns.name.Name] = {}
 
-    def owner(self, subject: str) -> Labels:
+    def owner(self, subject: Identifier) -> Labels:
         """The owner name of ``subject``'s descriptor, lowercase, its labels shared."""
-        text = parse(subject).to_dns_name(self.root)
+        text = subject.to_dns_name(self.root)
         shared = self._shared
         if text.isascii() and "\\" not in text:
             parts = text.rstrip(".").encode().split(b".")

@@ -239,7 +239,8 @@ def _publish_bulk(
     name = settings.name.rstrip(".")
     for desc in descriptors:
         rec = desc.record
-        owner = bulk.owner(rec.subject)
+        subject = parse(rec.subject)
+        owner = bulk.owner(subject)
         if not bulk.inside(owner):
             raise ZoneError(
                 f"zone {settings.name}: {rec.subject} is named {dns.name.Name(owner)}, "
@@ -251,7 +252,7 @@ def _publish_bulk(
             continue
         ttl = _ttl(settings, rec.expires, now)
         txt = len(desc.data) <= MAX_TXT_COPY  # the base64 copy must fit 1232 octets too
-        caps = len(parse(rec.subject).capabilities)
+        caps = len(subject.capabilities)
         if not bulk.descriptor(owner, desc.data, rec.endpoints, caps, ttl, txt):
             # A node already there (the origin's, say): the reference path.
             path = publish_descriptor(zone, settings, desc, cuts, root=root, now=now)
