@@ -228,6 +228,7 @@ def _serve(
             stats=stats,
             workers=args.workers,
             progress=loading,
+            images=not args.no_image,
         )
     )
     return 0
@@ -360,6 +361,13 @@ def add_commands(commands: Any) -> None:
         default=1,
         metavar="N",
         help="answer UDP from N processes (this one and N-1 forked once loaded; default 1)",
+    )
+    p.add_argument(
+        "--no-image",
+        action="store_true",
+        help="always read and assemble the zones; do not read or write the compiled zone "
+        "images in REGISTRY/.cache (by default a start whose registry has not changed "
+        "maps the image the last assembly wrote, and answers within seconds)",
     )
     p.add_argument("-v", "--verbose", action="store_true")
     p.add_argument(

@@ -31,6 +31,15 @@ from ._admin import (
     rollover,
     source_zone,
 )
+from ._compiled import (
+    CACHE,
+    Compiled,
+    StaticDescriptors,
+    StaticOwners,
+    open_compiled,
+    save_compiled,
+    zone_listing,
+)
 from ._demo import (
     DEMO_POOL_PATTERN,
     DEMO_ROOT,
@@ -48,6 +57,8 @@ from ._entries import (
     published,
     read_entry,
 )
+from ._fingerprint import Listing
+from ._image import Image, ImageError, ImageNodes, changed_nodes, copy_nodes
 from ._patch import Patched, patch, patch_statuses
 from ._push import PushError, PushResult, parse_tsig, push
 from ._rollover import RolloverState
@@ -65,11 +76,17 @@ from ._zone import (
 )
 
 __all__ = [
+    "CACHE",
     "DEMO_POOL_PATTERN",
     "DEMO_ROOT",
     "MAX_TXT_COPY",
     "AdminError",
+    "Compiled",
     "Entry",
+    "Image",
+    "ImageError",
+    "ImageNodes",
+    "Listing",
     "LivePolicy",
     "NameServer",
     "Patched",
@@ -86,6 +103,8 @@ __all__ = [
     "SignedDelegation",
     "SignedDescriptor",
     "SourceEntry",
+    "StaticDescriptors",
+    "StaticOwners",
     "Withdrawal",
     "ZoneConfig",
     "ZoneError",
@@ -94,12 +113,15 @@ __all__ = [
     "add_child_zone",
     "add_source",
     "assemble",
+    "changed_nodes",
     "check_zone_name",
+    "copy_nodes",
     "demo_key",
     "demo_statuses",
     "entry_bytes",
     "init_registry",
     "list_sources",
+    "open_compiled",
     "parse_nameservers",
     "parse_tsig",
     "patch",
@@ -110,10 +132,12 @@ __all__ = [
     "remove_source",
     "retire_wait",
     "rollover",
+    "save_compiled",
     "source_zone",
     "txt_strings",
     "write_demo",
     "write_demo_statuses",
+    "zone_listing",
     "zone_text",
 ]
 

@@ -152,9 +152,7 @@ _POOLS: Final[list[tuple[str, str, str, list[dict[str, Any]], tuple[int, int], b
         (0, 0), True, 0, (),  # publishes no status
     ),
 ]  # fmt: skip
-_RESOURCES.extend(
-    (zone, name, ident, eps) for zone, name, ident, eps, *_ in _POOLS if eps
-)
+_RESOURCES.extend((zone, name, ident, eps) for zone, name, ident, eps, *_ in _POOLS if eps)
 #: How long a demo status is valid: the most spec/status.md §5.3 allows.
 DEMO_STATUS_VALIDITY: Final = 600
 

@@ -35,6 +35,7 @@ import dns.zone
 from .._identifier import parse
 from .._svcb import record_rdata
 from ..layout import TYPE_DESCRIPTOR, TYPE_STATUS, enum_owner
+from ._image import copy_nodes
 from ._zone import IN, SignedDescriptor, ZoneSettings, enum_path, ptr_rdata, publish_descriptor
 
 __all__ = ["Patched", "patch", "patch_statuses"]
@@ -67,7 +68,7 @@ class _Copy:
         self.old = zone
         self.origin: dns.name.Name = zone.origin
         self.zone = dns.zone.Zone(zone.origin, zone.rdclass, relativize=True)
-        self.zone.nodes = dict(zone.nodes)
+        self.zone.nodes = copy_nodes(zone.nodes)
         self.written: set[dns.name.Name] = set()  # relative names of nodes copied or made
 
     def node(self, name: dns.name.Name) -> dns.node.Node:

@@ -241,13 +241,16 @@ class ZoneInputs:
     problems: list[Problem]
     statuses: list[SignedStatus] = field(default_factory=list)  # status/*.cose
     keys: tuple[bytes, ...] = ()  # the zone's verify keys the records were verified with
+    # From a compiled image (._compiled): when its zone stops standing for these inputs;
+    # ``static`` is then read from the image, and not for this.
+    until: int | None = None
 
     def next_change(self, now: int) -> int | None:
         """The first time after ``now`` at which the assembled zone differs from the
         one assembled at ``now`` without any file changing: a signed record expires
         (spec §5) or a record not yet valid becomes valid. Live leases are not
         counted: the live driver times those itself."""
-        times = [r.record.expires for r in self.static]
+        times = [r.record.expires for r in self.static] if self.until is None else [self.until]
         times += [d.record.expires for d in self.delegations]
         times += [s.record.expires for s in self.statuses]
         times += [p.valid_from for p in self.problems if p.valid_from is not None]
@@ -526,6 +529,17 @@ class Registry:
                 continue
             seen[rec.subject] = path
             descriptors.append(SignedDescriptor(data, rec))
+        delegations, delegation_problems = self.delegation_records(zone, now=now, keys=keys)
+        return descriptors, delegations, problems + delegation_problems
+
+    def delegation_records(
+        self, zone: str, *, now: int, keys: list[VerifyKey] | None = None
+    ) -> tuple[list[SignedDelegation], list[Problem]]:
+        """The delegation records ``zone`` signed for its children that verify at
+        ``now``, and a problem for each that does not."""
+        folder = self._folder(zone)
+        keys = self.verify_keys(zone) if keys is None else keys
+        problems: list[Problem] = []
         delegations: list[SignedDelegation] = []
         for child in self.children(zone):
             path = folder / "delegations" / f"{child.name}.cose"
@@ -539,7 +553,7 @@ class Registry:
                 problems.append(Problem(str(path), f"delegates {drec.child}, not {child.name}"))
                 continue
             delegations.append(SignedDelegation(data, drec, child.settings.nameservers))
-        return descriptors, delegations, problems
+        return delegations, problems
 
     def inputs(
         self,

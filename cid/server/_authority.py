@@ -55,6 +55,7 @@ from ..layout import (
     delegation_owner,
     enum_owner,
 )
+from ..registry import Image, ImageNodes
 
 __all__ = ["Authority", "HeldStatus"]
 
@@ -153,6 +154,8 @@ class _Zone:
 def _prepare(zone: dns.zone.Zone) -> _Zone:
     origin = zone.origin
     assert origin is not None
+    if isinstance(zone.nodes, ImageNodes) and zone.nodes.overlay.keys() <= {dns.name.empty}:
+        return _prepare_image(zone, zone.nodes.image)  # at most a new SOA serial on top
     cuts = set()
     tail = origin.to_digestable()
     # Names as tuples of lowercase labels relative to the origin, joined into wire
@@ -183,6 +186,18 @@ def _prepare(zone: dns.zone.Zone) -> _Zone:
         array("q", sorted(hashes)),
         _soa_wire(soa, origin),
     )
+
+
+def _prepare_image(zone: dns.zone.Zone, image: Image) -> _Zone:
+    """What :func:`_prepare` gives, from a compiled image's index: no node decoded."""
+    origin = image.origin
+    tail = origin.to_digestable()
+    hashes = array("q", [hash(k + tail) for k in image.node_keys()])
+    parents = frozenset([k + tail for k in image.parents()])
+    hashes.extend(map(hash, parents))
+    soa = _negative_soa(zone, origin)
+    return _Zone(zone, origin, frozenset(image.cuts()), soa, parents,
+                 array("q", sorted(hashes)), _soa_wire(soa, origin))  # fmt: skip
 
 
 def _reprepare(

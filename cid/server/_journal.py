@@ -27,6 +27,7 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
+from ..registry import changed_nodes
 from ._update_fast import HashedName
 
 __all__ = ["JOURNAL_CHANGES", "JOURNAL_RECORDS", "Change", "Journal", "apply", "difference"]
@@ -92,10 +93,8 @@ def difference(
     if rdtype is not None and names is not None:
         return _type_difference(old, new, names, rdtype)
     if names is None:
-        old_nodes, new_nodes = old.nodes, new.nodes
-        keys: Iterable[dns.name.Name] = [
-            k for k in {*old_nodes, *new_nodes} if old_nodes.get(k) is not new_nodes.get(k)
-        ]
+        changed, gone = changed_nodes(old.nodes, new.nodes)
+        keys: Iterable[dns.name.Name] = [*changed, *gone]
     else:
         keys = {n.relativize(origin) for n in names} | {dns.name.empty}
     removed: list[dns.rrset.RRset] = []

@@ -26,7 +26,7 @@ import heapq
 import itertools
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
@@ -46,7 +46,10 @@ from .._status import MAX_STATUS_VALIDITY, Status
 from ..atomic import fsync_dir, write_atomic
 from ..layout import TYPE_DESCRIPTOR, TYPE_STATUS
 from ..registry import (
+    Compiled,
     Entry,
+    ImageError,
+    Listing,
     Registration,
     Registry,
     RegistryError,
@@ -54,8 +57,11 @@ from ..registry import (
     SignedDescriptor,
     ZoneInputs,
     entry_bytes,
+    open_compiled,
     patch,
     patch_statuses,
+    save_compiled,
+    zone_listing,
 )
 from ._authority import Authority, HeldStatus
 from ._hidden import HiddenPrimary
@@ -94,6 +100,8 @@ class _State:
     transfers: dict[dns.name.Name, tuple[tuple[Secondary, ...], _Keys]] = field(
         default_factory=dict
     )
+    # Images of the zones just assembled, to write once they are served.
+    unwritten: list[Callable[[], None]] = field(default_factory=list)
 
     def next_change(self, now: int) -> int | None:
         """When a signed record of some zone expires or becomes valid (spec §8.7)."""
@@ -115,9 +123,13 @@ class LiveUpdates:
         *,
         now: int,
         progress: LoadProgress | None = None,
+        images: bool = True,
     ) -> None:
         self.path = Path(registry_path)
         self.only = list(only)
+        # Compiled images (cid/registry/_compiled.py): read at start and reload when
+        # they may stand in for assembly, written after each assembly (write_images).
+        self.images = images
         self.lock = asyncio.Lock()
         self._state = self.load(now, progress)
         # Hidden primary (spec §9.1): every version served goes through it.
@@ -154,24 +166,77 @@ class LiveUpdates:
         for name in names:
             if name not in registry.zones:
                 raise RegistryError(f"no zone {name} in {self.path}")
-            read = None if progress is None else functools.partial(progress, f"reading {name}")
             origin = hashed(dns.name.from_text(name))  # looked up for every status
-            reuse = None if before is None else before.inputs.get(origin, (name, None))[1]
-            inputs = registry.inputs(name, now=now, progress=read, reuse=reuse)
-            if progress is not None:
-                progress(f"assembling {name}", len(inputs.static), len(inputs.static))
-            for problem in inputs.problems:
-                log.warning("not served: %s", problem, extra={"ratelimit": False})
-            for path in inputs.lapsed:
-                _unlink(path)
-                log.info("lease lapsed: %s removed", path)
-            zone = registry.assemble_from(name, inputs, now=now)
+            static: Container[dns.name.Name]
+            compiled = self._compiled(registry, name, now)
+            if compiled is not None:
+                inputs, zone, static = compiled.inputs, compiled.zone, compiled.static
+                for problem in inputs.problems:
+                    log.warning("not served: %s", problem, extra={"ratelimit": False})
+            else:
+                inputs, zone, static, listed = self._assemble(registry, name, now, progress, before)
+                if listed is not None:
+                    write = functools.partial(
+                        _save, registry, name, zone, inputs, listed, static, now
+                    )
+                    state.unwritten.append(write)
             state.built.append(zone)
             state.inputs[origin] = (name, inputs)
-            state.zones[origin] = self._live_zone(registry, name, inputs, root, state.keyring)
+            state.zones[origin] = self._live_zone(
+                registry, name, inputs, root, state.keyring, static
+            )
             secondaries = registry.zones[name].secondaries
             state.transfers[origin] = (secondaries, registry.transfer_keys(name))
         return state
+
+    def _compiled(self, registry: Registry, name: str, now: int) -> Compiled | None:
+        """The zone from its compiled image, if one may stand in for assembly now."""
+        if not self.images:
+            return None
+        try:
+            compiled = open_compiled(registry, name, now=now, now_ns=time.time_ns())
+        except ImageError as exc:
+            log.info("zone %s: assembled, not from its image (%s)", name, exc)
+            return None
+        log.info("zone %s: from its image %s", name, compiled.image.path)
+        return compiled
+
+    def _assemble(
+        self,
+        registry: Registry,
+        name: str,
+        now: int,
+        progress: LoadProgress | None,
+        before: _State | None,
+    ) -> tuple[ZoneInputs, dns.zone.Zone, frozenset[dns.name.Name], Listing | None]:
+        """Read, verify and assemble one zone, and the listing its image is to record."""
+        origin = hashed(dns.name.from_text(name))
+        # Taken before the files are read: a file changed after it makes the image stale.
+        listed = zone_listing(registry, name, now_ns=time.time_ns()) if self.images else None
+        read = None if progress is None else functools.partial(progress, f"reading {name}")
+        reuse = None if before is None else before.inputs.get(origin, (name, None))[1]
+        inputs = registry.inputs(name, now=now, progress=read, reuse=reuse)
+        if progress is not None:
+            progress(f"assembling {name}", len(inputs.static), len(inputs.static))
+        for problem in inputs.problems:
+            log.warning("not served: %s", problem, extra={"ratelimit": False})
+        for path in inputs.lapsed:
+            _unlink(path)
+            log.info("lease lapsed: %s removed", path)
+        zone = registry.assemble_from(name, inputs, now=now)
+        # Labels shared between the names, as in the zone: a million names differ
+        # mostly in their first label.
+        shared: dict[bytes, bytes] = {}
+        owners = (_owner(d.record.subject, registry.root).labels for d in inputs.static)
+        static = frozenset(dns.name.Name([shared.setdefault(x, x) for x in n]) for n in owners)
+        return inputs, zone, static, listed
+
+    def write_images(self) -> None:
+        """Write the images of the zones the last load assembled (blocking: run it
+        beside the loop once they are served), so that the next start maps them."""
+        state = self._state
+        while state.unwritten:
+            state.unwritten.pop(0)()
 
     def _configure(self, state: _State) -> None:
         for origin, (secondaries, keys) in state.transfers.items():
@@ -185,6 +250,7 @@ class LiveUpdates:
         inputs: ZoneInputs,
         root: dns.name.Name,
         keyring: dict[dns.name.Name, dns.tsig.Key],
+        static: Container[dns.name.Name],
     ) -> LiveZone | None:
         policy = registry.zones[name].live
         if policy is None:
@@ -199,11 +265,6 @@ class LiveUpdates:
             log.warning("zone %s: no signing key (%s): only signed registrations", name, exc)
             signer = None
         cuts = frozenset(hashed(dns.name.from_text(c.name)) for c in registry.children(name))
-        # Labels shared between the names, as in the zone: a million names differ
-        # mostly in their first label.
-        shared: dict[bytes, bytes] = {}
-        owners = (_owner(d.record.subject, registry.root).labels for d in inputs.static)
-        static = frozenset(dns.name.Name([shared.setdefault(x, x) for x in n]) for n in owners)
         return LiveZone(
             hashed(dns.name.from_text(name)),
             root,
@@ -236,6 +297,7 @@ class LiveUpdates:
                 self.primary.commit(version)
                 self.statuses.reassembled(version.origin)
             self._wake.set()
+        await loop.run_in_executor(None, self.write_images)
 
     # ----------------------------------------------------------- updates
 
@@ -479,9 +541,7 @@ class _Statuses:
 
     # Changes.
 
-    def publish(
-        self, origin: dns.name.Name, name: dns.name.Name, pub: Published, ttl: int
-    ) -> None:
+    def publish(self, origin: dns.name.Name, name: dns.name.Name, pub: Published, ttl: int) -> None:
         """Serve ``pub`` at ``name`` from now on, in place of any status before it."""
         st = pub.status
         self.live.authority.statuses[name] = HeldStatus(pub.data, st.expires, ttl, pub.descriptor)
@@ -563,3 +623,26 @@ def _unlink(path: Path) -> None:
 def _unlink_all(paths: Sequence[Path]) -> None:
     for path in paths:
         _unlink(path)
+
+
+def _save(
+    registry: Registry,
+    name: str,
+    zone: dns.zone.Zone,
+    inputs: ZoneInputs,
+    listed: Listing,
+    static: frozenset[dns.name.Name],
+    now: int,
+) -> None:
+    started = time.monotonic()
+    try:
+        written = save_compiled(registry, name, zone, inputs, listed, now=now, owners=static)
+    except (OSError, CidError) as exc:
+        log.warning("zone %s: no image written: %s", name, exc)
+        return
+    if written is None:
+        log.info("zone %s: no image written (a file changed as it was read, or a record "
+                 "changes within a second): the next load assembles it", name)  # fmt: skip
+    else:
+        took = time.monotonic() - started
+        log.info("zone %s: image written in %.1f s: %s", name, took, written)

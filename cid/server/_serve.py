@@ -22,7 +22,7 @@ from typing import Any, Final
 import dns.zone
 
 from .._errors import CidError
-from ..registry import Registry
+from ..registry import CACHE, Registry
 from ._authority import Authority
 from ._hidden import HiddenPrimary
 from ._live import LiveUpdates, LoadProgress
@@ -452,6 +452,7 @@ async def serve_registry(
     stats: ServeStats | None = None,
     workers: int = 1,
     progress: LoadProgress | None = None,
+    images: bool = True,
 ) -> None:
     """Serve a registry until SIGTERM/SIGINT; reassemble when it changes (spec §8.7).
 
@@ -460,14 +461,17 @@ async def serve_registry(
     every answer and hears of loads and reloads (``--metrics``, ``--query-log``);
     ``progress``, of the first load's steps (a large registry takes a while).
     With ``workers`` > 1, that many processes answer UDP (cid/server/_workers.py).
+    ``images``: start from (and write) compiled zone images (cid/registry/_compiled.py).
     """
     only = list(zones)
     with contextlib.suppress(CidError, OSError):  # a broken registry is reported by the load
         Registry.load(registry_path).make_live_folders()
+        if images:  # made before the watch's first look: not a change of the registry
+            (Path(registry_path) / CACHE).mkdir(exist_ok=True)
     watch = _Watch(registry_path, deep_interval)
     now = int(time.time())
     started = time.monotonic()
-    live = LiveUpdates(registry_path, only, now=now, progress=progress)
+    live = LiveUpdates(registry_path, only, now=now, progress=progress, images=images)
     watch.assembled(now, live.next_change(now))
     if workers > 1:
         live.authority = Mirrored.of(live.authority)  # its changes go to the workers too
@@ -488,6 +492,9 @@ async def serve_registry(
         ", ".join(str(o) for o in authority.origins),
         time.monotonic() - started,
     )
+    # The images of the zones just assembled, written beside the answering (a large
+    # zone's takes a while), for the next start.
+    writing = loop.run_in_executor(None, live.write_images)
     leases = asyncio.ensure_future(live.run_leases())
     statuses = asyncio.ensure_future(live.run_statuses())
     try:
@@ -518,5 +525,7 @@ async def serve_registry(
             stats.stopping()
         leases.cancel()
         statuses.cancel()
+        with contextlib.suppress(Exception):  # already logged; a stop waits for a write
+            await writing
         await live.primary.stop()
         await server.stop()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final, Protocol, cast
 
@@ -101,7 +101,8 @@ class LiveZone:
     keys: tuple[VerifyKey, ...]  # the zone's active keys: a descriptor by any of them registers
     signer: SigningKey | None = None  # signs TSIG registrations; None: signed ones only
     cuts: frozenset[dns.name.Name] = frozenset()  # child zone apexes
-    static: frozenset[dns.name.Name] = frozenset()  # names published from descriptors/
+    # Names published from descriptors/ (a set, or a compiled image's flags).
+    static: Container[dns.name.Name] = frozenset()
     entries: Mapping[dns.name.Name, Entry] = field(default_factory=dict)
 
     def with_entry(self, name: dns.name.Name, entry: Entry | None) -> LiveZone:

@@ -35,6 +35,7 @@ import dns.name
 import dns.node
 import dns.zone
 
+from ..registry import changed_nodes, copy_nodes
 from ._authority import Authority, HeldStatus
 
 __all__ = ["Fleet", "Mirrored"]
@@ -152,9 +153,7 @@ class Mirrored(Authority):
             return
         # A patched zone shares every node it did not write with the one before
         # (cid/registry/_patch.py): only the others go, with the names that went.
-        old, new = before.nodes, zone.nodes
-        changed = {name: node for name, node in new.items() if old.get(name) is not node}
-        gone = list(old.keys() - new.keys())
+        changed, gone = changed_nodes(before.nodes, zone.nodes)
         self.fleet.send(("patch", zone.origin, changed, gone, added, removed))
 
 
@@ -170,7 +169,7 @@ def _apply(authority: Authority, message: tuple[Any, ...]) -> None:
         before = authority.zone(origin)
         assert before is not None, origin
         zone = dns.zone.Zone(origin, before.rdclass, relativize=before.relativize)
-        nodes: dict[dns.name.Name, dns.node.Node] = dict(before.nodes)
+        nodes = copy_nodes(before.nodes)
         nodes.update(changed)
         for name in gone:
             del nodes[name]

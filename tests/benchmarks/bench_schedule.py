@@ -197,15 +197,23 @@ def main(argv: list[str] | None = None) -> int:
         json.dump(result, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    print(f"{result['descriptors']:,} descriptors, {result['candidates']} candidates "
-          f"({result['ranked']} ranked, dropped {result['dropped']}), {args.rounds} rounds")
-    print(f"  schedule     {result['schedule_s'] * 1000:8.1f} ms  "
-          f"{result['schedule_queries']} queries ({result['nodes']} listings)")
-    print(f"  one by one   {result['one_by_one_s'] * 1000:8.1f} ms  "
-          f"{result['one_by_one_queries']} queries")
+    print(
+        f"{result['descriptors']:,} descriptors, {result['candidates']} candidates "
+        f"({result['ranked']} ranked, dropped {result['dropped']}), {args.rounds} rounds"
+    )
+    print(
+        f"  schedule     {result['schedule_s'] * 1000:8.1f} ms  "
+        f"{result['schedule_queries']} queries ({result['nodes']} listings)"
+    )
+    print(
+        f"  one by one   {result['one_by_one_s'] * 1000:8.1f} ms  "
+        f"{result['one_by_one_queries']} queries"
+    )
     print(f"  ratio        {result['ratio_time']:8.2f} x")
-    print(f"  status step  {result['status_step_s'] * 1000:8.1f} ms; ranking "
-          f"{result['rank_s'] * 1000:.2f} ms")
+    print(
+        f"  status step  {result['status_step_s'] * 1000:8.1f} ms; ranking "
+        f"{result['rank_s'] * 1000:.2f} ms"
+    )
     print("  set-up: " + ", ".join(f"{k} {v:.1f} s" for k, v in setup.items()))  # fmt: skip
     return 0
 

@@ -103,9 +103,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     live = LiveUpdates(reg.path, now=now)
-    names = [
-        dns.name.from_text(cid.parse(s).to_dns_name(ROOT)) for s in identifiers(args.n)
-    ][: args.updates]
+    names = [dns.name.from_text(cid.parse(s).to_dns_name(ROOT)) for s in identifiers(args.n)][
+        : args.updates
+    ]
     described = {name: live.statuses.served(ORIGIN, name) for name in names}
     rates, verify_rates, ticks = [], [], []
     for r in range(args.rounds):

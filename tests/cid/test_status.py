@@ -500,6 +500,7 @@ def test_layout_names_the_record_type() -> None:
 
 # ------------------------------------------------------------ properties
 
+
 @given(statuses())
 def test_sign_then_verify_gives_the_status_back(value: cid.Status) -> None:
     data = cid.sign_status(value, AGENT)

@@ -66,9 +66,7 @@ def test_zone_build_and_export_at_an_iso_time(
     assert f"SOA ns1.ucid.example. hostmaster.ucid.example. {ISO_EPOCH} " in out  # the serial
 
 
-def test_validity_messages_are_iso_8601(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_validity_messages_are_iso_8601(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     key = tmp_path / "k.key"
     assert main(["key", "gen", str(key)]) == 0
     spec = tmp_path / "d.json"

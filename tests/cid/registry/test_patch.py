@@ -12,6 +12,7 @@ import dns.name
 import dns.rdatatype
 import dns.zone
 import pytest
+from bulkzones import imaged
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -132,13 +133,16 @@ _steps = st.lists(
 
 
 @settings(max_examples=60, deadline=None)
-@given(start=st.sets(st.integers(0, len(SUBJECTS) - 1)), steps=_steps)
+@given(start=st.sets(st.integers(0, len(SUBJECTS) - 1)), steps=_steps, image=st.booleans())
 def test_any_sequence_of_changes_equals_full_assembly(
-    start: set[int], steps: list[tuple[int, int | None]]
+    start: set[int], steps: list[tuple[int, int | None]], image: bool
 ) -> None:
+    """``image``: the zone served from a compiled image, the changes written above it."""
     state = {SUBJECTS[i]: VERSIONS[SUBJECTS[i]][0] for i in start}
     zone = _full(state)
     original = _records(zone)
+    if image:
+        zone = imaged(zone)
     authority = Authority([zone])
     for n, (index, version) in enumerate(steps):
         subject = SUBJECTS[index]

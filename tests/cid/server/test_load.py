@@ -6,10 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import dns.message
+import dns.name
 import pytest
 
 import cid
 from cid._signed import verify as verify_signed
+from cid.registry import CACHE, ImageNodes
 from cid.registry import _store as store
 from cid.registry._demo import write_demo
 from cid.registry._store import Registry, ZoneInputs
@@ -84,3 +87,63 @@ def test_reuse_ends_when_the_keys_change_or_a_record_expires(
     expired = reg.inputs(zone, now=late, reuse=first)
     assert len(calls) == len(first.static) and not expired.static
     assert expired.problems == reg.inputs(zone, now=late).problems
+
+
+# ------------------------------------------------------------ compiled images
+
+_TYPES = ("TYPE65280", "SVCB", "TXT", "PTR", "NS", "SOA", "A", "AAAA", "TYPE65281", "TYPE65282")
+
+
+def _answers(authority: Any, names: list[dns.name.Name]) -> list[object]:
+    """Every answer as sections of RRsets (their order aside: answers shuffle them)."""
+    out: list[object] = []
+    for name in names:
+        for rdtype in _TYPES:
+            query = dns.message.make_query(name, rdtype, use_edns=True)
+            query.id = 7
+            wire = authority.answer(query.to_wire())
+            msg = dns.message.from_wire(wire)
+            lines = [{x for rrset in s for x in str(rrset).splitlines()} for s in msg.sections]
+            out.append((msg.rcode(), msg.flags, lines))
+    return out
+
+
+def test_a_restart_answers_from_the_images_as_from_assembly(tmp_path: Path) -> None:
+    reg = write_demo(tmp_path / "reg", now=NOW)
+    assembled = LiveUpdates(reg.path, now=NOW)
+    assembled.write_images()  # as cid serve does once it answers
+    images = sorted((reg.path / CACHE).glob("*.image"))
+    assert len(images) == len(reg.zones)
+    restarted = LiveUpdates(reg.path, now=NOW)
+    names = [dns.name.from_text("nx.ucid.example"), dns.name.from_text("other.example")]
+    for zone in assembled._state.built:
+        assert zone.origin is not None
+        served = restarted.authority.zone(zone.origin)
+        assert served is not None and isinstance(served.nodes, ImageNodes)
+        names += [n.derelativize(zone.origin) for n in zone.nodes]
+        names += [dns.name.from_text("nx", origin=zone.origin)]
+    assert _answers(restarted.authority, names) == _answers(assembled.authority, names)
+
+
+def test_a_damaged_image_is_assembled_again_and_rewritten(tmp_path: Path) -> None:
+    reg = write_demo(tmp_path / "reg", now=NOW)
+    LiveUpdates(reg.path, now=NOW).write_images()
+    zone = "acme.hpc.ucid.example"
+    (image,) = (reg.path / CACHE).glob(f"{zone}.*.image")
+    data = image.read_bytes()
+    image.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
+    again = LiveUpdates(reg.path, now=NOW + 1)
+    served = again.authority.zone(dns.name.from_text(zone))
+    assert served is not None and not isinstance(served.nodes, ImageNodes)
+    again.write_images()
+    third = LiveUpdates(reg.path, now=NOW + 2)
+    served = third.authority.zone(dns.name.from_text(zone))
+    assert served is not None and isinstance(served.nodes, ImageNodes)
+
+
+def test_without_images_nothing_is_read_or_written(tmp_path: Path) -> None:
+    reg = write_demo(tmp_path / "reg", now=NOW)
+    live = LiveUpdates(reg.path, now=NOW, images=False)
+    live.write_images()
+    assert not (reg.path / CACHE).exists()
+    assert all(not isinstance(z.nodes, ImageNodes) for z in live._state.built)

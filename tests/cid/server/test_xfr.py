@@ -42,6 +42,7 @@ def _clock_at_now() -> Iterator[None]:
     with mock.patch("time.time", return_value=float(NOW)):
         yield
 
+
 Z = dns.name.from_text(ZONE)
 KEY = dns.tsig.Key("xfr1.", "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "hmac-sha256")
 OTHER = dns.tsig.Key("xfr2.", "b3RoZXJvdGhlcm90aGVyb3RoZXI=", "hmac-sha256")
