@@ -17,12 +17,13 @@ import contextlib
 import logging
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, overload
 
+import dns.exception
 import dns.name
 import dns.rdataset
 import dns.rdatatype
@@ -30,8 +31,10 @@ import dns.zone
 
 from .._descriptor import Descriptor
 from .._signed import decode_unverified
-from ._fingerprint import Listing, listing
+from ._entries import Entry, Registration
+from ._fingerprint import MAX_RACY, Listing, listing
 from ._image import Image, ImageError, ImageNodes, code_digest, encode_image, write_image
+from ._patch import patch
 from ._store import Problem, Registry, ZoneInputs
 from ._zone import IN, SignedDescriptor
 
@@ -40,6 +43,9 @@ __all__ = ["CACHE", "Compiled", "StaticDescriptors", "StaticOwners", "open_compi
 
 #: The folder of a registry that holds its images (a cache: never in version control).
 CACHE: Final = ".cache"
+#: Per-record files changed since an image, at most, for it to stand in with their
+#: changes patched in; with more, the zone is assembled whole (and a new image written).
+MAX_CHANGES: Final = 10_000
 _KEEP: Final = 2  # images kept per zone: a worker may still map the one before
 
 log = logging.getLogger("cid.registry")
@@ -48,14 +54,19 @@ log = logging.getLogger("cid.registry")
 class StaticDescriptors(Sequence[SignedDescriptor]):
     """The descriptors of a zone's files, as its image holds them: decoded when read
     (a full assembly or a reload's comparison), never at start. They were verified
-    with the zone's keys when the image was written."""
+    with the zone's keys when the image was written; ``changed`` (by owner) are
+    those of the files changed since (None: gone), verified at this load."""
 
-    def __init__(self, image: Image) -> None:
+    def __init__(
+        self, image: Image, changed: Mapping[dns.name.Name, SignedDescriptor | None] = {}
+    ) -> None:
         self._image = image
-        self._at = [i for i in range(image.count) if image.is_static(i)]
+        gone = {image.find_name(n.relativize(image.origin)) for n in changed}
+        self._at = [i for i in range(image.count) if image.is_static(i) and i not in gone]
+        self._new = [d for d in changed.values() if d is not None]
 
     def __len__(self) -> int:
-        return len(self._at)
+        return len(self._at) + len(self._new)
 
     @overload
     def __getitem__(self, index: int) -> SignedDescriptor: ...
@@ -63,29 +74,45 @@ class StaticDescriptors(Sequence[SignedDescriptor]):
     def __getitem__(self, index: slice) -> list[SignedDescriptor]: ...
     def __getitem__(self, index: int | slice) -> SignedDescriptor | list[SignedDescriptor]:
         if isinstance(index, slice):
-            return [self._one(i) for i in self._at[index]]
-        return self._one(self._at[index])
+            return [self[i] for i in range(len(self))[index]]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        at = len(self._at)
+        return self._one(self._at[index]) if index < at else self._new[index - at]
 
     def __iter__(self) -> Iterator[SignedDescriptor]:
-        return map(self._one, self._at)
+        yield from map(self._one, self._at)
+        yield from self._new
 
     def _one(self, i: int) -> SignedDescriptor:
-        data = self._image.descriptor(i)
-        _, record = decode_unverified(data)
-        assert isinstance(record, Descriptor)
-        return SignedDescriptor(data, record)
+        return _signed(self._image.descriptor(i))
+
+
+def _signed(data: bytes) -> SignedDescriptor:
+    _, record = decode_unverified(data)
+    if not isinstance(record, Descriptor):
+        raise ImageError("a descriptor's record is not a descriptor")
+    return SignedDescriptor(data, record)
 
 
 class StaticOwners:
     """Whether a name (absolute) holds a descriptor of the registry's files: a set
-    answered from the image's flags, not a million names held."""
+    answered from the image's flags and the files changed since, not a million
+    names held."""
 
-    def __init__(self, image: Image) -> None:
+    def __init__(
+        self, image: Image, changed: Mapping[dns.name.Name, SignedDescriptor | None] = {}
+    ) -> None:
         self._image = image
+        self._changed = changed
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, dns.name.Name) or not name.is_subdomain(self._image.origin):
             return False
+        if name in self._changed:
+            return self._changed[name] is not None
         i = self._image.find_name(name.relativize(self._image.origin))
         return i >= 0 and self._image.is_static(i)
 
@@ -99,6 +126,7 @@ class Compiled:
     inputs: ZoneInputs
     static: StaticOwners
     image: Image
+    changes: int = 0  # names whose descriptor changed since the image, patched in
 
 
 def _folder(registry: Registry) -> Path:
@@ -125,7 +153,8 @@ def open_compiled(
     registry: Registry, zone: str, *, now: int, now_ns: int | None = None
 ) -> Compiled:
     """The zone served from its newest image, if that may stand in for assembly at
-    ``now``; else :class:`ImageError` says why not."""
+    ``now``, with the per-record files changed since patched in; else
+    :class:`ImageError` says why not."""
     paths = _images(registry, zone)
     if not paths:
         raise ImageError(f"zone {zone}: no image yet")
@@ -140,37 +169,130 @@ def open_compiled(
         raise ImageError(f"{image.path}: made for {built}..{until}, not {now}")
     recorded = Listing(str(meta.get("listing")), dict(meta.get("racy") or {}))
     current = zone_listing(registry, zone, now_ns=now_ns or now * 10**9, recorded=recorded)
-    if not current.matches(recorded):
-        raise ImageError(f"{image.path}: the registry changed since")
+    if current.config != meta.get("config"):
+        raise ImageError(f"{image.path}: settings, keys or delegations changed since")
+    if current.too_racy:
+        raise ImageError(f"{image.path}: more than {MAX_RACY} files are being written")
+    changed = (
+        _changed_files(image.files(), current.files) if current.digest != recorded.digest else set()
+    )
+    changed |= {path for path, digest in recorded.racy.items() if current.racy.get(path) != digest}
+    folder = f"zones{os.sep}{zone}{os.sep}"
+    kinds = {path.removeprefix(folder).split(os.sep, 1)[0] for path in changed}
+    if kinds - {"descriptors", "live"}:
+        raise ImageError(f"{image.path}: files of {', '.join(sorted(kinds))} changed since")
+    if len(changed) > MAX_CHANGES:
+        raise ImageError(f"{image.path}: {len(changed)} files changed since")
     delegations = registry.delegation_records(zone, now=now)
     entries, lapsed, live_problems = registry.live_entries(zone, now=now)
     statuses, status_problems = registry.statuses(zone, now=now)
-    if lapsed:  # pragma: no cover - ``until`` is before any lapse
-        raise ImageError(f"{image.path}: a lease lapsed")
-    problems = [
-        Problem(p["path"], p["reason"], p.get("valid_from")) for p in meta.get("problems", [])
+    zone_obj = dns.zone.Zone(image.origin, relativize=True)
+    zone_obj.nodes = ImageNodes(image)
+    files = [p for p in changed if p.startswith(f"{folder}descriptors{os.sep}")]
+    new, problems = _changed_descriptors(registry, zone, image, files, now=now)
+    changes = _changes(image, new, meta.get("live", []), entries)
+    if changes:
+        patched = patch(zone_obj, registry.zones[zone].settings, changes, cuts=image.cuts(),
+                        root=registry.root, now=now)  # fmt: skip
+        if patched is None:
+            raise ImageError(f"{image.path}: a change since needs the whole zone assembled")
+        zone_obj = patched.zone
+    else:
+        _set_serial(zone_obj, now)
+    names = {Path(p).name for p in files}
+    problems += [
+        Problem(p["path"], p["reason"], p.get("valid_from"))
+        for p in meta.get("problems", [])
+        if Path(p["path"]).name not in names
     ]
+    times = [until] + [d.record.expires for d in new.values() if d is not None]
+    times += [e.until for e in entries.values()]
+    times += [p.valid_from for p in problems if p.valid_from is not None]
+    until = min(t for t in times if t > now)
     inputs = ZoneInputs(
-        StaticDescriptors(image),  # type: ignore[arg-type]
+        StaticDescriptors(image, new),  # type: ignore[arg-type]
         delegations[0],
         entries,
-        [],
+        lapsed,
         problems + delegations[1] + live_problems + status_problems,
         statuses,
         tuple(bytes.fromhex(k) for k in meta.get("keys", [])),
         until=until,
     )
-    zone_obj = dns.zone.Zone(image.origin, relativize=True)
-    zone_obj.nodes = nodes = ImageNodes(image)
-    # The serial a full assembly at ``now`` gives: each load serves a newer version,
-    # as secondaries expect after a restart (statuses may have moved it on since).
+    return Compiled(zone_obj, inputs, StaticOwners(image, new), image, len(changes))
+
+
+def _set_serial(zone: dns.zone.Zone, now: int) -> None:
+    """The serial a full assembly at ``now`` gives: each load serves a newer version,
+    as secondaries expect after a restart (statuses may have moved it on since)."""
+    nodes = zone.nodes
     origin = nodes[dns.name.empty]
     soa = origin.find_rdataset(IN, dns.rdatatype.SOA)
-    origin.replace_rdataset(
-        dns.rdataset.from_rdata(soa.ttl, soa[0].replace(serial=now & 0xFFFFFFFF))
-    )
+    serial = soa[0].replace(serial=now & 0xFFFFFFFF)
+    origin.replace_rdataset(dns.rdataset.from_rdata(soa.ttl, serial))
     nodes[dns.name.empty] = origin
-    return Compiled(zone_obj, inputs, StaticOwners(image), image)
+
+
+def _changed_files(before: bytes, now: bytes) -> set[str]:
+    """The paths whose lines differ between two listings of per-record files."""
+    lines = set(before.split(b"\n")) ^ set(now.split(b"\n"))
+    lines.discard(b"")
+    return {line.split(b"\0", 1)[0].decode("utf-8", "surrogateescape") for line in lines}
+
+
+def _changed_descriptors(
+    registry: Registry, zone: str, image: Image, files: list[str], *, now: int
+) -> tuple[dict[dns.name.Name, SignedDescriptor | None], list[Problem]]:
+    """The descriptors of the files changed since the image, by owner (None: none
+    there now), each verified as a load verifies it; and the problems found."""
+    root = dns.name.from_text(registry.root)
+    keys = registry.verify_keys(zone)
+    new: dict[dns.name.Name, SignedDescriptor | None] = {}
+    problems: list[Problem] = []
+    for rel in sorted(files):
+        path = registry.path / rel
+        if not path.name.endswith(".cose") or path.name.startswith("."):
+            continue  # not a descriptor file: a load does not read it either
+        try:
+            owner = dns.name.from_text(path.name.removesuffix(".cose"), origin=root)
+        except dns.exception.DNSException as exc:
+            problems.append(Problem(str(path), f"not a descriptor's file name: {exc}"))
+            continue
+        found = registry.descriptor_file(zone, path, keys, now=now) if path.exists() else None
+        if isinstance(found, Problem):
+            problems.append(found)
+            found = None
+        if owner.is_subdomain(image.origin):
+            new[owner] = found
+        elif found is not None:  # pragma: no cover - assembly refuses it too
+            raise ImageError(f"{path}: outside the zone")
+    return new, problems
+
+
+def _changes(
+    image: Image,
+    new: Mapping[dns.name.Name, SignedDescriptor | None],
+    was_live: Sequence[str],
+    entries: Mapping[dns.name.Name, Entry],
+) -> dict[dns.name.Name, tuple[SignedDescriptor | None, SignedDescriptor | None]]:
+    """What is published at each name that may have changed since the image: (then,
+    now). A file's descriptor shadows a live registration of its subject."""
+    origin = image.origin
+    names = set(new) | set(entries) | {dns.name.from_text(n) for n in was_live}
+    out = {}
+    for name in names:
+        i = image.find_name(name.relativize(origin)) if name.is_subdomain(origin) else -1
+        data = image.published(i) if i >= 0 else None
+        then = None if data is None else _signed(data)
+        static = new[name] if name in new else (then if i >= 0 and image.is_static(i) else None)
+        entry = entries.get(name)
+        live = (
+            SignedDescriptor(entry.data, entry.record) if isinstance(entry, Registration) else None
+        )
+        now = static or live
+        if (then and then.data) != (now and now.data):
+            out[name] = (then, now)
+    return out
 
 
 def save_compiled(
@@ -200,6 +322,10 @@ def save_compiled(
         "until": until,
         "listing": before.digest,
         "racy": before.racy,
+        "config": before.config,
+        # Names published from live registrations: a later load compares them with
+        # live/ as it is then (names by files: _changed_descriptors).
+        "live": sorted(str(n) for n, e in inputs.live.items() if isinstance(e, Registration)),
         "keys": [k.hex() for k in inputs.keys],
         # Those of descriptor files only: the others are read again with the image.
         "problems": [
@@ -215,7 +341,7 @@ def save_compiled(
     if not ignore.exists():
         ignore.write_text("# compiled zone images (cid serve): a cache\n*\n")
     path = folder / f"{zone}.{meta['image']}.image"
-    write_image(path, encode_image(built, meta, owners))
+    write_image(path, encode_image(built, meta, owners, before.files))
     for old in _images(registry, zone)[_KEEP:]:
         with contextlib.suppress(OSError):
             os.unlink(old)

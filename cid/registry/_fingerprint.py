@@ -47,6 +47,11 @@ class Listing:
     digest: str
     racy: dict[str, str] = field(default_factory=dict)  # path (relative) -> SHA-256 of its bytes
     too_racy: bool = False  # more than MAX_RACY racy files: not hashed, no image
+    # The digest of the settings, keys and delegations alone, and the lines of the
+    # per-record folders ("path\0size inode mtime ctime", sorted, joined by "\n"):
+    # what tells which records changed since an image.
+    config: str = ""
+    files: bytes = b""
 
     def matches(self, other: Listing) -> bool:
         """Whether ``other`` (recorded with an image) lists the same files, unchanged."""
@@ -86,15 +91,16 @@ def listing(root: Path, zone: str, *, now_ns: int, hashed: dict[str, str] | None
     too_racy = False
     skip = len(base.rstrip(os.sep)) + 1  # every path is below base: cut, not os.path.relpath
     since = now_ns - RACY_NS
+    config = []
     for entry in entries:
         rel = entry.path[skip:]
         if rel.split(os.sep, 3)[-2:-1] not in _BULK:
             # Settings, keys, delegations: few and small, so hashed whole; a file
             # written again with the same bytes (a touch, a checkout) is no change.
-            lines.append(f"{rel}\0{_digest(entry.path)}\n")
+            config.append(f"{rel}\0{_digest(entry.path)}")
             continue
         st = entry.stat(follow_symlinks=False)
-        lines.append(f"{rel}\0{st.st_size} {st.st_ino} {st.st_mtime_ns} {st.st_ctime_ns}\n")
+        lines.append(f"{rel}\0{st.st_size} {st.st_ino} {st.st_mtime_ns} {st.st_ctime_ns}")
         recent = st.st_mtime_ns > since or st.st_ctime_ns > since
         if recent or (hashed is not None and rel in hashed):
             if len(racy) >= MAX_RACY:
@@ -102,8 +108,12 @@ def listing(root: Path, zone: str, *, now_ns: int, hashed: dict[str, str] | None
                 continue
             racy[rel] = _digest(entry.path)
     lines.sort()
-    text = "".join(lines).encode("utf-8", "surrogateescape")
-    return Listing(hashlib.sha256(text).hexdigest(), racy, too_racy)
+    config.sort()
+    files = "\n".join(lines).encode("utf-8", "surrogateescape")
+    del lines
+    settings = "\n".join(config).encode("utf-8", "surrogateescape")
+    digest = hashlib.sha256(b"%d\n%s\n%s" % (len(settings), settings, files)).hexdigest()
+    return Listing(digest, racy, too_racy, hashlib.sha256(settings).hexdigest(), files)
 
 
 def _digest(path: str) -> str:

@@ -17,8 +17,8 @@ whole (length and SHA-256 trailer). Otherwise it is rebuilt, never served.
 File layout (big-endian but for the offsets, which are in the byte order the
 meta names, so that they are mapped, not copied)::
 
-    b"UCIDIMG\x01"  u32 meta length  meta (JSON)  records  offsets  shared  parents
-    u64 offsets at  u64 shared at  u64 parents at  sha256(everything before)  b"UCIDEND\x01"
+    b"UCIDIMG\x01"  u32 meta length  meta (JSON)  records  offsets  shared  parents  files
+    u64 offsets at, shared at, parents at, files at  sha256(everything before)  b"UCIDEND\x01"
 
 ``records``: one per node, sorted by the node's key (its relative name in
 lowercase wire form, without the root label)::
@@ -32,7 +32,8 @@ lowercase wire form, without the root label)::
 ``offsets``: u64 per record; ``shared``: u32 count, then u32 length and an
 rdataset (u16 type, u16 covers, u16 count, rdata as in kind 0) each;
 ``parents``: u32 count, then u16 length and key of each name with a name below
-it, sorted (the index's empty non-terminals, :mod:`cid.server._authority`).
+it, sorted (the index's empty non-terminals, :mod:`cid.server._authority`);
+``files``: the listing of the per-record files it was made from (:mod:`._fingerprint`).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ __all__ = [
 IMAGE_FORMAT: Final = 1
 _MAGIC: Final = b"UCIDIMG\x01"
 _END: Final = b"UCIDEND\x01"
-_TRAILER: Final = 24 + 32 + len(_END)  # section offsets, digest, end mark
+_TRAILER: Final = 32 + 32 + len(_END)  # section offsets, digest, end mark
 _IN: Final = dns.rdataclass.IN
 _TXT: Final = dns.rdatatype.TXT
 _DESCRIPTOR: Final = dns.rdatatype.RdataType.make(TYPE_DESCRIPTOR)
@@ -173,12 +174,17 @@ def _record(key: bytes, name: dns.name.Name, node: dns.node.Node, static: bool,
 
 
 def encode_image(
-    zone: dns.zone.Zone, meta: Mapping[str, Any], static: AbstractSet[dns.name.Name] = frozenset()
+    zone: dns.zone.Zone,
+    meta: Mapping[str, Any],
+    static: AbstractSet[dns.name.Name] = frozenset(),
+    files: bytes = b"",
 ) -> Iterator[bytes]:
     """The image of ``zone`` in pieces, trailer included, with ``meta`` in its header.
 
     ``static``: the owners (absolute) of the descriptors that come from registry
-    files, not live registrations (a live registration may not replace them)."""
+    files, not live registrations (a live registration may not replace them).
+    ``files``: the listing of the per-record files it was made from
+    (:class:`._fingerprint.Listing`), kept to tell later which changed."""
     origin = zone.origin
     assert origin is not None and zone.relativize
     statics = {_key(n.relativize(origin).labels) for n in static}
@@ -225,7 +231,9 @@ def encode_image(
     yield out(_u32.pack(len(shared)) + b"".join(_u32.pack(len(b)) + b for b in shared))
     parents_at = pos
     yield out(_u32.pack(len(above)) + b"".join(_u16.pack(len(k)) + k for k in sorted(above)))
-    yield out(struct.pack("!QQQ", offsets_at, shared_at, parents_at))
+    files_at = pos
+    yield out(files)
+    yield out(struct.pack("!QQQQ", offsets_at, shared_at, parents_at, files_at))
     yield digest.digest() + _END
 
 
@@ -272,11 +280,11 @@ class Image:
         if buf[size - len(_END) :] != _END:
             raise ImageError(f"{self.path}: torn (no end mark)")
         if check:
-            with memoryview(buf) as view, view[: end + 24] as body:
-                if hashlib.sha256(body).digest() != buf[end + 24 : end + 56]:
+            with memoryview(buf) as view, view[: end + 32] as body:
+                if hashlib.sha256(body).digest() != buf[end + 32 : end + 64]:
                     raise ImageError(f"{self.path}: torn or altered (its digest differs)")
         (hlen,) = _u32.unpack_from(buf, len(_MAGIC))
-        offsets_at, shared_at, parents_at = struct.unpack_from("!QQQ", buf, end)
+        offsets_at, shared_at, parents_at, files_at = struct.unpack_from("!QQQQ", buf, end)
         try:
             self.meta: dict[str, Any] = json.loads(bytes(buf[12 : 12 + hlen]))
             if not isinstance(self.meta, dict):
@@ -294,7 +302,8 @@ class Image:
             self.origin = dns.name.from_text(origin)
         except (ValueError, KeyError, TypeError, dns.exception.DNSException) as exc:
             raise ImageError(f"{self.path}: unreadable header ({exc})") from None
-        if not 12 + hlen <= offsets_at == shared_at - 8 * self.count <= parents_at <= end:
+        sections = (12 + hlen, offsets_at, shared_at - 8 * self.count, parents_at, files_at, end)
+        if not sorted(sections) == list(sections) or offsets_at != sections[2]:
             raise ImageError(f"{self.path}: torn (sections)")
         self._offsets = memoryview(buf)[offsets_at:shared_at].cast("Q")
         self._shared_at: list[int] = []
@@ -303,6 +312,7 @@ class Image:
             self._shared_at.append(pos + 4)
             pos += 4 + _u32.unpack_from(buf, pos)[0]
         self._parents_at = parents_at
+        self._files = (files_at, end)
         self._shared: dict[int, dns.rdataset.Rdataset] = {}
         self._tail = self.origin.to_digestable()
 
@@ -329,10 +339,17 @@ class Image:
 
     def descriptor(self, index: int) -> bytes:
         """The signed bytes of record ``index``'s descriptor (TYPE65280)."""
+        found = self.published(index)
+        if found is None:
+            raise ImageError(f"{self.path}: record {index} holds no descriptor")
+        return found
+
+    def published(self, index: int) -> bytes | None:
+        """The signed bytes of the descriptor at record ``index``, if one is there."""
         for rds in self.node(index).rdatasets:
-            if rds.rdtype == _DESCRIPTOR:
+            if rds.rdtype == _DESCRIPTOR and len(rds) == 1:
                 return bytes(next(iter(rds)).data)
-        raise ImageError(f"{self.path}: record {index} holds no descriptor")
+        return None
 
     def node_keys(self) -> Iterator[bytes]:
         """Every node's key, in order."""
@@ -351,6 +368,10 @@ class Image:
             (n,) = _u16.unpack_from(buf, pos)
             yield buf[pos + 2 : pos + 2 + n]
             pos += 2 + n
+
+    def files(self) -> bytes:
+        """The listing of the per-record files the image was made from."""
+        return self._map[self._files[0] : self._files[1]]
 
     def is_static(self, index: int) -> bool:
         pos = self._offsets[index]

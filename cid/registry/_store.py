@@ -25,7 +25,7 @@ import base64
 import ipaddress
 import json
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -513,24 +513,40 @@ class Registry:
         for done, path in enumerate(files):
             if progress is not None and not done % _PROGRESS_EVERY:
                 progress(done, len(files))
-            try:
-                data = path.read_bytes()
-                rec = known.get(data)
-                if rec is None or not _valid_at(rec, now):
-                    rec = verify(data, keys, now=now, issuer=zone)
-            except (CidError, OSError) as exc:
-                problems.append(_problem(path, exc))
+            found = self.descriptor_file(zone, path, keys, now=now, known=known)
+            if isinstance(found, Problem):
+                problems.append(found)
                 continue
-            if path.name != f"{file_name(rec.subject)}.cose":
-                problems.append(Problem(str(path), f"holds {rec.subject}; its file name differs"))
+            subject = found.record.subject
+            if subject in seen:  # pragma: no cover - the file name is unique per subject
+                problems.append(Problem(str(path), f"{subject} also in {seen[subject]}"))
                 continue
-            if rec.subject in seen:  # pragma: no cover - the file name is unique per subject
-                problems.append(Problem(str(path), f"{rec.subject} also in {seen[rec.subject]}"))
-                continue
-            seen[rec.subject] = path
-            descriptors.append(SignedDescriptor(data, rec))
+            seen[subject] = path
+            descriptors.append(found)
         delegations, delegation_problems = self.delegation_records(zone, now=now, keys=keys)
         return descriptors, delegations, problems + delegation_problems
+
+    def descriptor_file(
+        self,
+        zone: str,
+        path: Path,
+        keys: list[VerifyKey],
+        *,
+        now: int,
+        known: Mapping[bytes, Descriptor] | None = None,
+    ) -> SignedDescriptor | Problem:
+        """One descriptor file of ``zone``, verified at ``now`` (unless ``known`` holds
+        its bytes, verified before and still valid), or why it is left out."""
+        try:
+            data = path.read_bytes()
+            rec = known.get(data) if known else None
+            if rec is None or not _valid_at(rec, now):
+                rec = verify(data, keys, now=now, issuer=zone)
+        except (CidError, OSError) as exc:
+            return _problem(path, exc)
+        if path.name != f"{file_name(rec.subject)}.cose":
+            return Problem(str(path), f"holds {rec.subject}; its file name differs")
+        return SignedDescriptor(data, rec)
 
     def delegation_records(
         self, zone: str, *, now: int, keys: list[VerifyKey] | None = None

@@ -154,8 +154,19 @@ class _Zone:
 def _prepare(zone: dns.zone.Zone) -> _Zone:
     origin = zone.origin
     assert origin is not None
-    if isinstance(zone.nodes, ImageNodes) and zone.nodes.overlay.keys() <= {dns.name.empty}:
-        return _prepare_image(zone, zone.nodes.image)  # at most a new SOA serial on top
+    nodes = zone.nodes
+    if isinstance(nodes, ImageNodes):
+        # The image's index, and what the nodes written above it add or take away.
+        image = nodes.image
+        base = _prepare_image(zone, image)
+        added = [
+            n for n, node in nodes.overlay.items() if node is not None and image.find_name(n) < 0
+        ]
+        removed = [n for n, node in nodes.overlay.items() if node is None]
+        if not added and not removed:
+            return base
+        return _reprepare(base, zone, [n.derelativize(origin) for n in added],
+                          [n.derelativize(origin) for n in removed])  # fmt: skip
     cuts = set()
     tail = origin.to_digestable()
     # Names as tuples of lowercase labels relative to the origin, joined into wire

@@ -173,6 +173,9 @@ class LiveUpdates:
                 inputs, zone, static = compiled.inputs, compiled.zone, compiled.static
                 for problem in inputs.problems:
                     log.warning("not served: %s", problem, extra={"ratelimit": False})
+                for path in inputs.lapsed:
+                    _unlink(path)
+                    log.info("lease lapsed: %s removed", path)
             else:
                 inputs, zone, static, listed = self._assemble(registry, name, now, progress, before)
                 if listed is not None:
@@ -198,7 +201,8 @@ class LiveUpdates:
         except ImageError as exc:
             log.info("zone %s: assembled, not from its image (%s)", name, exc)
             return None
-        log.info("zone %s: from its image %s", name, compiled.image.path)
+        log.info("zone %s: from its image %s, %d names changed since patched in", name,
+                 compiled.image.path, compiled.changes)  # fmt: skip
         return compiled
 
     def _assemble(

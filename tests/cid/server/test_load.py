@@ -11,10 +11,12 @@ import dns.name
 import pytest
 
 import cid
+from cid._descriptor_json import descriptor_from_json
 from cid._signed import verify as verify_signed
 from cid.registry import CACHE, ImageNodes
 from cid.registry import _store as store
-from cid.registry._demo import write_demo
+from cid.registry._build import file_name
+from cid.registry._demo import demo_key, write_demo
 from cid.registry._store import Registry, ZoneInputs
 from cid.server._live import LiveUpdates
 
@@ -108,13 +110,17 @@ def _answers(authority: Any, names: list[dns.name.Name]) -> list[object]:
     return out
 
 
-def test_a_restart_answers_from_the_images_as_from_assembly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("edited", [False, True])
+def test_a_restart_answers_from_the_images_as_from_assembly(tmp_path: Path, edited: bool) -> None:
+    """``edited``: descriptor files added, replaced and removed since the images."""
     reg = write_demo(tmp_path / "reg", now=NOW)
-    assembled = LiveUpdates(reg.path, now=NOW)
-    assembled.write_images()  # as cid serve does once it answers
+    LiveUpdates(reg.path, now=NOW).write_images()  # as cid serve does once it answers
     images = sorted((reg.path / CACHE).glob("*.image"))
     assert len(images) == len(reg.zones)
-    restarted = LiveUpdates(reg.path, now=NOW)
+    if edited:
+        _edit(reg)
+    assembled = LiveUpdates(reg.path, now=NOW + 1, images=False)
+    restarted = LiveUpdates(reg.path, now=NOW + 1)
     names = [dns.name.from_text("nx.ucid.example"), dns.name.from_text("other.example")]
     for zone in assembled._state.built:
         assert zone.origin is not None
@@ -123,6 +129,20 @@ def test_a_restart_answers_from_the_images_as_from_assembly(tmp_path: Path) -> N
         names += [n.derelativize(zone.origin) for n in zone.nodes]
         names += [dns.name.from_text("nx", origin=zone.origin)]
     assert _answers(restarted.authority, names) == _answers(assembled.authority, names)
+
+
+def _edit(reg: Registry) -> None:
+    zone = "acme.hpc.ucid.example"
+    files = sorted((reg.path / "zones" / zone / "descriptors").glob("*.cose"))
+    files[0].unlink()
+    key = demo_key(zone)
+    subjects = ["ucid:acme.hpc/de-by/aarch64/cpu=4", "ucid:acme.hpc/sg/aarch64/cpu=2"]
+    for n, subject in enumerate(subjects):
+        spec = {"subject": subject, "issuer": zone, "version": 1, "expires": NOW + 86400,
+                "endpoints": [{"transport": "tcp", "protocol": "https",
+                               "host": f"h{n}.acme.example", "port": 443}]}  # fmt: skip
+        rec = descriptor_from_json(spec, NOW - 60, 86400)
+        (files[0].parent / f"{file_name(subject)}.cose").write_bytes(cid.sign(rec, key))
 
 
 def test_a_damaged_image_is_assembled_again_and_rewritten(tmp_path: Path) -> None:
