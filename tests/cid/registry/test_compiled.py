@@ -16,6 +16,8 @@ import dns.name
 import dns.rdatatype
 import dns.zone
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cid
 from cid import parse
@@ -341,3 +343,20 @@ def test_too_many_changes_take_the_whole_assembly(
         _put(registry, _descriptor(registry, f"ucid:acme.hpc/de-by/aarch64/cpu={n}", "h.example"))
     with pytest.raises(ImageError, match="3 files changed since"):
         _open(registry)
+
+
+_line = st.builds(lambda p, v: b"zones/z/descriptors/p%d.cose\0%d 1 2 3" % (p, v),
+                  st.integers(0, 40), st.integers(0, 2))  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_line, max_size=25), st.lists(_line, max_size=25))
+def test_the_changed_files_are_those_whose_lines_differ(a: list[bytes], b: list[bytes]) -> None:
+    def listing(lines: list[bytes]) -> bytes:
+        unique = {line.split(b"\0")[0]: line for line in lines}  # one line a path
+        return b"\n".join(sorted(unique.values()))
+
+    before, now = listing(a), listing(b)
+    lines = set(before.split(b"\n")) ^ set(now.split(b"\n"))
+    expected = {line.split(b"\0")[0].decode() for line in lines if line}
+    assert _compiled._changed_files(before, now) == expected
