@@ -316,6 +316,12 @@ class Image:
         self._shared: dict[int, dns.rdataset.Rdataset] = {}
         self._tail = self.origin.to_digestable()
 
+    def same(self, other: Image) -> bool:
+        """Whether ``other`` maps the same image (each written image has an id of its own)."""
+        return other is self or (
+            other.path == self.path and self.meta.get("image") == other.meta.get("image")
+        )
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Sent to a worker process (cid/server/_workers.py): it maps the same file,
         # named by its digest so that a newer image never stands in for it.
@@ -570,7 +576,7 @@ def changed_nodes(
 ) -> tuple[dict[dns.name.Name, dns.node.Node], list[dns.name.Name]]:
     """The nodes of ``new`` not shared (by identity) with ``old``, and the names gone:
     for two versions over the same image, from their overlays alone."""
-    if isinstance(old, ImageNodes) and isinstance(new, ImageNodes) and old.image is new.image:
+    if isinstance(old, ImageNodes) and isinstance(new, ImageNodes) and old.image.same(new.image):
         names = old.overlay.keys() | new.overlay.keys()
         changed = {}
         gone = []

@@ -49,6 +49,7 @@ from ..registry import (
     Compiled,
     Entry,
     ImageError,
+    ImageNodes,
     Listing,
     Registration,
     Registry,
@@ -101,7 +102,7 @@ class _State:
         default_factory=dict
     )
     # Images of the zones just assembled, to write once they are served.
-    unwritten: list[Callable[[], None]] = field(default_factory=list)
+    unwritten: list[Callable[[], Path | None]] = field(default_factory=list)
 
     def next_change(self, now: int) -> int | None:
         """When a signed record of some zone expires or becomes valid (spec §8.7)."""
@@ -235,12 +236,25 @@ class LiveUpdates:
         static = frozenset(dns.name.Name([shared.setdefault(x, x) for x in n]) for n in owners)
         return inputs, zone, static, listed
 
-    def write_images(self) -> None:
+    def write_images(self) -> list[Path]:
         """Write the images of the zones the last load assembled (blocking: run it
-        beside the loop once they are served), so that the next start maps them."""
+        beside the loop once they are served), so that the next start maps them;
+        the images written."""
         state = self._state
+        written = []
         while state.unwritten:
-            state.unwritten.pop(0)()
+            path = state.unwritten.pop(0)()
+            if path is not None:
+                written.append(path)
+        return written
+
+    def from_images(self) -> dict[str, Path]:
+        """The zones the last load served from their images: zone name -> image."""
+        out = {}
+        for zone in self._state.built:
+            if isinstance(zone.nodes, ImageNodes):
+                out[zone.origin.to_text(omit_final_dot=True)] = zone.nodes.image.path  # type: ignore[union-attr]
+        return out
 
     def _configure(self, state: _State) -> None:
         for origin, (secondaries, keys) in state.transfers.items():
@@ -637,16 +651,17 @@ def _save(
     listed: Listing,
     static: frozenset[dns.name.Name],
     now: int,
-) -> None:
+) -> Path | None:
     started = time.monotonic()
     try:
         written = save_compiled(registry, name, zone, inputs, listed, now=now, owners=static)
     except (OSError, CidError) as exc:
         log.warning("zone %s: no image written: %s", name, exc)
-        return
+        return None
     if written is None:
         log.info("zone %s: no image written (a file changed as it was read, or a record "
                  "changes within a second): the next load assembles it", name)  # fmt: skip
     else:
         took = time.monotonic() - started
         log.info("zone %s: image written in %.1f s: %s", name, took, written)
+    return written

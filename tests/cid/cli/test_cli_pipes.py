@@ -67,6 +67,7 @@ def _commands(w: Path) -> list[tuple[list[str], int]]:
         ([*cid, "zone", "export", reg, "--zone", "ucid.example"], 0),
         ([*cid, "zone", "export", reg, "-o", str(w / "zones")], 0),
         ([*cid, "zone", "check", reg], 0),
+        ([*cid, "zone", "compile", reg], 0),
         ([*cid, "zone", "live", reg, "--zone", LIVE_ZONE, "--tsig-key", "agent2"], 0),
         ([*resolve, "--help"], 0),
         ([*resolve, REGION], 0),

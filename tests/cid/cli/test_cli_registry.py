@@ -201,3 +201,18 @@ def test_the_readme_walk_through_runs_as_written(tmp_path: Path) -> None:
     anchor = json.loads((tmp_path / "reg" / "anchor.json").read_text())
     assert anchor["zone"] == "ucid.example" and len(anchor["keys"]) == 1
     assert cid.parse(IDENT)  # the identifier of these tests parses, as the README's does
+
+
+def test_zone_compile_writes_the_images_a_start_maps(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    reg = str(tmp_path / "reg")
+    status, _, _ = run(capsys, "demo", "init", reg, "--now", str(NOW))
+    assert status == 0
+    status, out, _ = run(capsys, "zone", "compile", reg, "--zone", "acme.hpc.ucid.example",
+                         "--now", str(NOW))  # fmt: skip
+    assert status == 0
+    assert re.fullmatch(r"written    \.cache/acme\.hpc\.ucid\.example\.[0-9a-f]{16}\.image\n", out)
+    status, again, _ = run(capsys, "zone", "compile", reg, "--zone", "acme.hpc.ucid.example",
+                           "--now", str(NOW + 1))  # fmt: skip
+    assert status == 0 and again == "up to date acme.hpc.ucid.example: " + out.split()[1] + "\n"

@@ -92,6 +92,11 @@ def test_writes_go_above_the_image_and_copies_share_it(tmp_path: Path) -> None:
     assert changed == {new: node} and gone == [some]
     # The generic comparison, on dicts, says the same.
     assert changed_nodes(dict(nodes.items()), dict(copy.items()))[1] == [some]
+    # The same file mapped again (a reload from it): still compared by the overlays.
+    again_mapped = ImageNodes(Image(nodes.image.path))
+    again_mapped[new] = node
+    assert nodes.image.same(again_mapped.image)
+    assert changed_nodes(nodes, again_mapped) == ({new: node}, [])
     del copy[new]
     assert new not in copy and new not in copy.overlay
     # Sent to a worker process: it maps the same file.
