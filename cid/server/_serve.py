@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 import os
 import signal
@@ -334,11 +335,13 @@ def registry_zones(registry_path: Path, now: int, only: Iterable[str] = ()) -> l
     return zones
 
 
-_Fingerprint = tuple[tuple[str, int, int], ...]
+#: The SHA-256 of a scan (hex), or "" when it is unsure: a digest, not the scan, is
+#: kept between checks (a million files' stats would be some 200 MB).
+_Fingerprint = str
 
 
 def _fingerprint(path: Path, *, deep: bool = False) -> _Fingerprint:
-    """A few stats that change when the registry does, or ``()`` when that is unsure.
+    """A few stats that change when the registry does, or ``""`` when that is unsure.
 
     Every folder's mtime (a file added, removed or replaced by rename, as cid's
     atomic writes, git and rsync do, changes its folder's), and mtime and size of
@@ -372,8 +375,10 @@ def _fingerprint(path: Path, *, deep: bool = False) -> _Fingerprint:
     # File times come from a coarse clock: a change in the same few milliseconds
     # as this scan may leave them as they are, so only an older state is sure.
     if any(abs(start - mtime) < _RACY_NS for _, mtime, _ in out):
-        return ()
-    return tuple(sorted(out))
+        return ""
+    out.sort()
+    lines = "".join(f"{p}\0{m} {s}\n" for p, m, s in out)
+    return hashlib.sha256(lines.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _settled(path: Path, tries: int = 10) -> tuple[_Fingerprint, _Fingerprint]:
@@ -405,9 +410,9 @@ class _Watch:
         self.shallow, self.deep = _settled(path)
         self.last_build = self.last_deep = time.time()
         self.due: int | None = None  # when a signed record expires or becomes valid
-        self._scanned: tuple[tuple[str, int, int], ...] | None = None  # this check's deep scan
+        self._scanned: _Fingerprint | None = None  # this check's deep scan
 
-    async def _deep_scan(self) -> tuple[tuple[str, int, int], ...]:
+    async def _deep_scan(self) -> _Fingerprint:
         # About a second at 100,000 files: beside the loop, which goes on answering.
         scan = functools.partial(_fingerprint, self.path, deep=True)
         found = await asyncio.get_running_loop().run_in_executor(None, scan)
