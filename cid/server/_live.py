@@ -169,6 +169,8 @@ class LiveUpdates:
                 raise RegistryError(f"no zone {name} in {self.path}")
             origin = hashed(dns.name.from_text(name))  # looked up for every status
             static: Container[dns.name.Name]
+            if progress is not None and self.images:
+                progress(f"checking the image of {name}", 0, 0)
             compiled = self._compiled(registry, name, now)
             if compiled is not None:
                 inputs, zone, static = compiled.inputs, compiled.zone, compiled.static
