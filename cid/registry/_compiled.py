@@ -18,7 +18,7 @@ import functools
 import logging
 import os
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,6 +327,7 @@ def save_compiled(
     *,
     now: int,
     owners: AbstractSet[dns.name.Name],
+    stop: Callable[[], bool] | None = None,
 ) -> Path | None:
     """Write the image of ``built`` (assembled at ``now`` from ``inputs``, read after
     the listing ``before``), or None when no image can stand in for it: a file
@@ -364,7 +365,7 @@ def save_compiled(
     if not ignore.exists():
         ignore.write_text("# compiled zone images (cid serve): a cache\n*\n")
     path = folder / f"{zone}.{meta['image']}.image"
-    write_image(path, encode_image(built, meta, owners, before.files))
+    write_image(path, encode_image(built, meta, owners, before.files), stop)
     for old in _images(registry, zone)[_KEEP:]:
         with contextlib.suppress(OSError):
             os.unlink(old)

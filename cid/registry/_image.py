@@ -46,7 +46,7 @@ import struct
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
 from functools import cache
 from pathlib import Path
@@ -237,14 +237,19 @@ def encode_image(
     yield digest.digest() + _END
 
 
-def write_image(path: Path, pieces: Iterable[bytes]) -> None:
+def write_image(
+    path: Path, pieces: Iterable[bytes], stop: Callable[[], bool] | None = None
+) -> None:
     """Write an image atomically and durably (temporary file, fsync, rename, fsync
-    the folder): a crash leaves the old image or the new one, never a torn one."""
+    the folder): a crash leaves the old image or the new one, never a torn one.
+    ``stop`` is asked now and then: True gives up (:class:`ImageError`), leaving no file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
-            for piece in pieces:
+            for n, piece in enumerate(pieces):
+                if stop is not None and not n % 4096 and stop():
+                    raise ImageError(f"{path}: not written: stopping")
                 f.write(piece)
             f.flush()
             os.fsync(f.fileno())

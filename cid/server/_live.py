@@ -25,6 +25,7 @@ import functools
 import heapq
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,7 @@ import dns.name
 import dns.node
 import dns.rcode
 import dns.rdataclass
+import dns.rdatatype
 import dns.tsig
 import dns.zone
 
@@ -131,6 +133,7 @@ class LiveUpdates:
         # Compiled images (cid/registry/_compiled.py): read at start and reload when
         # they may stand in for assembly, written after each assembly (write_images).
         self.images = images
+        self.stopping = threading.Event()  # set at a stop: an image being written is given up
         self.lock = asyncio.Lock()
         self._state = self.load(now, progress)
         # Hidden primary (spec §9.1): every version served goes through it.
@@ -183,7 +186,15 @@ class LiveUpdates:
                 inputs, zone, static, listed = self._assemble(registry, name, now, progress, before)
                 if listed is not None:
                     write = functools.partial(
-                        _save, registry, name, zone, inputs, listed, static, now
+                        _save,
+                        registry,
+                        name,
+                        zone,
+                        inputs,
+                        listed,
+                        static,
+                        now,
+                        self.stopping.is_set,
                     )
                     state.unwritten.append(write)
             state.built.append(zone)
@@ -250,6 +261,50 @@ class LiveUpdates:
                 written.append(path)
         return written
 
+    async def adopt_images(self) -> list[str]:
+        """Serve from their images, just written, the zones the last load assembled that
+        nothing changed since: the same records under the same serial (no new version
+        for secondaries), without the assembled zones' objects, several times the
+        memory. The zones adopted."""
+        loop = asyncio.get_running_loop()
+        adopted = []
+        async with self.lock:
+            state = self._state
+            swapped: dict[dns.name.Name, dns.zone.Zone] = {}
+            for zone in state.built:
+                origin = zone.origin
+                assert origin is not None
+                if isinstance(zone.nodes, ImageNodes) or self.authority.zone(origin) is not zone:
+                    continue  # from an image already, or changed since (a registration)
+                name = state.inputs[origin][0]
+                soa = zone.get_rdataset(origin, dns.rdatatype.SOA)
+                assert soa is not None
+                at = functools.partial(open_compiled, state.registry, name,
+                                       now=int(soa[0].serial), now_ns=time.time_ns())  # fmt: skip
+                try:
+                    compiled = await loop.run_in_executor(None, at)
+                except ImageError as exc:
+                    log.info("zone %s: still served as assembled (%s)", name, exc)
+                    continue
+                if compiled.changes:
+                    continue  # files changed: the watch reloads the zone anyway
+                swapped[origin] = compiled.zone
+                state.inputs[origin] = (name, compiled.inputs)
+                live = state.zones[origin]
+                if live is not None:
+                    state.zones[origin] = replace(live, static=compiled.static)
+                adopted.append(name)
+            if not swapped:
+                return []
+            served = [swapped.get(o) or self.authority.zone(o) for o in self.authority.origins]
+            zones = [z for z in served if z is not None]
+            built = await loop.run_in_executor(None, Authority, zones)
+            for zone in swapped.values():
+                self.primary.core.same_version(zone)
+            state.built = [swapped.get(z.origin, z) for z in state.built]  # type: ignore[arg-type]
+            self.authority.adopt(built)
+        return adopted
+
     def from_images(self) -> dict[str, Path]:
         """The zones the last load served from their images: zone name -> image."""
         out = {}
@@ -300,8 +355,9 @@ class LiveUpdates:
         """When the zones must be assembled again though no file changed (spec §8.7)."""
         return self._state.next_change(now)
 
-    async def reload(self, now: int) -> None:
-        """Load the whole registry again (beside the server) and swap every zone in."""
+    async def reload(self, now: int) -> list[Path]:
+        """Load the whole registry again (beside the server) and swap every zone in; then
+        write the images of the zones it assembled (those written)."""
         loop = asyncio.get_running_loop()
         async with self.lock:
             load = functools.partial(self.load, now, before=self._state)
@@ -317,7 +373,7 @@ class LiveUpdates:
                 self.primary.commit(version)
                 self.statuses.reassembled(version.origin)
             self._wake.set()
-        await loop.run_in_executor(None, self.write_images)
+        return await loop.run_in_executor(None, self.write_images)
 
     # ----------------------------------------------------------- updates
 
@@ -653,10 +709,13 @@ def _save(
     listed: Listing,
     static: frozenset[dns.name.Name],
     now: int,
+    stop: Callable[[], bool],
 ) -> Path | None:
     started = time.monotonic()
     try:
-        written = save_compiled(registry, name, zone, inputs, listed, now=now, owners=static)
+        written = save_compiled(
+            registry, name, zone, inputs, listed, now=now, owners=static, stop=stop
+        )
     except (OSError, CidError) as exc:
         log.warning("zone %s: no image written: %s", name, exc)
         return None
