@@ -7,7 +7,8 @@ component, memoised by its text. A component not in its memo is computed
 straight from its text (``_components_fast``: no tokens, registries read in
 place, no IDNA for plain ASCII names), or by the general rules (``_components``)
 for the rare shapes, A-labels and U-labels among them. It returns the
-components, or None when it cannot decide; the caller then takes the lark path,
+identifier's value (its canonical form and components), or None when it cannot
+decide; the caller then takes the lark path,
 which gives the same answer or the fault with its position.
 """
 
@@ -19,19 +20,23 @@ from typing import Final, cast
 from ._capability import Capability
 from ._components import (
     MAX_ATTRIBUTES,
+    MAX_RELATIVE_DNS,
     Fault,
     attribute,
     canonical_provider,
     tokens,
 )
-from ._components_fast import Attribute, arch, plain_provider, registered_capabilities
+from ._components_fast import arch, plain_provider, registered_capabilities
 from ._syntax import FAST_ATTRIBUTE, FAST_LABELS, FAST_REGION, RawAttribute, Tok
 
-__all__ = ["FAST_MEMOS", "Parts", "fast_parts"]
+__all__ = ["FAST_MEMOS", "Value", "fast_value"]
 
 _SCHEME: Final = "ucid:"
-#: (provider, region, cpu, accelerators, capabilities, capabilities' canonical text)
-Parts = tuple[str, str, str, tuple[str, ...], tuple[Capability, ...], str]
+#: An identifier's value: (canonical form, provider, region, cpu, accelerators,
+#: capabilities), what ``Identifier`` holds.
+Value = tuple[str, str, str, str, tuple[str, ...], tuple[Capability, ...]]
+#: (key, canonical text, capability), as the fast path sorts them.
+Attribute = tuple[str, str, Capability]
 
 # The fast path's component functions are memoised by their input text: the
 # result depends on nothing else, real workloads repeat providers,
@@ -75,46 +80,62 @@ def _fast_attribute(item: str) -> Attribute | None:
 # distinct sets (a few MB when full).
 @lru_cache(maxsize=16384)
 def _fast_capabilities(text: str) -> tuple[tuple[Capability, ...], str] | None:
-    entries = registered_capabilities(text)
-    if entries is None:
-        found = [_fast_attribute(item) for item in text.split(";")]
-        if None in found:
+    found = registered_capabilities(text)
+    if found is None:
+        # Some key is not registered, or some attribute is not valid: the general rules.
+        attrs = [_fast_attribute(item) for item in text.split(";")]
+        if None in attrs:
             return None
-        entries = cast(list[Attribute], found)
-    entries.sort()
-    keys, texts, caps = zip(*entries, strict=True)
-    if len(set(keys)) != len(keys) or len(keys) > MAX_ATTRIBUTES:
-        return None  # the lark path reports the duplicate or the excess with its position
-    return caps, ";".join(texts)
+        entries = cast(list[Attribute], attrs)
+        entries.sort()
+        keys, texts, caps = zip(*entries, strict=True)
+        if len(set(keys)) != len(keys):
+            return None  # the lark path reports the duplicate with its position
+        found = caps, ";".join(texts)
+    if len(found[0]) > MAX_ATTRIBUTES:
+        return None  # the lark path reports the excess with its position
+    return found
 
 
 FAST_MEMOS: Final = (_fast_provider, _fast_region, _fast_arch, _fast_attribute, _fast_capabilities)
 
 
-def fast_parts(text: str) -> Parts | None:
-    """The canonical components of ``text``, or None when the fast path cannot decide."""
-    if text[:5].lower() != _SCHEME:
+def fast_value(text: str) -> Value | None:
+    """The value of the identifier ``text``, or None when the fast path cannot decide."""
+    if not text.startswith("ucid:") and text[:5].lower() != "ucid:":
         return None
     parts = text[5:].split("/")
     if not text.isascii() and not (text[:5].isascii() and text[text.find("/") :].isascii()):
         return None  # the grammar has non-ASCII in provider labels only
     try:
         if len(parts) == 4:
-            caps = _fast_capabilities(parts[3])
-            if caps is None:
+            found = _fast_capabilities(parts[3])
+            if found is None:
                 return None
+            caps, caps_text = found
         elif len(parts) == 3:
-            caps = _NO_CAPS
+            caps, caps_text = (), ""
         else:
             return None
         provider = _fast_provider(parts[0])
         region = _fast_region(parts[1])
-        cpu_accs = _fast_arch(parts[2])
-        if provider is None or region is None or cpu_accs is None:
+        arch_ = _fast_arch(parts[2])
+        if provider is None or region is None or arch_ is None:
             return None
-        return provider, region, cpu_accs[0], cpu_accs[1], caps[0], caps[1]
     except Fault:
         return None
+    if caps:
+        canonical = f"ucid:{provider}/{region}/{arch_[2]}/{caps_text}"
+        # Every separator maps to one DNS separator; region, arch and each attribute
+        # gain a leading underscore (spec §9.1), so the length is known from the text.
+        if len(canonical) + len(caps) > _MAX_CANONICAL:
+            return None  # the lark path reports it
+    else:
+        canonical = f"ucid:{provider}/{region}/{arch_[2]}"
+        if len(canonical) > _MAX_CANONICAL:
+            return None
+    return canonical, provider, region, arch_[0], arch_[1], caps
 
 
-_NO_CAPS: Final[tuple[tuple[Capability, ...], str]] = ((), "")
+#: The longest canonical form (less one per attribute) within MAX_RELATIVE_DNS.
+_MAX_CANONICAL: Final = MAX_RELATIVE_DNS + len(_SCHEME) - 2

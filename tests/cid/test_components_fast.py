@@ -7,8 +7,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cid._capability import Capability
-from cid._components import Fault, attribute, canonical_arch, canonical_provider, tokens
-from cid._components_fast import Attribute, arch, plain_provider, registered_capabilities
+from cid._components import (
+    Fault,
+    canonical_arch,
+    canonical_capabilities,
+    canonical_provider,
+    tokens,
+)
+from cid._components_fast import _Unfrozen, arch, plain_provider, registered_capabilities
 from cid._syntax import FAST_ARCH, FAST_ATTRIBUTE, FAST_LABELS, RawAttribute, Tok
 from cid._tables import ARCH_ALIASES, ARCHITECTURES, CAPABILITY_TYPES
 from cid._units import UNITS
@@ -21,13 +27,14 @@ def _cased(draw: st.DrawFn, text: str) -> str:
     return "".join(c.upper() if f else c for c, f in zip(text, flips, strict=True))
 
 
-def _general_arch(text: str) -> tuple[str, tuple[str, ...]] | None:
+def _general_arch(text: str) -> tuple[str, tuple[str, ...], str] | None:
     if not FAST_ARCH(text):
         return None
     try:
-        return canonical_arch(tokens(text, "+"))
+        cpu, accs = canonical_arch(tokens(text, "+"))
     except Fault:
         return None
+    return cpu, accs, "+".join((cpu, *accs))
 
 
 ARCH_WORDS = st.one_of(
@@ -54,18 +61,25 @@ def test_arch_agrees(text: str) -> None:
     assert arch(text) == _general_arch(text)
 
 
-def _general_attribute(item: str) -> Attribute | None:
+def _raw_attribute(item: str) -> RawAttribute | None:
     if not FAST_ATTRIBUTE(item):
         return None
     key, eq, value = item.partition("=")
-    kind = None
-    if eq:
-        kind = "NAME" if value[0].isalpha() else "QUANTITY" if value[-1].isalpha() else "INTEGER"
+    if not eq:
+        return RawAttribute(Tok(key, 0), None, None)
+    kind = "NAME" if value[0].isalpha() else "QUANTITY" if value[-1].isalpha() else "INTEGER"
+    return RawAttribute(Tok(key, 0), Tok(value, 0), kind)
+
+
+def _general_capabilities(items: list[str]) -> tuple[tuple[Capability, ...], str] | None:
+    raw = [_raw_attribute(i) for i in items]
+    if None in raw:
+        return None
     try:
-        cap = attribute(RawAttribute(Tok(key, 0), Tok(value, 0) if eq else None, kind))
+        caps = canonical_capabilities(raw)  # type: ignore[arg-type]
     except Fault:
         return None
-    return cap.key, str(cap), cap
+    return caps, ";".join(map(str, caps))
 
 
 NUMBERS = st.one_of(
@@ -89,27 +103,49 @@ def item(draw: st.DrawFn) -> str:
     return f"{key}={draw(VALUES)}"
 
 
-@given(st.lists(item(), min_size=1, max_size=4))
-@example(["mem=512GiB", "CPU=64", "acc-model=H800", "sriov", "net-bw=0.4Tbps"])
+COMMON = [
+    ["mem=512GiB", "CPU=64", "acc-model=H800", "sriov", "net-bw=0.4Tbps"],
+    ["acc=8", "acc-model=h800"],  # a key that is the start of another
+]
+
+
+@given(st.lists(item(), min_size=1, max_size=6))
+@example(COMMON[0])
+@example(COMMON[1])
+@example(["acc-model=h800", "acc=8", "ACC=8"])  # the same key twice, in two spellings
 @example(["mem=8EiB"])  # over the largest value
 @example(["mem=0.5B"])  # not a whole number of bytes
+@example(["mem=512", "mem=GiB", "mem=01GiB", "mem=1.GiB"])
 @example(["acc-model=" + "a" * 40])  # over 62 in canonical form
+@example(["acc-model=" + "a" * 32])  # 33 in canonical form: within
 @example(["sriov=1"])
 @example(["cpu"])
 @example(["cpu=9223372036854775808"])
+@example(["cpu=1\x00"])
 def test_capabilities_agree(items: list[str]) -> None:
-    general = [_general_attribute(i) for i in items]
+    general = _general_capabilities(items)
     fast = registered_capabilities(";".join(items))
-    if items == ["mem=512GiB", "CPU=64", "acc-model=H800", "sriov", "net-bw=0.4Tbps"]:
+    if items in COMMON:
         assert fast is not None  # the common shapes are computed here
     if fast is not None:
         assert fast == general
-        for (_, _, a), (_, _, b) in zip(fast, general, strict=True):  # type: ignore[misc]
-            assert isinstance(a, Capability) and type(a.value) is type(b.value)
+        assert general is not None
+        for a, b in zip(fast[0], general[0], strict=True):
+            assert type(a) is Capability and type(a.value) is type(b.value)
+            assert hash(a) == hash(b) and str(a) == str(b)
     else:
-        # Declined: some attribute is invalid, or its key is not registered.
+        # Declined: some attribute is invalid, some key is repeated or not registered.
         keys = [i.partition("=")[0].lower() for i in items]
-        assert None in general or any(k not in CAPABILITY_TYPES for k in keys)
+        assert general is None or any(k not in CAPABILITY_TYPES for k in keys)
+
+
+def test_unfrozen_has_the_layout_of_capability() -> None:
+    # The fast path makes a Capability by __class__ assignment from _Unfrozen.
+    assert _Unfrozen.__slots__ == Capability.__slots__
+    assert Capability.__bases__ == _Unfrozen.__bases__ == (object,)
+    assert Capability.__basicsize__ == _Unfrozen.__basicsize__
+    made = registered_capabilities("cpu=8")
+    assert made is not None and type(made[0][0]) is Capability
 
 
 @given(
