@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Final
 
 from ._capability import MAX_TOKEN, Capability
-from ._components import MAX_ARCH_NAME, MAX_ARCH_TERMS, MAX_ARCH_TEXT, MAX_PROVIDER_LABELS
+from ._components import MAX_ARCH_NAME, MAX_ARCH_TERMS, MAX_ARCH_TEXT
 from ._syntax import FAST_ARCH, FAST_NAME, FAST_PROVIDER
 from ._tables import ARCH_ALIASES, ARCHITECTURES, CAPABILITY_TYPES
 from ._units import CANONICAL_UNIT, MAX_VALUE, UNITS
@@ -81,17 +81,11 @@ def _fill() -> None:
 
 
 def plain_provider(text: str) -> str | None:
-    """An ASCII provider of letters, digits and hyphens with no reserved label
-    ("--" in positions 3-4, so no A-label), at most 63 characters in all: it is
-    its own lowercase. None for any other (``canonical_provider`` decides)."""
-    if (
-        len(text) <= 63
-        and "--" not in text
-        and text.count(".") < MAX_PROVIDER_LABELS
-        and FAST_PROVIDER(text)
-    ):
-        return text.lower()
-    return None
+    """An ASCII provider of letters, digits and hyphens with no two hyphens in a
+    row (so no reserved label, no A-label), at most 63 characters and
+    MAX_PROVIDER_LABELS labels in all: it is its own lowercase. None for any
+    other (``canonical_provider`` decides)."""
+    return text.lower() if len(text) <= 63 and FAST_PROVIDER(text) else None
 
 
 def arch(text: str) -> Arch | None:
@@ -102,8 +96,6 @@ def arch(text: str) -> Arch | None:
     if not text.isascii():  # so that lower() is ASCII's
         return None
     names = text.lower().split("+")
-    if len(names) > MAX_ARCH_TERMS:
-        return None
     cpu = names[0]
     entry = _ARCHS.get(cpu)
     if entry is None:
@@ -115,6 +107,8 @@ def arch(text: str) -> Arch | None:
         return None  # an accelerator first
     if len(names) == 1:
         return cpu, (), cpu
+    if len(names) > MAX_ARCH_TERMS:
+        return None
     accs = []
     for name in names[1:]:
         entry = _ARCHS.get(name)

@@ -157,6 +157,9 @@ def test_unfrozen_has_the_layout_of_capability() -> None:
 )
 @example("xn--fiq02ib9d179b.cn")
 @example("a--b.cn")
+@example("a-b-c.d.e.f.g.h.i.j")  # 8 labels, the most
+@example("a.b.c.d.e.f.g.h.i")  # 9
+@example("a-.b")
 def test_plain_provider_agrees(text: str) -> None:
     plain = plain_provider(text)
     if plain is not None:
