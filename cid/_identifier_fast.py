@@ -14,7 +14,6 @@ which gives the same answer or the fault with its position.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Final, cast
 
 from ._capability import Capability
@@ -26,7 +25,7 @@ from ._components import (
     canonical_provider,
     tokens,
 )
-from ._components_fast import arch, plain_provider, registered_capabilities
+from ._components_fast import Arch, arch, plain_provider, registered_capabilities
 from ._syntax import FAST_ATTRIBUTE, FAST_LABELS, FAST_REGION, RawAttribute, Tok
 
 __all__ = ["FAST_MEMOS", "Value", "fast_value"]
@@ -38,32 +37,57 @@ Value = tuple[str, str, str, str, tuple[str, ...], tuple[Capability, ...]]
 #: (key, canonical text, capability), as the fast path sorts them.
 Attribute = tuple[str, str, Capability]
 
-# The fast path's component functions are memoised by their input text: the
-# result depends on nothing else, real workloads repeat providers,
-# architectures and attributes, and lru_cache never stores a raised Fault.
-# Each returns None when its expression (the grammar's terminals) does not
-# match, and the lark path then decides.
+# The fast path keeps each component it computed in a memo, by its text: the
+# result depends on nothing else, and real workloads repeat providers, regions,
+# architectures and attribute sets. A memo is a plain dict, emptied when full:
+# a hit is one dict look-up in ``fast_value``, with none of an LRU's bookkeeping,
+# and each ``_fast_*`` function below, called on a miss, computes the component
+# and keeps it. Faults and None (the component functions' "not decided here":
+# the lark path then decides) are never kept.
+_PROVIDERS: Final[dict[str, str]] = {}
+_REGIONS: Final[dict[str, str]] = {}
+_ARCHES: Final[dict[str, Arch]] = {}
+_ATTRIBUTES: Final[dict[str, Attribute]] = {}
+#: Capability sets vary more than any component: sized for a catalogue of ~10^4
+#: distinct sets (a few MB when full).
+_CAPABILITIES: Final[dict[str, tuple[tuple[Capability, ...], str]]] = {}
+
+#: Every memo of the fast path (tests and benchmarks empty them).
+FAST_MEMOS: Final = (_PROVIDERS, _REGIONS, _ARCHES, _ATTRIBUTES, _CAPABILITIES)
 
 
-@lru_cache(maxsize=4096)
 def _fast_provider(text: str) -> str | None:
-    plain = plain_provider(text)
-    if plain is not None:
-        return plain
-    # IDNA (RFC 5891) for A-labels and U-labels: by far the dearest component,
-    # which this memo makes as cheap as any other when the provider repeats.
-    return canonical_provider(tokens(text, ".")) if FAST_LABELS(text) else None
+    provider = plain_provider(text)
+    if provider is None:
+        if not FAST_LABELS(text):
+            return None
+        # IDNA (RFC 5891) for A-labels and U-labels: by far the dearest component,
+        # which the memo makes as cheap as any other when the provider repeats.
+        provider = canonical_provider(tokens(text, "."))
+    if len(_PROVIDERS) >= 4096:
+        _PROVIDERS.clear()
+    _PROVIDERS[text] = provider
+    return provider
 
 
-@lru_cache(maxsize=1024)
 def _fast_region(text: str) -> str | None:
-    return text.lower() if FAST_REGION(text) else None
+    if not FAST_REGION(text):
+        return None
+    if len(_REGIONS) >= 1024:
+        _REGIONS.clear()
+    region = _REGIONS[text] = text.lower()
+    return region
 
 
-_fast_arch: Final = lru_cache(maxsize=1024)(arch)
+def _fast_arch(text: str) -> Arch | None:
+    found = arch(text)
+    if found is not None:
+        if len(_ARCHES) >= 1024:
+            _ARCHES.clear()
+        _ARCHES[text] = found
+    return found
 
 
-@lru_cache(maxsize=4096)
 def _fast_attribute(item: str) -> Attribute | None:
     if not FAST_ATTRIBUTE(item):
         return None
@@ -73,17 +97,17 @@ def _fast_attribute(item: str) -> Attribute | None:
         cap = attribute(RawAttribute(Tok(key, 0), Tok(value, 0), kind))
     else:
         cap = attribute(RawAttribute(Tok(key, 0), None, None))
-    return cap.key, str(cap), cap
+    if len(_ATTRIBUTES) >= 4096:
+        _ATTRIBUTES.clear()
+    found = _ATTRIBUTES[item] = cap.key, str(cap), cap
+    return found
 
 
-# Capability sets vary more than any component: sized for a catalogue of ~10^4
-# distinct sets (a few MB when full).
-@lru_cache(maxsize=16384)
 def _fast_capabilities(text: str) -> tuple[tuple[Capability, ...], str] | None:
     found = registered_capabilities(text)
     if found is None:
         # Some key is not registered, or some attribute is not valid: the general rules.
-        attrs = [_fast_attribute(item) for item in text.split(";")]
+        attrs = [_ATTRIBUTES.get(item) or _fast_attribute(item) for item in text.split(";")]
         if None in attrs:
             return None
         entries = cast(list[Attribute], attrs)
@@ -94,10 +118,10 @@ def _fast_capabilities(text: str) -> tuple[tuple[Capability, ...], str] | None:
         found = caps, ";".join(texts)
     if len(found[0]) > MAX_ATTRIBUTES:
         return None  # the lark path reports the excess with its position
+    if len(_CAPABILITIES) >= 16384:
+        _CAPABILITIES.clear()
+    _CAPABILITIES[text] = found
     return found
-
-
-FAST_MEMOS: Final = (_fast_provider, _fast_region, _fast_arch, _fast_attribute, _fast_capabilities)
 
 
 def fast_value(text: str) -> Value | None:
@@ -109,7 +133,7 @@ def fast_value(text: str) -> Value | None:
         return None  # the grammar has non-ASCII in provider labels only
     try:
         if len(parts) == 4:
-            found = _fast_capabilities(parts[3])
+            found = _CAPABILITIES.get(parts[3]) or _fast_capabilities(parts[3])
             if found is None:
                 return None
             caps, caps_text = found
@@ -117,9 +141,9 @@ def fast_value(text: str) -> Value | None:
             caps, caps_text = (), ""
         else:
             return None
-        provider = _fast_provider(parts[0])
-        region = _fast_region(parts[1])
-        arch_ = _fast_arch(parts[2])
+        provider = _PROVIDERS.get(parts[0]) or _fast_provider(parts[0])
+        region = _REGIONS.get(parts[1]) or _fast_region(parts[1])
+        arch_ = _ARCHES.get(parts[2]) or _fast_arch(parts[2])
         if provider is None or region is None or arch_ is None:
             return None
     except Fault:
