@@ -1,9 +1,10 @@
-"""Identifier components computed straight from their text, with no tokens and no
-IDNA: what the fast path (``_identifier_fast``) computes when its memos do not
-hold a component yet. Each gives exactly what ``_components`` gives for the same
-text, or None: for the architecture None means invalid; for the provider and the
-capabilities it also means "not a shape handled here", and the general rules
-decide (``tests/cid/test_components_fast.py`` holds them together).
+"""The architecture and the capabilities of an identifier computed straight from
+their text, with no tokens: what the fast path (``_identifier_fast``) computes
+when its memos do not hold a component yet. Each gives exactly what
+``_components`` gives for the same text, or None: for the architecture None
+means invalid; for the capabilities it also means "not a shape handled here",
+and the general rules decide (``tests/cid/test_components_fast.py`` holds them
+together).
 
 The registries are read through tables made on first use, not at import, so that
 they see the registries as a program (or a conformance mutant) has set them up.
@@ -15,11 +16,11 @@ from typing import Final
 
 from ._capability import MAX_TOKEN, Capability
 from ._components import MAX_ARCH_NAME, MAX_ARCH_TERMS, MAX_ARCH_TEXT
-from ._syntax import FAST_ARCH, FAST_NAME, FAST_PROVIDER
+from ._syntax import FAST_ARCH, FAST_NAME
 from ._tables import ARCH_ALIASES, ARCHITECTURES, CAPABILITY_TYPES
 from ._units import CANONICAL_UNIT, MAX_VALUE, UNITS
 
-__all__ = ["Arch", "arch", "plain_provider", "registered_capabilities"]
+__all__ = ["Arch", "arch", "registered_capabilities"]
 
 #: (CPU, accelerators, the whole in canonical form): ``canonical_arch`` and its text.
 Arch = tuple[str, tuple[str, ...], str]
@@ -80,14 +81,6 @@ def _fill() -> None:
 # ---------------------------------------------------------------- components
 
 
-def plain_provider(text: str) -> str | None:
-    """An ASCII provider of letters, digits and hyphens with no two hyphens in a
-    row (so no reserved label, no A-label), at most 63 characters and
-    MAX_PROVIDER_LABELS labels in all: it is its own lowercase. None for any
-    other (``canonical_provider`` decides)."""
-    return text.lower() if len(text) <= 63 and FAST_PROVIDER(text) else None
-
-
 def arch(text: str) -> Arch | None:
     """``canonical_arch`` of the ARCH terms of ``text``, with its canonical text;
     None where it faults or ``text`` is not ARCH ("+" ARCH)*."""
@@ -107,6 +100,17 @@ def arch(text: str) -> Arch | None:
         return None  # an accelerator first
     if len(names) == 1:
         return cpu, (), cpu
+    if len(names) == 2:  # the commonest shape after a CPU alone, without a list
+        acc = names[1]
+        entry = _ARCHS.get(acc)
+        if entry is not None:
+            if entry[1]:
+                return None  # a CPU after the first place
+            acc = entry[0]
+        elif acc == cpu or not _unregistered(acc):
+            return None
+        canonical = f"{cpu}+{acc}"
+        return None if len(canonical) > MAX_ARCH_TEXT else (cpu, (acc,), canonical)
     if len(names) > MAX_ARCH_TERMS:
         return None
     accs = []

@@ -4,12 +4,13 @@
 
 It splits on the separators ("/" and ";" occur in no terminal) and checks each
 component, memoised by its text. A component not in its memo is computed
-straight from its text (``_components_fast``: no tokens, registries read in
-place, no IDNA for plain ASCII names), or by the general rules (``_components``)
-for the rare shapes, A-labels and U-labels among them. It returns the
-identifier's value (its canonical form and components), or None when it cannot
-decide; the caller then takes the lark path,
-which gives the same answer or the fault with its position.
+straight from its text (here for the provider and region, ``_components_fast``
+for the architecture and capabilities: no tokens, registries read in place, no
+IDNA for plain ASCII names), or by the general rules (``_components``) for the
+rare shapes, A-labels and U-labels among them. It returns the identifier's value
+(its canonical form and components), or None when it cannot decide; the caller
+then takes the lark path, which gives the same answer or the fault with its
+position.
 """
 
 from __future__ import annotations
@@ -25,8 +26,15 @@ from ._components import (
     canonical_provider,
     tokens,
 )
-from ._components_fast import Arch, arch, plain_provider, registered_capabilities
-from ._syntax import FAST_ATTRIBUTE, FAST_LABELS, FAST_REGION, RawAttribute, Tok
+from ._components_fast import Arch, arch, registered_capabilities
+from ._syntax import (
+    FAST_ATTRIBUTE,
+    FAST_LABELS,
+    FAST_PROVIDER,
+    FAST_REGION,
+    RawAttribute,
+    Tok,
+)
 
 __all__ = ["FAST_MEMOS", "Value", "fast_value"]
 
@@ -57,13 +65,17 @@ FAST_MEMOS: Final = (_PROVIDERS, _REGIONS, _ARCHES, _ATTRIBUTES, _CAPABILITIES)
 
 
 def _fast_provider(text: str) -> str | None:
-    provider = plain_provider(text)
-    if provider is None:
-        if not FAST_LABELS(text):
-            return None
+    if len(text) <= 63 and FAST_PROVIDER(text):
+        # ASCII letters, digits and hyphens, no two hyphens in a row (so no
+        # reserved label, no A-label), at most 63 characters and
+        # MAX_PROVIDER_LABELS labels: its own lowercase.
+        provider = text.lower()
+    elif FAST_LABELS(text):
         # IDNA (RFC 5891) for A-labels and U-labels: by far the dearest component,
         # which the memo makes as cheap as any other when the provider repeats.
         provider = canonical_provider(tokens(text, "."))
+    else:
+        return None
     if len(_PROVIDERS) >= 4096:
         _PROVIDERS.clear()
     _PROVIDERS[text] = provider

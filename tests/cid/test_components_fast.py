@@ -1,5 +1,6 @@
-"""The components computed straight from their text (cid/_components_fast.py) give
-what the general rules (cid/_components.py) give, on every input they accept."""
+"""The components computed straight from their text (cid/_components_fast.py, and
+the provider in cid/_identifier_fast.py) give what the general rules
+(cid/_components.py) give, on every input they accept."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from cid._components import (
     canonical_provider,
     tokens,
 )
-from cid._components_fast import _Unfrozen, arch, plain_provider, registered_capabilities
-from cid._syntax import FAST_ARCH, FAST_ATTRIBUTE, FAST_LABELS, RawAttribute, Tok
+from cid._components_fast import _Unfrozen, arch, registered_capabilities
+from cid._identifier_fast import FAST_MEMOS, _fast_provider
+from cid._syntax import FAST_ARCH, FAST_ATTRIBUTE, FAST_LABELS, FAST_PROVIDER, RawAttribute, Tok
 from cid._tables import ARCH_ALIASES, ARCHITECTURES, CAPABILITY_TYPES
 from cid._units import UNITS
 
@@ -57,6 +59,9 @@ def arch_text(draw: st.DrawFn) -> str:
 @example("my+my")
 @example("x86-64+sm90+sm_90")
 @example("X86_64+SM90")
+@example("x86-64+x86-64-v2")  # a CPU second
+@example("my+sm90")
+@example("sm90+sm90")
 def test_arch_agrees(text: str) -> None:
     assert arch(text) == _general_arch(text)
 
@@ -150,7 +155,9 @@ def test_unfrozen_has_the_layout_of_capability() -> None:
 
 @given(
     st.lists(
-        st.one_of(st.text(LDH + "-", min_size=1, max_size=66), st.sampled_from(["xn--a", "ab--c"])),
+        st.one_of(
+            st.text(LDH + "AZ-", min_size=1, max_size=66), st.sampled_from(["xn--a", "ab--c"])
+        ),
         min_size=1,
         max_size=10,
     ).map(".".join)
@@ -160,9 +167,17 @@ def test_unfrozen_has_the_layout_of_capability() -> None:
 @example("a-b-c.d.e.f.g.h.i.j")  # 8 labels, the most
 @example("a.b.c.d.e.f.g.h.i")  # 9
 @example("a-.b")
-def test_plain_provider_agrees(text: str) -> None:
-    plain = plain_provider(text)
-    if plain is not None:
-        assert plain == canonical_provider(tokens(text, "."))
-    elif "--" not in text and len(text) <= 63 and text.count(".") < 8:
-        assert not FAST_LABELS(text)  # declined only because the grammar refuses it
+@example("Ab-C.cN")
+def test_provider_agrees(text: str) -> None:
+    FAST_MEMOS[0].clear()
+    try:
+        fast = _fast_provider(text)
+    except Fault:
+        fast = None
+    try:
+        general = canonical_provider(tokens(text, ".")) if FAST_LABELS(text) else None
+    except Fault:
+        general = None
+    assert fast == general
+    if "--" not in text and len(text) <= 63 and text.count(".") < 8 and FAST_LABELS(text):
+        assert FAST_PROVIDER(text)  # a plain provider, taken without IDNA
