@@ -30,8 +30,8 @@ from ._components_fast import Arch, arch, registered_capabilities
 from ._syntax import (
     FAST_ATTRIBUTE,
     FAST_LABELS,
-    FAST_PROVIDER,
-    FAST_REGION,
+    LOWER_PROVIDER,
+    LOWER_REGION,
     RawAttribute,
     Tok,
 )
@@ -65,17 +65,16 @@ FAST_MEMOS: Final = (_PROVIDERS, _REGIONS, _ARCHES, _ATTRIBUTES, _CAPABILITIES)
 
 
 def _fast_provider(text: str) -> str | None:
-    if len(text) <= 63 and FAST_PROVIDER(text):
-        # ASCII letters, digits and hyphens, no two hyphens in a row (so no
-        # reserved label, no A-label), at most 63 characters and
-        # MAX_PROVIDER_LABELS labels: its own lowercase.
-        provider = text.lower()
-    elif FAST_LABELS(text):
+    # ASCII letters, digits and hyphens, no two hyphens in a row (so no reserved
+    # label, no A-label), at most 63 characters and MAX_PROVIDER_LABELS labels:
+    # its own lowercase.
+    provider = text.lower()
+    if len(text) > 63 or not text.isascii() or not LOWER_PROVIDER(provider):
+        if not FAST_LABELS(text):
+            return None
         # IDNA (RFC 5891) for A-labels and U-labels: by far the dearest component,
         # which the memo makes as cheap as any other when the provider repeats.
         provider = canonical_provider(tokens(text, "."))
-    else:
-        return None
     if len(_PROVIDERS) >= 4096:
         _PROVIDERS.clear()
     _PROVIDERS[text] = provider
@@ -83,11 +82,12 @@ def _fast_provider(text: str) -> str | None:
 
 
 def _fast_region(text: str) -> str | None:
-    if not FAST_REGION(text):
+    region = text.lower()
+    if not text.isascii() or not LOWER_REGION(region):  # ASCII: so that lower() is ASCII's
         return None
     if len(_REGIONS) >= 1024:
         _REGIONS.clear()
-    region = _REGIONS[text] = text.lower()
+    _REGIONS[text] = region
     return region
 
 
