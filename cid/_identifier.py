@@ -4,7 +4,6 @@ first (spec §3-§9)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final, NoReturn
 
 import idna
@@ -155,14 +154,21 @@ class Identifier:
         return ident
 
 
-_new = object.__new__
-_store: Callable[[Identifier, object], None] = Identifier.__dict__["_v"].__set__
+class _Unfrozen:
+    """Identifier's layout without its ``__setattr__``: its slot filled by a plain
+    store, then made an Identifier by ``__class__`` assignment (allowed between
+    classes of the same slots), for less than ``object.__new__`` and the slot's
+    ``__set__`` (``tests/cid/test_identifier.py`` checks the layouts match)."""
+
+    __slots__ = ("_v",)
+    _v: Value
 
 
 def _identifier(value: Value) -> Identifier:
-    ident: Identifier = _new(Identifier)
-    _store(ident, value)
-    return ident
+    ident = _Unfrozen()
+    ident._v = value
+    ident.__class__ = Identifier  # type: ignore[assignment]
+    return ident  # type: ignore[return-value]
 
 
 def _make(
@@ -216,7 +222,8 @@ def parse(text: str) -> Identifier:
     if len(text) <= MAX_INPUT:
         value = fast_value(text)
         if value is not None:
-            ident: Identifier = _new(Identifier)
-            _store(ident, value)
-            return ident
+            ident = _Unfrozen()
+            ident._v = value
+            ident.__class__ = Identifier  # type: ignore[assignment]
+            return ident  # type: ignore[return-value]
     return parse_slow(text)
