@@ -49,13 +49,17 @@ _ARCHS: Final[dict[str, tuple[str, bool]]] = {}
 _KEYS: Final[dict[str, str]] = {}
 #: Registered flags -> their one capability (immutable, so shared).
 _FLAGS: Final[dict[str, Capability]] = {}
+#: The INTEGER spellings of 0-1023 -> their values: most counts and numbers of
+#: units are below 1024, where binary units roll over, and a look-up here costs
+#: less than checking the digits and int().
+_SMALL: Final[dict[str, int]] = {}
 #: Unit spellings -> (type, factor, the type's canonical unit).
 _UNITS: Final[dict[str, tuple[str, int, str]]] = {}
 
 
 def _fill() -> None:
     # Each table is made whole, then published by one dict.update (atomic under the
-    # GIL), units and flags before keys: a thread that finds a table filled finds
+    # GIL), numbers, units and flags before keys: a thread that finds a table filled finds
     # it complete.
     archs, keys, flags = {}, {}, {}
     for spelling, name in [*((n, n) for n in ARCHITECTURES), *ARCH_ALIASES.items()]:
@@ -72,6 +76,7 @@ def _fill() -> None:
             keys[key] = typ
             if typ == "flag":
                 flags[key] = Capability(key, "flag", True)
+    _SMALL.update({str(i): i for i in range(1024)})
     _UNITS.update({u: (typ, factor, CANONICAL_UNIT[typ]) for u, (typ, factor) in UNITS.items()})
     _FLAGS.update(flags)
     _ARCHS.update(archs)
@@ -171,12 +176,12 @@ def registered_capabilities(text: str) -> tuple[tuple[Capability, ...], str] | N
             continue
         value: int | str
         if typ == "count":
-            # INTEGER: digits, no leading zero.
-            if not spelled.isdigit() or (spelled[0] == "0" and len(spelled) > 1):
-                return None
-            value = int(spelled)
-            if value > MAX_VALUE:
-                return None
+            count = _SMALL.get(spelled)
+            if count is None:
+                count = _integer(spelled)
+                if count is None:
+                    return None
+            value = count
             canonical = f"{key}={spelled}"
         elif typ == "token":
             # NAME: a letter, then letters, digits and hyphens.
@@ -197,8 +202,11 @@ def registered_capabilities(text: str) -> tuple[tuple[Capability, ...], str] | N
             if spec is None or spec[0] != typ:
                 return None
             number = spelled[: len(spelled) - len(unit)]
-            if number.isdigit() and (number[0] != "0" or len(number) == 1):
-                value = int(number) * spec[1]
+            whole = _SMALL.get(number)
+            if whole is None:
+                whole = _integer(number)
+            if whole is not None:
+                value = whole * spec[1]
             else:
                 scaled = _fraction(number, spec[1])
                 if scaled is None:
@@ -221,6 +229,14 @@ def registered_capabilities(text: str) -> tuple[tuple[Capability, ...], str] | N
 
 def _lower_keys(text: str) -> str:
     return ";".join(k.lower() + eq + v for k, eq, v in (i.partition("=") for i in text.split(";")))
+
+
+def _integer(spelled: str) -> int | None:
+    """An INTEGER (ASCII: digits, no leading zero) of at most MAX_VALUE, or None."""
+    if not spelled.isdigit() or (spelled[0] == "0" and len(spelled) > 1):
+        return None
+    value = int(spelled)
+    return value if value <= MAX_VALUE else None
 
 
 def _fraction(number: str, factor: int) -> int | None:

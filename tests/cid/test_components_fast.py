@@ -127,6 +127,8 @@ COMMON = [
 @example(["cpu"])
 @example(["cpu=9223372036854775808"])
 @example(["cpu=1\x00"])
+@example(["cpu=1023", "mem=1024GiB", "acc=0", "net-bw=1023.5Gbps"])  # either side of 1024
+@example(["cpu=1024", "mem=1023GiB", "acc=00", "net-bw=0Gbps"])
 def test_capabilities_agree(items: list[str]) -> None:
     general = _general_capabilities(items)
     fast = registered_capabilities(";".join(items))
