@@ -59,8 +59,8 @@ _UNITS: Final[dict[str, tuple[str, int, str]]] = {}
 
 def _fill() -> None:
     # Each table is made whole, then published by one dict.update (atomic under the
-    # GIL), numbers, units and flags before keys: a thread that finds a table filled finds
-    # it complete.
+    # GIL), numbers, units and flags before keys: a thread that finds a table filled
+    # finds it complete.
     archs, keys, flags = {}, {}, {}
     for spelling, name in [*((n, n) for n in ARCHITECTURES), *ARCH_ALIASES.items()]:
         if (
