@@ -22,8 +22,9 @@ __all__ = [
     "FAST_ATTRIBUTE",
     "FAST_LABELS",
     "FAST_NAME",
-    "FAST_PROVIDER",
     "FAST_REGION",
+    "LOWER_PROVIDER",
+    "LOWER_REGION",
     "MAX_INPUT",
     "RawAttribute",
     "RawIdentifier",
@@ -237,6 +238,8 @@ def lark_pattern(text: str) -> RawPattern:
 # anything it does not match goes to the lark parser (tests/property/).
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+#: _LABEL without two hyphens in a row (so neither reserved nor an A-label).
+_PLAIN_LABEL = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _ULABEL = (  # the grammar's LABEL itself, Unicode included
     r"[a-z0-9\u0080-\U0010ffff](?:[a-z0-9\u0080-\U0010ffff-]*[a-z0-9\u0080-\U0010ffff])?"
 )
@@ -254,7 +257,11 @@ _ATTR = rf"{_NAME}(?:=(?:{_QUANTITY}(?=;|$)|{_INTEGER}(?=;|$)|{_NAME}))?"
 
 #: identifier: SCHEME provider "/" region "/" arch ["/" capabilities], split on
 #: its separators ("/" and ";" occur in no terminal); each part has its own test.
-FAST_PROVIDER: Final = re.compile(rf"(?i){_LABEL}(?:\.{_LABEL})*", re.ASCII).fullmatch
+#: A plain provider, lowercase ASCII: at most 8 (MAX_PROVIDER_LABELS) plain labels.
+#: The LOWER_ expressions take text already lowercased, without IGNORECASE, which
+#: makes a match about twice as dear.
+LOWER_PROVIDER: Final = re.compile(rf"{_PLAIN_LABEL}(?:\.{_PLAIN_LABEL}){{0,7}}").fullmatch
+LOWER_REGION: Final = re.compile(_REGION).fullmatch
 #: The provider as the grammar has it, U-labels included: the fast path's test of
 #: a provider that is not plain ASCII (IDNA then decides).
 FAST_LABELS: Final = re.compile(rf"(?i){_ULABEL}(?:\.{_ULABEL})*", re.ASCII).fullmatch

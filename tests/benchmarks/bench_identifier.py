@@ -76,7 +76,7 @@ ALABEL_NAME = "cid.parse, A-label provider"
 
 def _clear_memos() -> None:
     for memo in _identifier_fast.FAST_MEMOS:
-        memo.cache_clear()
+        memo.clear()
 
 
 def _parse_cold(text: str) -> object:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from idna.intranges import intranges_contain
 
 import cid
-from cid._identifier import UNICODE_VERSION, parse_slow
+from cid._identifier import UNICODE_VERSION, _Unfrozen, parse_slow
 
 # input -> canonical form
 CANONICAL = [
@@ -325,6 +325,21 @@ def test_value_semantics() -> None:
         del a.provider
     with pytest.raises(TypeError):
         cid.Identifier()
+    # The fast path and the lark path make the same values, of the same types.
+    slow = parse_slow(str(a))
+    assert type(a) is type(slow) is cid.Identifier and a._v == slow._v
+    for fast_cap, slow_cap in zip(a.capabilities, slow.capabilities, strict=True):
+        assert type(fast_cap) is type(slow_cap) is cid.Capability
+        assert pickle.loads(pickle.dumps(fast_cap)) == slow_cap
+        with pytest.raises(AttributeError):
+            fast_cap.key = "x"  # type: ignore[misc]
+
+
+def test_unfrozen_has_the_layout_of_identifier() -> None:
+    # The fast path makes an Identifier by __class__ assignment from _Unfrozen.
+    assert _Unfrozen.__slots__ == cid.Identifier.__slots__
+    assert _Unfrozen.__bases__ == cid.Identifier.__bases__ == (object,)
+    assert _Unfrozen.__basicsize__ == cid.Identifier.__basicsize__
 
 
 def test_public_surface() -> None:

@@ -51,6 +51,12 @@ def test_fast_label_is_the_ascii_part_of_label() -> None:
     assert _terminal("LABEL").replace("\x80-\U0010ffff", "") == _syntax._LABEL
 
 
+@given(st.text("ab09-", max_size=8))
+def test_plain_label_is_label_without_two_hyphens_in_a_row(text: str) -> None:
+    plain = re.fullmatch(_syntax._PLAIN_LABEL, text)
+    assert bool(plain) == bool(re.fullmatch(_syntax._LABEL, text) and "--" not in text)
+
+
 def test_fast_quantity_is_the_grammars() -> None:
     inner = _syntax._QUANTITY.removeprefix("(?-i:").removesuffix(")")
     assert _terminal("QUANTITY") == inner
