@@ -339,7 +339,7 @@ def add_commands(commands: Any) -> None:
         "export",
         help="write RFC 1035 zone files",
         **example(
-            "cid zone export /tmp/demo -o /tmp/zones     # every zone, one file each",
+            "cid zone export /tmp/demo -o /tmp/demo-zones   # every zone, one file each",
             "cid zone export /tmp/demo --zone acme.hpc.ucid.example",
         ),
     )
@@ -352,7 +352,7 @@ def add_commands(commands: Any) -> None:
         help="check a registry or a zone file; report every problem",
         **example(
             "cid zone check /tmp/demo",
-            "cid zone check /tmp/zones/acme.hpc.ucid.example.zone",
+            "cid zone check /tmp/demo-zones/acme.hpc.ucid.example.zone",
         ),
     )
     p.add_argument("path", metavar="REGISTRY|ZONEFILE")
@@ -465,6 +465,7 @@ def add_commands(commands: Any) -> None:
     p = sub.add_parser(
         "agent",
         help="keep the demo's statuses changing (sign new ones every few seconds)",
+        # Broken into lines here: the example's raw formatter shows the text as written.
         description=(
             "Sign new statuses for the demo's accelerator pools every few seconds and write\n"
             "them into the demo registry (zones/<zone>/status/), which cid serve reloads.\n"
