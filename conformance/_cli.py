@@ -313,13 +313,17 @@ def build_parser() -> argparse.ArgumentParser:
     cov = sub.add_parser(
         "coverage",
         help="each requirement and the cases that test it",
-        epilog="example: cid-conformance coverage --json > coverage.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  cid-conformance coverage --json > coverage.json",
     )
     cov.add_argument("--json", action="store_true", help="as JSON")
     cov.set_defaults(func=_cmd_coverage)
 
     lst = sub.add_parser(
-        "list", help="list the cases", epilog="example: cid-conformance list --area dns-mapping"
+        "list",
+        help="list the cases",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  cid-conformance list --area dns-mapping",
     )
     lst.add_argument("--profile", action="append", default=[])
     lst.add_argument("--area", action="append", default=[])
@@ -329,8 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     srv = sub.add_parser(
         "server",
         help="check an authoritative server loaded with the fixture zones",
-        epilog="example: cid-conformance fixtures export zones/ && "
-        "knotd ... && cid-conformance server --server 127.0.0.1:5353",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  cid-conformance server --server 127.0.0.1:5353   "
+        "# a server loaded with the zones of: cid-conformance fixtures export /tmp/zones",
     )
     srv.add_argument("--server", required=True, metavar="HOST:PORT")
     srv.add_argument("--case", action="append", default=[])
@@ -342,7 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp = fxs.add_parser(
         "export",
         help="write the fixture zones for a server to load",
-        epilog="example: cid-conformance fixtures export /tmp/zones",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  cid-conformance fixtures export /tmp/zones",
     )
     exp.add_argument("dir")
     exp.set_defaults(func=_cmd_fixtures_export)

@@ -55,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog=(
             f"Settings come from flags, then the environment ({env}, UCID_CONFIG), then the "
             f"TOML file {default_config_path()} (same keys as the flags).\n\n"
-            f"Exit status:\n{_exit_table()}"
+            f"Exit status:\n{_exit_table()}\n\n"
+            "example:\n"
+            "  cid-resolve 'ucid:ctyun.east/cn-sh/neoverse-n2/cpu=128;mem=512GiB'   # the demo\n"
+            "  cid-resolve --anchor /tmp/demo/anchor.json --port 5353 --short "
+            "'ucid:acme.hpc/cn-sh/x86-64-v4+sm90/acc=8;acc-model=h100;mem=2TiB'"
         ),
     )
     p.add_argument("identifier", nargs="?", help="the identifier to resolve")

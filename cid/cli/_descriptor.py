@@ -44,6 +44,7 @@ from .._register import RegisterError, RegisterRefused
 from .._signed import decode_unverified, sign, verify, verify_delegation
 from .._time import iso_time, parse_time
 from ..atomic import write_atomic
+from ._help import example
 
 __all__ = ["EXIT_CODES", "NOW_HELP", "add_commands", "exit_code", "iso_time", "now_arg"]
 
@@ -295,11 +296,19 @@ def add_commands(commands: Any) -> None:
     """Add ``key`` and ``descriptor`` to the ``cid`` command's subparsers."""
     key = commands.add_parser("key", help="Ed25519 signing keys")
     sub = key.add_subparsers(dest="key_command", required=True, metavar="SUBCOMMAND")
-    p = sub.add_parser("gen", help="generate a key pair: PATH (private, mode 0600), PATH.pub")
+    p = sub.add_parser(
+        "gen",
+        help="generate a key pair: PATH (private, mode 0600), PATH.pub",
+        **example("cid key gen agent.key"),
+    )
     p.add_argument("path", metavar="PATH")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.set_defaults(run=_cmd_key_gen)
-    p = sub.add_parser("show", help="key id (RFC 9679 thumbprint) and public key")
+    p = sub.add_parser(
+        "show",
+        help="key id (RFC 9679 thumbprint) and public key",
+        **example("cid key show agent.key.pub"),
+    )
     p.add_argument("path", metavar="PATH", help="a private or public key file")
     p.set_defaults(run=_cmd_key_show)
     for parser in sub.choices.values():
@@ -311,7 +320,14 @@ def add_commands(commands: Any) -> None:
         epilog="Exit status: " + ", ".join(f"{c} {m}" for _, c, m in EXIT_CODES) + ".",
     )
     sub = desc.add_subparsers(dest="descriptor_command", required=True, metavar="SUBCOMMAND")
-    p = sub.add_parser("sign", help="sign a descriptor described in JSON")
+    p = sub.add_parser(
+        "sign",
+        help="sign a descriptor described in JSON",
+        **example(
+            "cid descriptor sign /tmp/demo/zones/acme.hpc.ucid.example/sources/h100-sh.json "
+            "--key agent.key -o h100.cose"
+        ),
+    )
     p.add_argument("spec", metavar="SPEC.json", help="'-' reads standard input")
     p.add_argument("--key", required=True, help="private key file")
     p.add_argument(
@@ -326,7 +342,11 @@ def add_commands(commands: Any) -> None:
         help="when SPEC has no expires: validity after not_before (default 1d)",
     )
     p.set_defaults(run=_cmd_sign)
-    p = sub.add_parser("verify", help="verify a signed descriptor or delegation record")
+    p = sub.add_parser(
+        "verify",
+        help="verify a signed descriptor or delegation record",
+        **example("cid descriptor verify h100.cose --key agent.key.pub"),
+    )
     p.add_argument("record", metavar="RECORD", help="binary or base64; '-' reads stdin")
     p.add_argument(
         "--key",
@@ -354,7 +374,11 @@ def add_commands(commands: Any) -> None:
         help="a critical extension this verifier understands",
     )
     p.set_defaults(run=_cmd_verify)
-    p = sub.add_parser("show", help="decode and show a record WITHOUT verifying it")
+    p = sub.add_parser(
+        "show",
+        help="decode and show a record WITHOUT verifying it",
+        **example("cid descriptor show h100.cose --json"),
+    )
     p.add_argument("record", metavar="RECORD", help="binary or base64; '-' reads stdin")
     p.set_defaults(run=_cmd_show)
     for name, parser in sub.choices.items():

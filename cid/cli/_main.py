@@ -23,6 +23,7 @@ from . import _descriptor as _cli_descriptor
 from . import _register as _cli_register
 from . import _registry as _cli_registry
 from . import _zone as _cli_zone
+from ._help import example
 
 __all__ = ["EXIT_DATAERR", "EXIT_NO_MATCH", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -30,6 +31,8 @@ EXIT_OK: Final = 0
 EXIT_NO_MATCH: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_DATAERR: Final = 65
+#: A demo identifier (cid demo init), for the examples.
+_H100: Final = "'ucid:acme.hpc/cn-sh/x86-64-v4+sm90/acc=8;acc-model=h100;mem=2TiB'"
 #: Root suffix used when neither --root nor CID_ROOT is given.
 DEFAULT_ROOT: Final = "ucid.example"
 
@@ -197,22 +200,42 @@ def build_parser() -> argparse.ArgumentParser:
     root_help = f"DNS root suffix (default: $CID_ROOT or {DEFAULT_ROOT})"
     root_default = os.environ.get("CID_ROOT", DEFAULT_ROOT)
 
-    p = sub.add_parser("parse", help="parse identifiers and show their components")
+    p = sub.add_parser(
+        "parse",
+        help="parse identifiers and show their components",
+        **example(f"cid id parse {_H100}"),
+    )
     p.add_argument("identifiers", nargs="+", metavar="IDENTIFIER", help="'-' reads stdin lines")
     p.add_argument("--root", default=root_default, help=root_help)
     p.set_defaults(run=_cmd_parse)
 
-    p = sub.add_parser("canon", help="print the canonical form")
+    p = sub.add_parser(
+        "canon",
+        help="print the canonical form",
+        **example("cid id canon 'ucid:ACME.hpc/cn-sh/x86-64-v4+sm90/mem=2048GiB;acc=8'"),
+    )
     p.add_argument("identifiers", nargs="+", metavar="IDENTIFIER", help="'-' reads stdin lines")
     p.set_defaults(run=_cmd_canon)
 
-    p = sub.add_parser("dns", help="map identifiers to DNS names (or back with --reverse)")
+    p = sub.add_parser(
+        "dns",
+        help="map identifiers to DNS names (or back with --reverse)",
+        **example(
+            f"cid id dns {_H100}",
+            "cid id dns --reverse "
+            "_acc_8._acc-model_h100._mem_2199023255552b._x86-64-v4_sm90._cn-sh.acme.hpc.ucid.example.",
+        ),
+    )
     p.add_argument("inputs", nargs="+", metavar="IDENTIFIER|NAME", help="'-' reads stdin lines")
     p.add_argument("--root", default=root_default, help=root_help)
     p.add_argument("--reverse", action="store_true", help="map DNS names to identifiers")
     p.set_defaults(run=_cmd_dns)
 
-    p = sub.add_parser("match", help="test identifiers against a discovery pattern")
+    p = sub.add_parser(
+        "match",
+        help="test identifiers against a discovery pattern",
+        **example(f"cid id match 'ucid:*/cn-*/x86-64-v4+sm90/acc>=8' {_H100}"),
+    )
     p.add_argument("pattern", metavar="PATTERN")
     p.add_argument("identifiers", nargs="+", metavar="IDENTIFIER", help="'-' reads stdin lines")
     p.set_defaults(run=_cmd_match)

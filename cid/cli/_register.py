@@ -22,6 +22,7 @@ from .._units import quantity
 from ..registry import LivePolicy, Registry, parse_tsig
 from ..server import parse_listen
 from ._descriptor import NOW_HELP, duration, iso_time, now_arg
+from ._help import example
 
 __all__ = ["add_commands", "add_zone_command", "parse_endpoint"]
 
@@ -223,6 +224,9 @@ def _cmd_status(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+#: The demo identifier (cid demo init) the examples register.
+_DE_BY: Final = "'ucid:acme.hpc/de-by/x86-64-v4/cpu=8'"
+
 _STATUS_EPILOG: Final = """\
 examples:
   cid register status ucid:acme.hpc/de-by/x86-64-v4/cpu=8 --server 192.0.2.1:53 \\
@@ -245,9 +249,28 @@ def add_commands(commands: Any, root_default: str) -> None:
         help="add, renew or remove live endpoints, or publish a status, at a running cid serve",
     )
     sub = reg.add_subparsers(dest="register_command", required=True, metavar="SUBCOMMAND")
-    add = sub.add_parser("add", help="register endpoints for a lease")
-    renew = sub.add_parser("renew", help="the same as add: a registration replaces the last")
-    remove = sub.add_parser("remove", help="remove a registration")
+    add = sub.add_parser(
+        "add",
+        help="register endpoints for a lease",
+        **example(
+            f"cid register add {_DE_BY} --server 127.0.0.1:5353 \\\n"
+            "      --endpoint 'https://h8.acme.example:443' --lease 10m \\\n"
+            "      --tsig-file /tmp/demo/zones/acme.hpc.ucid.example/tsig/agent1.key"
+        ),
+    )
+    renew = sub.add_parser(
+        "renew",
+        help="the same as add: a registration replaces the last",
+        **example(
+            f"cid register renew {_DE_BY} --server 127.0.0.1:5353 \\\n"
+            "      --key agent.key --endpoint 'https://h8.acme.example:443' --lease 10m"
+        ),
+    )
+    remove = sub.add_parser(
+        "remove",
+        help="remove a registration",
+        **example(f"cid register remove {_DE_BY} --server 127.0.0.1:5353 --key agent.key"),
+    )
     status = sub.add_parser(
         "status",
         help="publish a signed status (free units, load, wait, prices) beside a descriptor",
@@ -328,7 +351,14 @@ def _cmd_live(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def add_zone_command(sub: Any) -> None:
-    p = sub.add_parser("live", help="open a zone to live registration (cid register)")
+    p = sub.add_parser(
+        "live",
+        help="open a zone to live registration (cid register)",
+        **example(
+            "cid zone live /tmp/demo --zone acme.hpc.ucid.example --tsig-key agent1 "
+            "--agent-key agent.key.pub"
+        ),
+    )
     p.add_argument("registry", metavar="REGISTRY")
     p.add_argument("--zone", required=True)
     p.add_argument("--tsig-key", action="append", metavar="NAME", help="create a TSIG key")

@@ -11,6 +11,7 @@ import dns.tsig
 from .._errors import CidError
 from ..registry import Registry, RegistryError, Secondary
 from ..server import parse_listen
+from ._help import example
 
 __all__ = ["add_zone_command"]
 
@@ -43,7 +44,11 @@ def _cmd_secondary(args: argparse.Namespace, out: TextIO) -> int:
 
 def add_zone_command(sub: Any) -> None:
     p = sub.add_parser(
-        "secondary", help="list a secondary server (NOTIFY, AXFR/IXFR with TSIG) of zones"
+        "secondary",
+        help="list a secondary server (NOTIFY, AXFR/IXFR with TSIG) of zones",
+        **example(
+            "cid zone secondary /tmp/demo --address 127.0.0.1:5300 --tsig-key xfr.ucid.example"
+        ),
     )
     p.add_argument("registry", metavar="REGISTRY")
     p.add_argument("--zone", action="append", help="this zone (repeatable; default: every zone)")

@@ -44,6 +44,7 @@ from ..server import (
 from . import _register as _cli_register
 from . import _secondary as _cli_secondary
 from ._descriptor import NOW_HELP, now_arg
+from ._help import example
 from ._output import Progress
 
 __all__ = ["add_commands"]
@@ -308,7 +309,11 @@ def _cmd_demo_agent(args: argparse.Namespace, out: TextIO) -> int:
 def add_commands(commands: Any) -> None:
     zone = commands.add_parser("zone", help="the registry and its zones")
     sub = zone.add_subparsers(dest="zone_command", required=True, metavar="SUBCOMMAND")
-    p = sub.add_parser("build", help="sign sources and delegations that need it")
+    p = sub.add_parser(
+        "build",
+        help="sign sources and delegations that need it",
+        **example("cid zone build /tmp/demo"),
+    )
     p.add_argument("registry", metavar="REGISTRY")
     p.add_argument(
         "--workers",
@@ -330,16 +335,37 @@ def add_commands(commands: Any) -> None:
     p.add_argument("registry", metavar="REGISTRY")
     p.add_argument("--zone", action="append", help="only this zone (repeatable)")
     p.set_defaults(run=_cmd_compile)
-    p = sub.add_parser("export", help="write RFC 1035 zone files")
+    p = sub.add_parser(
+        "export",
+        help="write RFC 1035 zone files",
+        **example(
+            "cid zone export /tmp/demo -o /tmp/demo-zones   # every zone, one file each",
+            "cid zone export /tmp/demo --zone acme.hpc.ucid.example",
+        ),
+    )
     p.add_argument("registry", metavar="REGISTRY")
     p.add_argument("--zone", action="append", help="only this zone (repeatable)")
     p.add_argument("-o", "--output", help="file, or folder for several zones (default stdout)")
     p.set_defaults(run=_cmd_export)
-    p = sub.add_parser("check", help="check a registry or a zone file; report every problem")
+    p = sub.add_parser(
+        "check",
+        help="check a registry or a zone file; report every problem",
+        **example(
+            "cid zone check /tmp/demo",
+            "cid zone check /tmp/demo-zones/acme.hpc.ucid.example.zone",
+        ),
+    )
     p.add_argument("path", metavar="REGISTRY|ZONEFILE")
     p.add_argument("--origin", help="the zone file's origin, if it has no $ORIGIN")
     p.set_defaults(run=_cmd_check)
-    p = sub.add_parser("push", help="update a running primary (RFC 2136 UPDATE with TSIG)")
+    p = sub.add_parser(
+        "push",
+        help="update a running primary (RFC 2136 UPDATE with TSIG)",
+        **example(
+            "cid zone push /tmp/demo --zone acme.hpc.ucid.example --server 127.0.0.1:5300 "
+            "--tsig hmac-sha256:push:cJNY+U7vkiiuVRa0zNu0u0cr0dreUZR0WsUwkDDkWPs="
+        ),
+    )
     p.add_argument("registry", metavar="REGISTRY")
     p.add_argument("--zone", required=True)
     p.add_argument("--server", required=True, metavar="ADDR:PORT")
@@ -355,7 +381,14 @@ def add_commands(commands: Any) -> None:
     _cli_register.add_zone_command(sub)
     _cli_secondary.add_zone_command(sub)
 
-    p = commands.add_parser("serve", help="serve a registry over DNS (UDP and TCP)")
+    p = commands.add_parser(
+        "serve",
+        help="serve a registry over DNS (UDP and TCP)",
+        **example(
+            "cid serve /tmp/demo --listen 127.0.0.1:5353",
+            "cid serve /tmp/demo --listen 127.0.0.1:5353 --metrics 127.0.0.1:9153",
+        ),
+    )
     p.add_argument("registry", metavar="REGISTRY")
     p.add_argument(
         "--listen",
@@ -410,12 +443,21 @@ def add_commands(commands: Any) -> None:
 
     demo = commands.add_parser("demo", help="the bundled demo hierarchy")
     sub = demo.add_subparsers(dest="demo_command", required=True, metavar="SUBCOMMAND")
-    p = sub.add_parser("init", help="write the demo registry to a folder")
+    p = sub.add_parser(
+        "init", help="write the demo registry to a folder", **example("cid demo init /tmp/demo")
+    )
     p.add_argument("path", metavar="PATH")
     p.add_argument("--address", default="127.0.0.1", help="address of every name server")
     p.add_argument("--now", type=now_arg, default=None, help=NOW_HELP)
     p.set_defaults(run=_cmd_demo_init)
-    p = sub.add_parser("serve", help="serve the demo hierarchy on loopback")
+    p = sub.add_parser(
+        "serve",
+        help="serve the demo hierarchy on loopback",
+        **example(
+            "cid demo serve --listen 127.0.0.1:5353",
+            "cid demo serve --listen 127.0.0.1:5353 --path /tmp/demo   # keep the registry",
+        ),
+    )
     p.add_argument("--listen", default="127.0.0.1:5353", metavar="ADDR:PORT")
     p.add_argument("--path", help="use (or create) the demo registry here")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -423,12 +465,14 @@ def add_commands(commands: Any) -> None:
     p = sub.add_parser(
         "agent",
         help="keep the demo's statuses changing (sign new ones every few seconds)",
+        # Broken into lines here: the example's raw formatter shows the text as written.
         description=(
-            "Sign new statuses for the demo's accelerator pools every few seconds and write "
-            "them into the demo registry (zones/<zone>/status/), which cid serve reloads. "
-            f"Then: cid-resolve --anchor REGISTRY/anchor.json --port PORT "
-            f"--schedule '{DEMO_POOL_PATTERN}' --need 'acc=8;mem=512GiB'"
+            "Sign new statuses for the demo's accelerator pools every few seconds and write\n"
+            "them into the demo registry (zones/<zone>/status/), which cid serve reloads.\n"
+            f"Then: cid-resolve --anchor REGISTRY/anchor.json --port PORT\n"
+            f"  --schedule '{DEMO_POOL_PATTERN}' --need 'acc=8;mem=512GiB'"
         ),
+        **example("cid demo agent /tmp/demo --interval 5"),
     )
     p.add_argument("registry", metavar="REGISTRY", help="the demo registry (cid demo init)")
     p.add_argument("--interval", type=float, default=5.0, metavar="SECONDS", help="default 5")

@@ -101,22 +101,6 @@ def test_rollover_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixt
     assert resolve(Path(reg), retire)[-2] == zone
 
 
-def test_every_new_command_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (
-        ["registry", "init"],
-        ["zone", "add"],
-        ["source", "add"],
-        ["source", "list"],
-        ["source", "remove"],
-        ["key", "rollover"],
-    ):
-        with pytest.raises(SystemExit) as done:
-            main([*argv, "--help"])
-        assert done.value.code == 0
-        out = capsys.readouterr().out
-        assert "example:\n  cid " + " ".join(argv) in out, argv
-
-
 MISUSE: list[tuple[str, list[str], str]] = [
     ("init: non-empty folder", ["registry", "init", "{reg}", "--root", ROOT], "not an empty"),
     ("init: bad root", ["registry", "init", "{tmp}/n", "--root", "a_b.test"], "root 'a_b.test'"),
