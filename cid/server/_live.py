@@ -36,7 +36,6 @@ import dns.name
 import dns.node
 import dns.rcode
 import dns.rdataclass
-import dns.rdatatype
 import dns.tsig
 import dns.zone
 
@@ -260,50 +259,6 @@ class LiveUpdates:
             if path is not None:
                 written.append(path)
         return written
-
-    async def adopt_images(self) -> list[str]:
-        """Serve from their images, just written, the zones the last load assembled that
-        nothing changed since: the same records under the same serial (no new version
-        for secondaries), without the assembled zones' objects, several times the
-        memory. The zones adopted."""
-        loop = asyncio.get_running_loop()
-        adopted = []
-        async with self.lock:
-            state = self._state
-            swapped: dict[dns.name.Name, dns.zone.Zone] = {}
-            for zone in state.built:
-                origin = zone.origin
-                assert origin is not None
-                if isinstance(zone.nodes, ImageNodes) or self.authority.zone(origin) is not zone:
-                    continue  # from an image already, or changed since (a registration)
-                name = state.inputs[origin][0]
-                soa = zone.get_rdataset(origin, dns.rdatatype.SOA)
-                assert soa is not None
-                at = functools.partial(open_compiled, state.registry, name,
-                                       now=int(soa[0].serial), now_ns=time.time_ns())  # fmt: skip
-                try:
-                    compiled = await loop.run_in_executor(None, at)
-                except ImageError as exc:
-                    log.info("zone %s: still served as assembled (%s)", name, exc)
-                    continue
-                if compiled.changes:
-                    continue  # files changed: the watch reloads the zone anyway
-                swapped[origin] = compiled.zone
-                state.inputs[origin] = (name, compiled.inputs)
-                live = state.zones[origin]
-                if live is not None:
-                    state.zones[origin] = replace(live, static=compiled.static)
-                adopted.append(name)
-            if not swapped:
-                return []
-            served = [swapped.get(o) or self.authority.zone(o) for o in self.authority.origins]
-            zones = [z for z in served if z is not None]
-            built = await loop.run_in_executor(None, Authority, zones)
-            for zone in swapped.values():
-                self.primary.core.same_version(zone)
-            state.built = [swapped.get(z.origin, z) for z in state.built]  # type: ignore[arg-type]
-            self.authority.adopt(built)
-        return adopted
 
     def from_images(self) -> dict[str, Path]:
         """The zones the last load served from their images: zone name -> image."""

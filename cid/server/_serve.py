@@ -397,22 +397,6 @@ def _settled(path: Path, tries: int = 10) -> tuple[_Fingerprint, _Fingerprint]:
     return shallow, deep
 
 
-async def _from_images(live: LiveUpdates, written: list[Path] | None) -> None:
-    """Serve the zones just assembled from the images of them ``written`` (None: write
-    them first, beside the loop)."""
-    try:
-        if written is None:
-            written = await asyncio.get_running_loop().run_in_executor(None, live.write_images)
-        if written:
-            adopted = await live.adopt_images()
-            if adopted:
-                log.info("serving from the images just written: %s", ", ".join(adopted))
-    except asyncio.CancelledError:
-        raise
-    except Exception:  # the assembled zones are still served: nothing is lost
-        log.exception("not served from the images just written")
-
-
 class _Watch:
     """When to assemble the registry again (spec §8.7): a file changed (cheap check
     every reload interval, deep check every ``deep_interval``), a signed record
@@ -514,9 +498,10 @@ async def serve_registry(
         time.monotonic() - started,
     )
     # The images of the zones just assembled, written beside the answering (a large
-    # zone's takes a while), then served from: the same records in a fraction of the
-    # memory (the assembled zones go), and the next start maps them.
-    writing = asyncio.ensure_future(_from_images(live, None))
+    # zone's takes a while), for the next start. (Not served from at once: the memory
+    # the assembled zones free stays with the process, fragmented, and the image's
+    # pages would come on top of it.)
+    writing = loop.run_in_executor(None, live.write_images)
     leases = asyncio.ensure_future(live.run_leases())
     statuses = asyncio.ensure_future(live.run_statuses())
     try:
@@ -532,7 +517,7 @@ async def serve_registry(
             now = int(time.time())
             started = time.monotonic()
             try:
-                written = await live.reload(now)
+                await live.reload(now)
             except Exception as exc:
                 log.error("registry not reloaded, still serving the last good one: %s", exc)
                 if stats is not None:
@@ -541,8 +526,6 @@ async def serve_registry(
                 log.info("reloaded %s: %s", registry_path, why)
                 if stats is not None:
                     stats.reloaded(why, time.monotonic() - started)
-                if written:
-                    await _from_images(live, written)
             watch.assembled(now, live.next_change(now))
     finally:
         if stats is not None:
@@ -550,8 +533,7 @@ async def serve_registry(
         leases.cancel()
         statuses.cancel()
         live.stopping.set()  # an image being written is given up, its file removed
-        writing.cancel()
-        with contextlib.suppress(Exception, asyncio.CancelledError):
+        with contextlib.suppress(Exception):  # logged already
             await writing
         await live.primary.stop()
         await server.stop()

@@ -216,16 +216,6 @@ class Primary:
             change = difference(served.zone, zone, changed, rdtype=only)
         return Version(origin, zone, serial, change)
 
-    def same_version(self, zone: dns.zone.Zone) -> bool:
-        """Keep ``zone``, the same records under the same serial as the last version (its
-        compiled image), in place of it: no new version, no NOTIFY; False if it is not."""
-        served = self._zones.get(zone.origin) if zone.origin is not None else None
-        soa = zone.get_rdataset(zone.origin, _SOA) if zone.origin is not None else None
-        if served is None or soa is None or served.serial != int(soa[0].serial):
-            return False
-        served.zone = zone
-        return True
-
     def commit(self, version: Version) -> list[Notify]:
         """``version`` is served from now on: keep its change; the NOTIFYs to send."""
         served = self._zones.setdefault(

@@ -140,14 +140,6 @@ def _add_descriptor(registry: Path) -> None:
     write_atomic(registry / "zones" / PROVIDER / "descriptors" / f"{file_name(subject)}.cose", data)
 
 
-def _wait_for(log: Path, text: str) -> None:
-    start = time.perf_counter()
-    while text not in log.read_text():
-        if time.perf_counter() - start > _START_LIMIT:
-            raise RuntimeError(f"cid serve did not log {text!r}\n{log.read_text()}")
-        time.sleep(0.2)
-
-
 def _image_written(log: Path, count: int) -> float:
     """Wait until ``cid serve`` has logged ``count`` images written for PROVIDER; the
     seconds the last one took, as it logged them."""
@@ -210,8 +202,6 @@ def run(workdir: Path, n: int) -> dict[str, Any]:
         cid["start_s"] = srv.start_s
         cid["rss_kib"], cid["peak_kib"] = srv.memory()
         cid["image_write_s"] = _image_written(log, 1)
-        _wait_for(log, "serving from the images just written")
-        cid["adopted_rss_kib"], _ = srv.memory()
         cid["reload_s"] = srv.reload(full.path)
         cid["rss_after_reload_kib"], cid["peak_after_reload_kib"] = srv.memory()
         cid["reload_one_s"] = srv.reload(full.path, change=_add_descriptor)
@@ -250,8 +240,6 @@ def run(workdir: Path, n: int) -> dict[str, Any]:
         "cid serve from its image: peak over empty RSS (KiB)": cid["image_peak_kib"]
         - cid["empty_rss_kib"],
         "cid serve: RSS added (KiB)": cid["rss_kib"] - cid["empty_rss_kib"],
-        "cid serve: RSS added, once its image adopted (KiB)": cid["adopted_rss_kib"]
-        - cid["empty_rss_kib"],
         "cid serve: peak over empty RSS, start (KiB)": cid["peak_kib"] - cid["empty_rss_kib"],
         "cid serve: peak over empty RSS, with reload (KiB)": cid["peak_after_reload_kib"]
         - cid["empty_rss_kib"],
@@ -272,10 +260,6 @@ def run(workdir: Path, n: int) -> dict[str, Any]:
         "reload / knot load (target <= 2.0)": cid["reload_s"] / knot["load_s"],
         "reload, one file added / knot load (target <= 2.0)": cid["reload_one_s"] / knot["load_s"],
         "steady RSS, no image / knot": figures["cid serve: RSS added (KiB)"] / knot_rss,
-        "steady RSS, image adopted after the first start / knot": figures[
-            "cid serve: RSS added, once its image adopted (KiB)"
-        ]
-        / knot_rss,
         "peak at start, no image / knot RSS": figures["cid serve: peak over empty RSS, start (KiB)"]
         / knot_rss,
         "peak with reload / knot RSS": figures["cid serve: peak over empty RSS, with reload (KiB)"]

@@ -3,7 +3,6 @@ the descriptors a reload takes as verified by the load before."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -168,26 +167,3 @@ def test_without_images_nothing_is_read_or_written(tmp_path: Path) -> None:
     live.write_images()
     assert not (reg.path / CACHE).exists()
     assert all(not isinstance(z.nodes, ImageNodes) for z in live._state.built)
-
-
-def test_assembled_zones_are_served_from_their_images_once_written(tmp_path: Path) -> None:
-    """After a start that assembled, the images written are adopted: the same answers
-    under the same serials (no new version for secondaries), the assembled objects gone."""
-    reg = write_demo(tmp_path / "reg", now=NOW)
-
-    async def run() -> None:
-        live = LiveUpdates(reg.path, now=NOW)
-        names = [n.derelativize(z.origin) for z in live._state.built for n in z.nodes]  # type: ignore[arg-type]
-        before = _answers(live.authority, names)
-        assert live.write_images()
-        adopted = await live.adopt_images()
-        assert sorted(adopted) == sorted(reg.zones)
-        for zone in live._state.built:
-            assert zone.origin is not None
-            served = live.authority.zone(zone.origin)
-            assert served is zone and isinstance(served.nodes, ImageNodes)
-            assert live.primary.core._zones[zone.origin].zone is zone
-        assert _answers(live.authority, names) == before
-        assert await live.adopt_images() == []  # nothing left to adopt
-
-    asyncio.run(run())
