@@ -12,7 +12,9 @@ An image is used only when everything it was made from is unchanged (the
 registry's listing fingerprint, :mod:`._fingerprint`), it is not past the time
 at which assembly would differ (a record expiring, a lease lapsing), it was
 written by this very code (a digest of the ``cid`` sources), and its bytes are
-whole (length and SHA-256 trailer). Otherwise it is rebuilt, never served.
+whole (length and SHA-256 trailer). Otherwise it is rebuilt, never served. The
+digest finds torn and altered files, not forged ones: whoever can write the
+registry's folder holds its zones' private keys anyway.
 
 File layout (big-endian but for the offsets, which are in the byte order the
 meta names, so that they are mapped, not copied)::
@@ -313,9 +315,14 @@ class Image:
         self._offsets = memoryview(buf)[offsets_at:shared_at].cast("Q")
         self._shared_at: list[int] = []
         pos = shared_at + 4
-        for _ in range(_u32.unpack_from(buf, shared_at)[0]):
-            self._shared_at.append(pos + 4)
-            pos += 4 + _u32.unpack_from(buf, pos)[0]
+        try:
+            for _ in range(_u32.unpack_from(buf, shared_at)[0]):
+                self._shared_at.append(pos + 4)
+                pos += 4 + _u32.unpack_from(buf, pos)[0]
+        except struct.error:
+            raise ImageError(f"{self.path}: torn (shared sets)") from None
+        if pos > parents_at:
+            raise ImageError(f"{self.path}: torn (shared sets)")
         self._parents_at = parents_at
         self._files = (files_at, end)
         self._shared: dict[int, dns.rdataset.Rdataset] = {}

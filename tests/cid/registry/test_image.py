@@ -114,9 +114,7 @@ def _rewrite_meta(path: Path, **changes: object) -> None:
     head = json.dumps(meta, sort_keys=True).encode().ljust(hlen)
     assert len(head) == hlen
     data[12 : 12 + hlen] = head
-    end = len(data) - 8 - 32
-    data[end : end + 32] = hashlib.sha256(data[:end]).digest()
-    path.write_bytes(bytes(data))
+    path.write_bytes(_redigest(data))
 
 
 @pytest.mark.parametrize(
@@ -153,6 +151,36 @@ def test_an_image_of_another_format_is_refused(
     path = tmp_path / "z.image"
     imaged(_zone(FEW[:3]), path)
     _rewrite_meta(path, **changes)
+    with pytest.raises(ImageError, match=reason):
+        Image(path)
+
+
+def _redigest(data: bytearray) -> bytes:
+    end = len(data) - 8 - 32
+    data[end : end + 32] = hashlib.sha256(data[:end]).digest()
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "reason"),
+    [(0, 10**6, "sections"), (1, 2**40, "sections"), (3, 2**40, "sections"),
+     ("shared", 0xFFFFFFFF, "shared sets")],
+)  # fmt: skip
+def test_an_image_whose_digest_holds_but_whose_sections_do_not_is_refused(
+    tmp_path: Path, section: int | str, value: int, reason: str
+) -> None:
+    """Written whole but made by hand (the digest covers mistakes, not intent): refused."""
+    path = tmp_path / "z.image"
+    imaged(_zone(FEW[:3]), path)
+    data = bytearray(path.read_bytes())
+    at = len(data) - 8 - 32 - 32  # the four section offsets
+    offsets = list(struct.unpack_from("!QQQQ", data, at))
+    if section == "shared":
+        struct.pack_into("!I", data, offsets[1], value)
+    else:
+        offsets[section] = value  # type: ignore[index]
+        struct.pack_into("!QQQQ", data, at, *offsets)
+    path.write_bytes(_redigest(data))
     with pytest.raises(ImageError, match=reason):
         Image(path)
 
