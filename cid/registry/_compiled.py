@@ -7,7 +7,9 @@ first time at which assembly would give another zone though no file changed (a
 record expiring or becoming valid, a lease lapsing). Serving it at any ``now``
 in ``[built, until)`` serves exactly what a server that assembled the zone at
 ``built`` and has run since would serve. Descriptor files and live registrations
-changed since are verified and patched in, as a live registration is; a change
+changed since are verified and patched in, as a live registration is, and so are
+the descriptors that expired since or will within a TTL (the first 10,000 to
+expire are listed in the image); a change
 to anything else (settings, keys, delegations, statuses), more than
 :data:`MAX_CHANGES` files, or a change only a whole assembly makes right, and
 the image is not used: the zone is read, verified and assembled as without one,
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import heapq
 import logging
 import os
 import secrets
@@ -36,6 +39,7 @@ import dns.zone
 
 from .._descriptor import Descriptor
 from .._signed import decode_unverified
+from ._build import file_name
 from ._entries import Entry, Registration
 from ._fingerprint import MAX_RACY, Listing, listing
 from ._image import Image, ImageError, ImageNodes, code_digest, encode_image, write_image
@@ -201,8 +205,23 @@ def open_compiled(
     zone_obj = dns.zone.Zone(image.origin, relativize=True)
     zone_obj.nodes = ImageNodes(image)
     files = [p for p in changed if p.startswith(f"{folder}descriptors{os.sep}")]
+    # The files' descriptors that expired since are read again (a load finds them
+    # expired); those that will within a TTL are published again (a shorter TTL, §5).
+    ttl = registry.zones[zone].settings.ttl
+    soon = [(exp, subject) for exp, subject in meta.get("expiring", []) if exp < now + ttl]
+    descriptors = f"{folder}descriptors{os.sep}"
+    files += [f"{descriptors}{file_name(s)}.cose" for exp, s in soon if exp <= now]
+    files = sorted(set(files))
     new, problems = _changed_descriptors(registry, zone, image, files, now=now)
     changes = _changes(image, new, meta.get("live", []), entries)
+    root = dns.name.from_text(registry.root)
+    for _, subject in soon:  # published again at ``now``, even with the same bytes
+        owner = dns.name.from_text(file_name(subject), origin=root)
+        i = image.find_name(owner.relativize(image.origin))
+        if owner in changes or i < 0 or not image.is_static(i):
+            continue
+        then = _signed(image.descriptor(i))
+        changes[owner] = (then, new.get(owner, then))
     if changes:
         patched = patch(zone_obj, registry.zones[zone].settings, changes, cuts=image.cuts(),
                         root=registry.root, now=now)  # fmt: skip
@@ -218,6 +237,7 @@ def open_compiled(
         if Path(p["path"]).name not in names
     ]
     times = [until] + [d.record.expires for d in new.values() if d is not None]
+    times += [exp for exp, _ in meta.get("expiring", [])]
     times += [e.until for e in entries.values()]
     times += [p.valid_from for p in problems if p.valid_from is not None]
     until = min(t for t in times if t > now)
@@ -338,9 +358,19 @@ def save_compiled(
     changed too close to the listing, or assembly differs a second later."""
     if before.too_racy or inputs.lapsed:
         return None
-    lapses = [e.until for e in inputs.live.values()]
-    changes = [t for t in (inputs.next_change(now), min(lapses, default=None)) if t is not None]
-    until = min(changes, default=2**62)
+    # The descriptors of files that expire first are listed, so that a later load
+    # patches them out (and gives those near their end a shorter TTL) as assembly
+    # would; beyond the last listed, the image is stale.
+    ttl = registry.zones[zone].settings.ttl
+    first = heapq.nsmallest(
+        MAX_CHANGES + 1, ((d.record.expires, d.record.subject) for d in inputs.static)
+    )
+    horizon = first[MAX_CHANGES][0] if len(first) > MAX_CHANGES else 2**62
+    times = [horizon - ttl] + [e.until for e in inputs.live.values()]
+    times += [d.record.expires for d in inputs.delegations]
+    times += [s.record.expires for s in inputs.statuses]
+    times += [p.valid_from for p in inputs.problems if p.valid_from is not None]
+    until = min(t for t in times if t > now) if any(t > now for t in times) else now
     if until <= now + 1:
         return None
     meta = {
@@ -348,6 +378,7 @@ def save_compiled(
         "code": code_digest(),
         "built": now,
         "until": until,
+        "expiring": [[exp, subject] for exp, subject in first[:MAX_CHANGES]],
         "listing": before.digest,
         "racy": before.racy,
         "config": before.config,

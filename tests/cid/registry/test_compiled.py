@@ -360,3 +360,28 @@ def test_the_changed_files_are_those_whose_lines_differ(a: list[bytes], b: list[
     lines = set(before.split(b"\n")) ^ set(now.split(b"\n"))
     expected = {line.split(b"\0")[0].decode() for line in lines if line}
     assert _compiled._changed_files(before, now) == expected
+
+
+def test_records_expiring_since_the_image_leave_it_and_shorten_their_ttl_as_assembly_does(
+    built: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(built, tmp_path / "registry")
+    reg = Registry.load(tmp_path / "registry")
+    for status in (reg.path / "zones" / ZONE / "status").glob("*"):
+        status.unlink()  # they expire within minutes, and the image with them
+    ttl = reg.zones[ZONE].settings.ttl
+    ends = [NOW + 100, NOW + ttl + 1000, NOW + 4 * ttl]
+    for n, end in enumerate(ends):
+        _put(reg, _descriptor(reg, f"ucid:acme.hpc/de-by/aarch64/cpu={n + 1}",
+                              f"e{n}.acme.example", expires=end))  # fmt: skip
+    _save(reg, ZONE)
+    for later in (NOW + 50, NOW + 150, NOW + 1200, NOW + ttl + 500, NOW + ttl + 1500,
+                  NOW + 4 * ttl + 10):  # fmt: skip
+        compiled = open_compiled(reg, ZONE, now=later, now_ns=LATER_NS)
+        inputs = reg.inputs(ZONE, now=later)
+        assembled = reg.assemble_from(ZONE, inputs, now=later)
+        assert _rrsets(compiled.zone) == _rrsets(assembled), later
+        ours, fresh = _prepare(compiled.zone), _prepare(assembled)
+        assert (ours.parents, list(ours.name_hashes)) == (fresh.parents, list(fresh.name_hashes))
+        assert sorted(map(str, compiled.inputs.problems)) == sorted(map(str, inputs.problems))
+        assert compiled.inputs.next_change(later) == inputs.next_change(later), later
