@@ -329,8 +329,7 @@ def add_commands(commands: Any) -> None:
         description="Read, verify and assemble each zone of REGISTRY and write its compiled "
         "image to REGISTRY/.cache/, as cid serve does after a start that had none "
         "(spec/resolution.md 8.7.1). A zone whose image already stands in is left as it is.",
-        epilog="example:\n  cid zone compile /srv/ucid/registry && cid serve /srv/ucid/registry",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **example("cid zone compile /srv/ucid/registry && cid serve /srv/ucid/registry"),
     )
     p.add_argument("registry", metavar="REGISTRY")
     p.add_argument("--zone", action="append", help="only this zone (repeatable)")

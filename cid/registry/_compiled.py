@@ -33,8 +33,6 @@ from typing import Final, overload
 
 import dns.exception
 import dns.name
-import dns.rdataset
-import dns.rdatatype
 import dns.zone
 
 from .._descriptor import Descriptor
@@ -43,9 +41,9 @@ from ._build import file_name
 from ._entries import Entry, Registration
 from ._fingerprint import MAX_RACY, Listing, listing
 from ._image import Image, ImageError, ImageNodes, code_digest, encode_image, write_image
-from ._patch import patch
+from ._patch import patch, set_serial
 from ._store import Problem, Registry, ZoneInputs
-from ._zone import IN, SignedDescriptor
+from ._zone import SignedDescriptor
 
 __all__ = ["CACHE", "Compiled", "StaticDescriptors", "StaticOwners", "open_compiled",
            "save_compiled", "zone_listing"]  # fmt: skip
@@ -151,8 +149,10 @@ def _folder(registry: Registry) -> Path:
 
 def _images(registry: Registry, zone: str) -> list[Path]:
     """The zone's images, newest first."""
-    found = [p for p in _folder(registry).glob(f"{zone}.*.image") if p.name.count(".") >= 2]
-    found = [p for p in found if p.name[len(zone) :].count(".") == 2]  # not a longer zone's
+    # <zone>.<id>.image, not that of a zone whose name begins with this one and a dot.
+    found = [
+        p for p in _folder(registry).glob(f"{zone}.*.image") if p.name[len(zone) :].count(".") == 2
+    ]
     return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
 
 
@@ -257,12 +257,9 @@ def open_compiled(
 def _set_serial(zone: dns.zone.Zone, now: int) -> None:
     """The serial a full assembly at ``now`` gives: each load serves a newer version,
     as secondaries expect after a restart (statuses may have moved it on since)."""
-    nodes = zone.nodes
-    origin = nodes[dns.name.empty]
-    soa = origin.find_rdataset(IN, dns.rdatatype.SOA)
-    serial = soa[0].replace(serial=now & 0xFFFFFFFF)
-    origin.replace_rdataset(dns.rdataset.from_rdata(soa.ttl, serial))
-    nodes[dns.name.empty] = origin
+    origin = zone.nodes[dns.name.empty]  # decoded: the zone's own to change
+    set_serial(origin, now)
+    zone.nodes[dns.name.empty] = origin
 
 
 def _changed_files(before: bytes, now: bytes) -> set[str]:

@@ -79,24 +79,24 @@ def listing(root: Path, zone: str, *, now_ns: int, hashed: dict[str, str] | None
     (wall clock, nanoseconds). ``hashed``: racy files to hash whatever their times
     (those an image recorded as racy)."""
     base = os.fspath(root)
-    entries = [e for e in (_entry(base, "registry.json"),) if e is not None]
-    for zone_dir in sorted(os.scandir(os.path.join(base, "zones")), key=lambda e: e.name):
-        if zone_dir.is_dir():
-            found = _entry(zone_dir.path, "zone.json")
-            if found is not None:
-                entries.append(found)
-    entries += _walk(os.path.join(base, "zones", zone), _SKIPPED)
+    skip = len(base.rstrip(os.sep)) + 1  # every path is below base: cut, not os.path.relpath
+    # Settings, keys, delegations: few and small, so hashed whole; a file written
+    # again with the same bytes (a touch, a checkout) is no change. Every zone's
+    # zone.json (a child's name servers are glue here); this zone's is walked below.
+    shared = [os.path.join(base, "registry.json")]
+    shared += [
+        os.path.join(base, "zones", z, "zone.json")
+        for z in os.listdir(os.path.join(base, "zones"))
+        if z != zone
+    ]
+    config = [f"{p[skip:]}\0{_digest(p)}" for p in shared if os.path.isfile(p)]
     lines = []
     racy: dict[str, str] = {}
     too_racy = False
-    skip = len(base.rstrip(os.sep)) + 1  # every path is below base: cut, not os.path.relpath
     since = now_ns - RACY_NS
-    config = []
-    for entry in entries:
+    for entry in _walk(os.path.join(base, "zones", zone), _SKIPPED):
         rel = entry.path[skip:]
         if rel.split(os.sep, 3)[-2:-1] not in _BULK:
-            # Settings, keys, delegations: few and small, so hashed whole; a file
-            # written again with the same bytes (a touch, a checkout) is no change.
             config.append(f"{rel}\0{_digest(entry.path)}")
             continue
         st = entry.stat(follow_symlinks=False)
@@ -122,13 +122,3 @@ def _digest(path: str) -> str:
             return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError as exc:
         return f"unreadable: {exc.strerror}"
-
-
-def _entry(folder: str, name: str) -> os.DirEntry[str] | None:
-    try:
-        for entry in os.scandir(folder):
-            if entry.name == name:
-                return entry
-    except FileNotFoundError:
-        pass
-    return None

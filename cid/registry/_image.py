@@ -61,7 +61,6 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdataset
 import dns.rdatatype
-import dns.wire
 import dns.zone
 
 from .._errors import CidError
@@ -326,7 +325,6 @@ class Image:
         self._parents_at = parents_at
         self._files = (files_at, end)
         self._shared: dict[int, dns.rdataset.Rdataset] = {}
-        self._tail = self.origin.to_digestable()
 
     def same(self, other: Image) -> bool:
         """Whether ``other`` maps the same image (each written image has an id of its own)."""

@@ -212,7 +212,13 @@ def _list(copy: _Copy, path: list[dns.name.Name], ttl: int) -> None:
 
 
 def _new_serial(copy: _Copy, now: int) -> None:
-    """The SOA serial of a new version, as a full assembly at ``now`` gives it."""
-    node = copy.node(copy.origin)
-    old = node.find_rdataset(IN, dns.rdatatype.SOA)
-    node.replace_rdataset(dns.rdataset.from_rdata(old.ttl, old[0].replace(serial=now & 0xFFFFFFFF)))
+    set_serial(copy.node(copy.origin), now)
+
+
+def set_serial(origin: dns.node.Node, now: int) -> None:
+    """The SOA serial of a new version, as a full assembly at ``now`` gives it, set in
+    the origin's node ``origin`` (one of the new version's own)."""
+    old = origin.find_rdataset(IN, dns.rdatatype.SOA)
+    origin.replace_rdataset(
+        dns.rdataset.from_rdata(old.ttl, old[0].replace(serial=now & 0xFFFFFFFF))
+    )
