@@ -57,7 +57,7 @@ from ..layout import (
 )
 from ..registry import Image, ImageNodes
 
-__all__ = ["Authority", "HeldStatus"]
+__all__ = ["Authority", "Elsewhere", "HeldStatus"]
 
 _NO_EDNS_PAYLOAD: Final = 512
 _TCP_MAX: Final = 65535
@@ -73,6 +73,10 @@ _OPT_HEAD: Final = b"\x00\x00\x29"
 _OPT: Final = _OPT_HEAD + UDP_PAYLOAD.to_bytes(2) + b"\x00" * 6
 # QTYPE and QCLASS of a status question, as the cache key ends.
 _STATUS_QUESTION: Final = TYPE_STATUS.to_bytes(2) + b"\x00\x01"
+# The question types never answered from the cache: a status (of class IN), and
+# AXFR and IXFR (a server with a primary sends those elsewhere: Authority.answer).
+_TRANSFERS: Final = frozenset({b"\x00\xfc", b"\x00\xfb"})
+_UNCACHED: Final = _TRANSFERS | {TYPE_STATUS.to_bytes(2)}
 # A cache key's start for the usual EDNS payload (ours or more), by transport (TCP?)
 # and the DO bit byte.
 _KEY_HEAD: Final = tuple(
@@ -424,8 +428,14 @@ class Authority:
 
     # --------------------------------------------------------------- answer
 
-    def answer(self, wire: bytes, *, tcp: bool = False) -> bytes | None:
-        """The response to one query message, or None to drop it (not even a header)."""
+    def answer(self, wire: bytes, *, tcp: bool = False, queries: bool = False) -> bytes | None:
+        """The response to one query message, or None to drop it (not even a header).
+
+        With ``queries``, a message that may be an UPDATE or a zone transfer raises
+        :class:`Elsewhere` instead: any not in the plain form the cache serves (one
+        question, at most an option-less OPT), and every QTYPE AXFR or IXFR. The
+        server then asks ``is_update``/``is_transfer``; a plain query costs no more.
+        """
         cache = self._cache
         # The very message answered before but for its id (a resolver asks alike
         # each time): the same answer, for a lookup and no parsing at all.
@@ -436,9 +446,16 @@ class Authority:
             return wire[:2] + seen[2:]
         key = _cache_key(wire, tcp)
         if key is None:
+            if queries:
+                raise Elsewhere
             return self._answer_slow(wire, tcp)
-        if key.endswith(_STATUS_QUESTION):  # its TTL is of the moment: never cached
-            return self._negative(wire, key) or self._answer_slow(wire, tcp)
+        if key[-4:-2] in _UNCACHED:
+            if key[-4:-2] in _TRANSFERS:  # of any class, as is_transfer
+                if queries:
+                    raise Elsewhere
+                return self._answer_slow(wire, tcp)  # not cached: "same" never holds one
+            if key.endswith(_STATUS_QUESTION):  # its TTL is of the moment: never cached
+                return self._negative(wire, key) or self._answer_slow(wire, tcp)
         cached = cache.get(key)
         if cached is not None:
             self.cache_hits += 1
@@ -676,6 +693,10 @@ def formerr(wire: bytes) -> bytes | None:
 
 
 # ------------------------------------------------------------------ fast path
+
+
+class Elsewhere(Exception):  # control flow, not an error: not a CidError
+    """Raised by ``Authority.answer(queries=True)`` for a message it leaves to others."""
 
 
 def _cache_key(wire: bytes, tcp: bool) -> bytes | None:

@@ -24,9 +24,10 @@ import dns.zone
 
 from .._errors import CidError
 from ..registry import CACHE, Registry
-from ._authority import Authority
+from ._authority import Authority, Elsewhere
 from ._hidden import HiddenPrimary
 from ._live import LiveUpdates, LoadProgress
+from ._mmsg import batch_socket
 from ._stats import ServeStats
 from ._update import is_update
 from ._workers import Fleet, Mirrored
@@ -74,8 +75,13 @@ class _Udp:
         *,
         forward: Callable[[bytes, Any], None] | None = None,
         synced: Callable[[], Awaitable[None]] | None = None,
+        batch: bool = True,
     ) -> None:
         self.sock = sock
+        # recvmmsg/sendmmsg where the system has them (_mmsg); recvfrom/sendto otherwise.
+        self._batch = batch_socket(sock) if batch else None
+        if self._batch is not None:
+            self.drain = self._drain_batch  # type: ignore[method-assign]
         self._authority = authority
         self._updates = updates
         self._tap = tap
@@ -98,18 +104,10 @@ class _Udp:
                 log.debug("udp receive error: %s", exc)
                 return
             try:
-                # Neither an UPDATE nor a transfer (is_update, is_transfer) from two byte
-                # searches, not a walk of the question: those have an opcode or QR bit set,
-                # or a root label and QTYPE AXFR, IXFR or SOA in them.
-                if special and (
-                    data[2:3] >= b"\x08"
-                    or b"\x00\x00\xfc" in data
-                    or b"\x00\x00\xfb" in data
-                    or b"\x00\x00\x06" in data
-                ):
+                try:
+                    response = answer(data, queries=special)
+                except Elsewhere:  # may be an UPDATE or a transfer: found out the long way
                     response = self._special(data, addr)
-                else:
-                    response = answer(data)
             except Exception:  # the server never stops answering
                 log.exception("query from %s:%s failed", *addr[:2])
                 continue
@@ -123,6 +121,37 @@ class _Udp:
                 log.debug("udp send to %s:%s failed: %s", addr[0], addr[1], exc)
             if tap is not None:
                 tap(data, response, addr)
+
+    def _drain_batch(self) -> None:
+        """:meth:`drain` with one system call each way (``_mmsg``): the same answers."""
+        batch = self._batch
+        assert batch is not None
+        try:
+            datagrams = batch.receive()
+        except OSError as exc:
+            log.debug("udp receive error: %s", exc)
+            return
+        if not datagrams:
+            return
+        answer = self._authority().answer
+        special = self._updates is not None or self._xfr is not None or self._forward is not None
+        answers: list[bytes | None] = []
+        for i, data in enumerate(datagrams):
+            try:
+                try:
+                    answers.append(answer(data, queries=special))
+                except Elsewhere:  # as in drain
+                    answers.append(self._special(data, batch.address(i)))
+            except Exception:  # the server never stops answering
+                log.exception("query from %s:%s failed", *batch.address(i)[:2])
+                answers.append(None)
+        for failed in batch.send(answers):
+            log.debug("udp send failed: %s", failed)
+        if self._tap is not None:
+            tap = self._tap.udp
+            for i, (data, response) in enumerate(zip(datagrams, answers, strict=True)):
+                if response is not None:
+                    tap(data, response, batch.address(i))
 
     def _special(self, data: bytes, addr: tuple[str, int]) -> bytes | None:
         """The response to a datagram that may be an UPDATE or a transfer, or None

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import dns.message
 import dns.name
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cid.registry._demo import write_demo
-from cid.server._authority import Authority
+from cid.server._authority import Authority, Elsewhere
+from cid.server._update import is_update
+from cid.server._xfr import is_transfer
 
 NOW = 1_795_000_000
 _AUTH: list[Authority] = []
@@ -60,3 +63,86 @@ def test_fast_negative_answers_are_those_of_the_full_path(
     # Names compare without case: dnspython may compress a name in the SOA to the
     # question's spelling. The question itself is echoed as asked.
     assert a == b and a.rcode() == b.rcode() and a.question[0].name.labels == name.labels
+
+
+# ------------------------------------------------ answer(queries=True): what goes elsewhere
+
+
+def _update_wire() -> bytes:
+    import dns.update  # noqa: PLC0415
+
+    u = dns.update.UpdateMessage("acme.hpc.ucid.example.")
+    u.add("x", 60, "TXT", '"a"')
+    return u.to_wire()
+
+
+def _tsig_soa_wire() -> bytes:
+    import dns.tsigkeyring  # noqa: PLC0415
+
+    q = dns.message.make_query("acme.hpc.ucid.example.", "SOA", use_edns=False)
+    q.use_tsig(dns.tsigkeyring.from_text({"k.": "c2VjcmV0c2VjcmV0c2VjcmV0"}), keyname="k.")
+    return q.to_wire()
+
+
+@pytest.mark.parametrize(
+    ("wire", "elsewhere"),
+    [
+        (dns.message.make_query("acme.hpc.ucid.example.", "AXFR").to_wire(), True),
+        (dns.message.make_query("acme.hpc.ucid.example.", "IXFR", use_edns=False).to_wire(), True),
+        (dns.message.make_query("acme.hpc.ucid.example.", "AXFR", rdclass="CH").to_wire(), True),
+        (_update_wire(), True),
+        (_tsig_soa_wire(), True),  # not the plain form: is_transfer decides
+        (dns.message.make_query("acme.hpc.ucid.example.", "SOA").to_wire(), False),
+        (dns.message.make_query("x.acme.hpc.ucid.example.", "A").to_wire(), False),
+        (dns.message.make_query("x.acme.hpc.ucid.example.", "TYPE65280").to_wire(), False),
+        (dns.message.make_query("x.example.org.", "A", use_edns=False).to_wire(), False),
+    ],
+)
+def test_queries_only_leaves_updates_and_transfers_elsewhere(wire: bytes, elsewhere: bool) -> None:
+    auth = _auth()
+    for _ in range(2):  # and not from the cache the second time
+        if elsewhere:
+            with pytest.raises(Elsewhere):
+                auth.answer(wire, queries=True)
+        else:
+            assert auth.answer(wire, queries=True) == auth.answer(wire)
+    auth.answer(wire)  # answered by the authority itself when asked to
+    if elsewhere:
+        with pytest.raises(Elsewhere):
+            auth.answer(wire, queries=True)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=80),
+        st.builds(
+            lambda head, name, qtype, tail: head + name + qtype + tail,
+            st.sampled_from(
+                [
+                    b"\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00",
+                    b"\x12\x34\x28\x00\x00\x01\x00\x00\x00\x01\x00\x00",
+                    b"\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x01",
+                ]
+            ),
+            st.sampled_from([b"\x00", b"\x04acme\x03hpc\x04ucid\x07example\x00", b"\x01x\xc0\x0c"]),
+            st.sampled_from(
+                [
+                    b"\x00\xfc\x00\x01",
+                    b"\x00\xfb\x00\x01",
+                    b"\x00\x06\x00\x01",
+                    b"\x00\x01\x00\x01",
+                    b"\x00\xfc\x00\x03",
+                ]
+            ),
+            st.binary(max_size=30),
+        ),
+    )
+)
+def test_every_update_and_transfer_goes_elsewhere(wire: bytes) -> None:
+    # The drain's only check: no message is_update or is_transfer take is answered here.
+    auth = _auth()
+    auth.answer(wire)  # even after the authority answered it itself (the cache)
+    if is_update(wire) or is_transfer(wire):
+        with pytest.raises(Elsewhere):
+            auth.answer(wire, queries=True)
