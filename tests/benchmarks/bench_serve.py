@@ -299,7 +299,7 @@ class CidServe:
             "-m",
             "cid",
             "serve",
-            str(registry),
+            str(Path(registry).resolve()),
             "--zone",
             zone,
             "--listen",
@@ -314,6 +314,9 @@ class CidServe:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 env=env,
+                # Not the caller's folder: "python -m" puts it first on sys.path, and
+                # from the project's root that would run its cid, not the --baseline's.
+                cwd=workdir,
             )
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], 120)  # bounded start-up
