@@ -9,16 +9,23 @@ never decoded on the way through: the answer goes back to the very ``sockaddr``
 bytes the query came from (decoded only for a log line, a tap or an UPDATE).
 
 Where the C library has no ``recvmmsg`` (not Linux, or no ``ctypes``),
-:func:`batch_socket` returns None and the reference path serves.
+:func:`batch_socket` returns None and the reference path serves; where the calls
+exist but fail (a seccomp filter), the server falls back to it at the first.
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
+import os
 import socket
 import struct
+import sys
 from typing import Any, Final
+
+try:
+    import ctypes
+except ImportError:  # pragma: no cover - an interpreter built without it
+    ctypes = None  # type: ignore[assignment]
 
 __all__ = ["BatchSocket", "batch_socket"]
 
@@ -35,6 +42,8 @@ _IN6: Final = struct.Struct("!H4s16s")  # port, flow information, IPv6 address
 
 
 def _libc() -> tuple[Any, Any] | None:
+    if ctypes is None or not sys.platform.startswith("linux"):
+        return None  # the BSDs have the calls too, but with other structures' sizes
     if ctypes.sizeof(ctypes.c_void_p) != 8 or not hasattr(socket, "MSG_DONTWAIT"):
         return None  # the layout below is LP64's
     try:
@@ -109,7 +118,7 @@ class BatchSocket:
             if got < 0:
                 code = ctypes.get_errno()
                 if code not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
-                    raise OSError(code, f"recvmmsg: {errno.errorcode.get(code, code)}")
+                    raise OSError(code, f"recvmmsg: {os.strerror(code)}")
             return []
         words, view = self._in_words, self._data_view
         return [
@@ -127,27 +136,29 @@ class BatchSocket:
         port, host = _IN.unpack_from(name, 2)
         return socket.inet_ntop(socket.AF_INET, host), port
 
-    def send(self, answers: list[bytes | None]) -> list[OSError]:
+    def send(self, answers: list[bytes | None]) -> list[tuple[int, OSError]]:
         """Send ``answers[i]`` to the sender of datagram ``i`` (None: no answer).
 
         An answer that cannot be sent is dropped and the rest are sent, as a server
-        does with ``sendto`` (the client asks again); the errors are returned.
+        does with ``sendto`` (the client asks again); returns (i, error) for each.
         """
         q, words, iov, view = self._out_q, self._out_i, self._out_iov, self._answer_view
         names, in_words = self._names_at, self._in_words
-        errors: list[OSError] = []
+        errors: list[tuple[int, OSError]] = []
+        sending: list[int] = []  # the datagram each outgoing message answers
         n = 0
         for i, answer in enumerate(answers):
             if answer is None:
                 continue
             size = len(answer)
             if size > _DATAGRAM:  # as sendto would say
-                errors.append(OSError(errno.EMSGSIZE, "sendmmsg: answer too long"))
+                errors.append((i, OSError(errno.EMSGSIZE, "Message too long")))
                 continue
             q[_Q_HDR * n] = names + _NAME * i  # back to the sender's own sockaddr
             words[_I_HDR * n + 2] = in_words[_I_HDR * i + 2]  # its length
             iov[2 * n + 1] = size
             view[_DATAGRAM * n : _DATAGRAM * n + size] = answer
+            sending.append(i)
             n += 1
         k = 0
         while k < n:
@@ -156,7 +167,7 @@ class BatchSocket:
                 code = ctypes.get_errno()
                 if code == errno.EINTR:
                     continue
-                errors.append(OSError(code, f"sendmmsg: {errno.errorcode.get(code, code)}"))
+                errors.append((sending[k], OSError(code, os.strerror(code))))
                 k += 1  # that answer is dropped; the next ones are still sent
             else:
                 k += sent

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import hashlib
 import logging
@@ -41,6 +42,8 @@ _TCP_IDLE: Final = 10.0  # seconds a TCP client may stay silent (half-open conne
 _TCP_MAX_CLIENTS: Final = 256
 _UDP_BATCH: Final = 64  # datagrams per wake-up: then other sockets and TCP get a turn
 _UDP_MAX: Final = 65535
+# recvmmsg's errors that say it cannot be used at all (not "nothing queued").
+_NO_BATCH: Final = frozenset({errno.ENOSYS, errno.EPERM, errno.EOPNOTSUPP, errno.EINVAL})
 # The registry's folders that hold a file per record (zones/<zone>/<folder>).
 _BULK: Final = frozenset({"descriptors", "delegations", "sources"})
 _RACY_NS: Final = 50_000_000
@@ -80,8 +83,6 @@ class _Udp:
         self.sock = sock
         # recvmmsg/sendmmsg where the system has them (_mmsg); recvfrom/sendto otherwise.
         self._batch = batch_socket(sock) if batch else None
-        if self._batch is not None:
-            self.drain = self._drain_batch  # type: ignore[method-assign]
         self._authority = authority
         self._updates = updates
         self._tap = tap
@@ -90,6 +91,14 @@ class _Udp:
         self._synced = synced  # with workers: an UPDATE is answered once all serve it
 
     def drain(self) -> None:
+        """Read, answer and send what is queued now (at most a batch): the reader callback."""
+        if self._batch is not None:
+            self._drain_batch()
+        else:
+            self._drain_each()
+
+    def _drain_each(self) -> None:
+        """The reference: one ``recvfrom`` and one ``sendto`` per datagram."""
         sock = self.sock
         recvfrom, sendto = sock.recvfrom, sock.sendto  # bound once, not per datagram
         answer = self._authority().answer
@@ -129,7 +138,14 @@ class _Udp:
         try:
             datagrams = batch.receive()
         except OSError as exc:
-            log.debug("udp receive error: %s", exc)
+            if exc.errno in _NO_BATCH:
+                # The calls exist but may not be made here (a seccomp filter, an
+                # emulator): the datagram is still queued, so serve it the plain way.
+                log.warning("udp: %s; answering one datagram at a time", exc)
+                self._batch = None
+                self._drain_each()
+            else:
+                log.debug("udp receive error: %s", exc)
             return
         if not datagrams:
             return
@@ -145,8 +161,9 @@ class _Udp:
             except Exception:  # the server never stops answering
                 log.exception("query from %s:%s failed", *batch.address(i)[:2])
                 answers.append(None)
-        for failed in batch.send(answers):
-            log.debug("udp send failed: %s", failed)
+        for i, failure in batch.send(answers):  # dropped, as drain drops them
+            addr = batch.address(i)
+            log.debug("udp send to %s:%s failed: %s", addr[0], addr[1], failure)
         if self._tap is not None:
             tap = self._tap.udp
             for i, (data, response) in enumerate(zip(datagrams, answers, strict=True)):

@@ -5,7 +5,10 @@ senders, give the same answers to the same senders, the same taps, the same drop
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import socket
+import struct
 import sys
 import tempfile
 import time
@@ -15,6 +18,7 @@ from typing import Any
 
 import dns.edns
 import dns.message
+import dns.update
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -103,10 +107,17 @@ def _received(clients: list[socket.socket]) -> list[tuple[int, bytes]]:
 
 
 def _exchange(
-    family: int, datagrams: list[bytes], batch: bool, answer: Callable[..., bytes | None]
+    family: int,
+    datagrams: list[bytes],
+    batch: bool,
+    answer: Callable[..., bytes | None],
+    forwarded: list[tuple[bytes, int]] | None = None,
+    chunk: int = SLOTS // 2,
 ) -> tuple[list[tuple[int, bytes]], list[tuple[bytes, bytes, int]]]:
-    """What each client got back, and what the tap saw (client by port)."""
+    """What each client got back, and what the tap saw (client by port); with
+    ``forwarded``, a worker's: UPDATEs and transfers handed on, with their client."""
     taps: list[tuple[bytes, bytes, Any]] = []
+    handed: list[tuple[bytes, Any]] = []
 
     class Tap:
         def udp(self, data: bytes, response: bytes, peer: Any) -> None:
@@ -117,12 +128,13 @@ def _exchange(
             self.answer = answer
 
     with _pair(family) as (server, clients):
-        udp = _Udp(server, Answerer, tap=Tap(), batch=batch)  # type: ignore[arg-type]
+        forward = None if forwarded is None else lambda data, addr: handed.append((data, addr))
+        udp = _Udp(server, Answerer, tap=Tap(), batch=batch, forward=forward)  # type: ignore[arg-type]
         assert (udp._batch is not None) == batch
         address = server.getsockname()
         ports = {c.getsockname()[1]: i for i, c in enumerate(clients)}
-        for at in range(0, len(datagrams), SLOTS // 2):
-            for j, data in enumerate(datagrams[at : at + SLOTS // 2]):
+        for at in range(0, len(datagrams), chunk):
+            for j, data in enumerate(datagrams[at : at + chunk]):
                 clients[j % len(clients)].sendto(data, address)
             time.sleep(0.01)
             for _ in range(3):
@@ -134,6 +146,8 @@ def _exchange(
                 assert len(peer) == 4 and peer[2:] == (0, 0)
             else:
                 assert len(peer) == 2
+        if forwarded is not None:
+            forwarded += [(d, ports[p[1]]) for d, p in handed]
         return got, [(d, r, ports[p[1]]) for d, r, p in taps]
 
 
@@ -198,8 +212,9 @@ def test_receive_reports_a_closed_socket() -> None:
         assert batch is not None
         fd = server.detach()
         socket.close(fd)
-        with pytest.raises(OSError, match="recvmmsg: EBADF"):
+        with pytest.raises(OSError, match="recvmmsg: Bad file descriptor") as caught:
             batch.receive()
+        assert caught.value.errno == errno.EBADF
 
 
 @settings(max_examples=60, deadline=None)
@@ -223,3 +238,88 @@ def test_served_names_answer_alike() -> None:
     batch = _exchange(socket.AF_INET, datagrams, True, auth.answer)
     assert batch == reference and len(batch[0]) == len(datagrams)
     assert all(dns.message.from_wire(r).id == 4242 for _, r in batch[0])
+
+
+def test_updates_and_transfers_in_a_batch_go_to_their_own_senders() -> None:
+    # A worker hands UPDATEs and transfers to the main process with the client's
+    # address: amid queries from three clients, each must keep its own.
+    auth = _auth()
+    update = dns.update.UpdateMessage("acme.hpc.ucid.example.")
+    update.add("x", 60, "TXT", '"a"')
+    specials = [update.to_wire(), _query("acme.hpc.ucid.example.", "AXFR")]
+    queries = [_query(f"_cpu_{i}._riscv64._cn-gd.acme.hpc.ucid.example.") for i in range(7)]
+    datagrams = [d for i in range(20) for d in (specials[i % 2] + bytes([i]), *queries[: i % 4])]
+    for family in (socket.AF_INET, socket.AF_INET6):
+        ref: list[tuple[bytes, int]] = []
+        fast: list[tuple[bytes, int]] = []
+        reference = _exchange(family, datagrams, False, auth.answer, ref)
+        batch = _exchange(family, datagrams, True, auth.answer, fast)
+        assert batch == reference and sorted(fast) == sorted(ref) and len(ref) == 20
+        assert {client for _, client in ref} == {0, 1, 2}
+
+
+def test_address_of_an_ipv6_sender_with_flow_label_and_scope() -> None:
+    with _pair(socket.AF_INET6) as (server, _):
+        batch = batch_socket(server)
+        assert batch is not None
+        host = socket.inet_pton(socket.AF_INET6, "fe80::1:2")
+        name = struct.pack("=H", socket.AF_INET6) + struct.pack("!HI", 5353, 0x12345)
+        name += host + struct.pack("=I", 7)
+        batch._names_view[128 : 128 + len(name)] = name
+        assert batch.address(1) == ("fe80::1:2", 5353, 0x12345, 7)
+
+
+def test_a_system_call_interrupted_is_made_again() -> None:
+    with _pair(socket.AF_INET) as (server, clients):
+        batch = batch_socket(server)
+        assert batch is not None
+        real, calls = batch._send, []
+
+        def interrupted(*args: Any) -> int:
+            calls.append(args)
+            if len(calls) == 1:
+                ctypes.set_errno(errno.EINTR)
+                return -1
+            return int(real(*args))
+
+        batch._send = interrupted
+        for c in clients:
+            c.sendto(b"q", server.getsockname())
+        time.sleep(0.01)
+        assert batch.receive() == [b"q"] * 3
+        assert batch.send([b"a", None, b"c"]) == []
+        assert len(calls) == 2
+        assert [r for _, r in _received(clients)] == [b"a", b"c"]
+
+
+def test_a_batch_system_call_refused_falls_back_to_the_reference(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A seccomp filter or an emulator: recvmmsg exists but fails; queries still answered.
+    auth = _auth()
+    with _pair(socket.AF_INET) as (server, clients):
+        udp = _Udp(server, lambda: auth)
+        assert udp._batch is not None
+
+        def refused(*_: Any) -> int:
+            ctypes.set_errno(errno.ENOSYS)
+            return -1
+
+        udp._batch._recv = refused
+        query = _query("_cpu_9._riscv64._cn-gd.acme.hpc.ucid.example.")
+        clients[0].sendto(query, server.getsockname())
+        time.sleep(0.01)
+        udp.drain()
+        assert udp._batch is None and "one datagram at a time" in caplog.text
+        got = _received(clients)
+        assert [r[2:] for _, r in got] == [(auth.answer(query) or b"")[2:]]
+
+
+def test_an_answer_too_long_in_the_last_slot_loses_only_itself() -> None:
+    def answer(data: bytes, queries: bool = False) -> bytes | None:
+        return bytes(70_000) if data == b"last" else data.upper()
+
+    datagrams = [b"q%d" % i for i in range(SLOTS - 1)] + [b"last"]
+    reference = _exchange(socket.AF_INET, datagrams, False, answer, chunk=SLOTS)
+    batch = _exchange(socket.AF_INET, datagrams, True, answer, chunk=SLOTS)
+    assert batch == reference and len(batch[0]) == SLOTS - 1
