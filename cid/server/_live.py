@@ -66,6 +66,7 @@ from ..registry import (
     zone_listing,
 )
 from ._authority import Authority, HeldStatus
+from ._gcpause import gc_paused
 from ._hidden import HiddenPrimary
 from ._update import LiveZone, Published, Served, handle
 from ._update_fast import HashedName, hashed
@@ -138,11 +139,12 @@ class LiveUpdates:
         # Hidden primary (spec §9.1): every version served goes through it.
         self.primary = HiddenPrimary()
         self._configure(self._state)
-        for zone in self._state.built:
-            self.primary.core.commit(self.primary.core.prepare(zone))
-        if progress is not None:
-            progress("indexing", 0, 0)
-        self.authority = Authority(self._state.built)
+        with gc_paused():
+            for zone in self._state.built:
+                self.primary.core.commit(self.primary.core.prepare(zone))
+            if progress is not None:
+                progress("indexing", 0, 0)
+            self.authority = Authority(self._state.built)
         self._wake = asyncio.Event()
         self._pending = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -162,6 +164,10 @@ class LiveUpdates:
         ``progress`` hears what is being done: (step, files read, files in all).
         Descriptors ``before`` held are not verified again (:meth:`Registry.inputs`).
         """
+        with gc_paused():  # millions of lasting objects, next to no cycles
+            return self._load(now, progress, before)
+
+    def _load(self, now: int, progress: LoadProgress | None, before: _State | None) -> _State:
         registry = Registry.load(self.path)
         root = dns.name.from_text(registry.root)
         names = self.only or sorted(registry.zones)
@@ -321,7 +327,7 @@ class LiveUpdates:
             prepare = self.primary.core.prepare
             versions = [await loop.run_in_executor(None, prepare, z) for z in state.built]
             # Indexed off the loop too (large zones take a while), then swapped in at once.
-            built = await loop.run_in_executor(None, Authority, state.built)
+            built = await loop.run_in_executor(None, _index, state.built)
             self._state = state
             self.authority.adopt(built)
             for version in versions:
@@ -522,6 +528,11 @@ class LiveUpdates:
                 )
                 self.authority.patch_zone(patched.zone, patched.added, patched.removed)
                 self.primary.commit(version)
+
+
+def _index(zones: list[dns.zone.Zone]) -> Authority:
+    with gc_paused():
+        return Authority(zones)
 
 
 class _Statuses:
