@@ -71,3 +71,28 @@ def test_a_load_leaves_the_collector_running() -> None:
     demo = write_demo(Path(tempfile.mkdtemp()) / "registry", now=int(time.time()))
     live = LiveUpdates(demo.path, now=int(time.time()), images=False)
     assert gc.isenabled() and live.authority.origins
+
+
+def test_what_a_load_made_is_frozen_and_loads_make_no_cycles() -> None:
+    # No cycle to collect after a load and reloads (the premise of freezing), and the
+    # loaded objects are out of later collections' way.
+    import asyncio  # noqa: PLC0415
+
+    demo = write_demo(Path(tempfile.mkdtemp()) / "registry", now=int(time.time()))
+    gc.unfreeze()  # what earlier tests froze, collected too
+    gc.collect()
+    try:
+        live = LiveUpdates(demo.path, now=int(time.time()), images=False)
+        assert gc.get_freeze_count() > 10_000
+
+        async def reloads() -> None:
+            for i in range(3):
+                gc.unfreeze()  # so that collect() looks at everything
+                await live.reload(int(time.time()) + i)
+                assert gc.get_freeze_count() > 10_000
+                gc.unfreeze()
+                assert gc.collect() == 0
+
+        asyncio.run(reloads())
+    finally:
+        gc.unfreeze()
