@@ -83,6 +83,26 @@ class TxtCopy(dns.rdtypes.ANY.TXT.TXT):
         kept = {k: v for k, v in state.items() if k != "strings"}
         super().__setstate__(kept)  # type: ignore[no-untyped-call]
 
+    def __hash__(self) -> int:
+        # dnspython's: of the wire form (each string after its length), without
+        # going through to_wire (an rdataset is a set: every record put in is hashed).
+        return hash(b"".join(bytes((len(x),)) + x for x in copy_strings(self.signed)))
+
+
+class _Ptr(dns.rdtypes.ANY.PTR.PTR):
+    """A PTR record of the enumeration tree (§4), hashed as dnspython hashes it (its
+    canonical wire form: the target's labels lowercased) from the labels directly:
+    dnspython's to_wire makes a Name for every label, and hashing the tree's records
+    that way was a tenth of assembling a zone."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        labels = self.target.labels
+        if not labels or labels[-1]:  # a relative target: dnspython's own way
+            return int(super().__hash__())  # type: ignore[no-untyped-call]
+        return hash(b"".join(bytes((len(x),)) + x.lower() for x in labels))
+
 
 def _fits(labels: Labels) -> bool:
     return all(0 < len(x) < 64 for x in labels[:-1]) and sum(map(len, labels)) + len(labels) <= 255
@@ -206,7 +226,7 @@ class Bulk:
                 continue  # a node too deep to list (spec/resolution.md §4): not enumerated
             rds = dns.rdataset.Rdataset(_IN, dns.rdatatype.PTR, ttl=ttl)
             for child in sorted(below, key=_dns_order):
-                ptr = _rdata(dns.rdtypes.ANY.PTR.PTR, dns.rdatatype.PTR, "target", names[child])
+                ptr = _rdata(_Ptr, dns.rdatatype.PTR, "target", names[child])
                 rds.items[ptr] = None
             rel = new_name(owner[: len(owner) - olen])
             node = nodes.get(rel)
