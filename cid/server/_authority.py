@@ -449,8 +449,9 @@ class Authority:
             if queries:
                 raise Elsewhere
             return self._answer_slow(wire, tcp)
-        if key[-4:-2] in _UNCACHED:
-            if key[-4:-2] in _TRANSFERS:  # of any class, as is_transfer
+        qtype = key[-4:-2]
+        if qtype in _UNCACHED:
+            if qtype in _TRANSFERS:  # of any class, as is_transfer
                 if queries:
                     raise Elsewhere
                 return self._answer_slow(wire, tcp)  # not cached: "same" never holds one

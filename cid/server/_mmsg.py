@@ -131,7 +131,7 @@ class BatchSocket:
         name = self._names_view[_NAME * i : _NAME * (i + 1)].tobytes()
         if self._family == socket.AF_INET6:
             port, flow, host = _IN6.unpack_from(name, 2)
-            scope = int.from_bytes(name[24:28], "little" if _LITTLE else "big")
+            scope = int.from_bytes(name[24:28], sys.byteorder)  # host order
             return socket.inet_ntop(socket.AF_INET6, host), port, int.from_bytes(flow), scope
         port, host = _IN.unpack_from(name, 2)
         return socket.inet_ntop(socket.AF_INET, host), port
@@ -172,9 +172,6 @@ class BatchSocket:
             else:
                 k += sent
         return errors
-
-
-_LITTLE: Final = struct.pack("=H", 1) == b"\x01\x00"
 
 
 def batch_socket(sock: socket.socket) -> BatchSocket | None:

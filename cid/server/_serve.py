@@ -88,6 +88,8 @@ class _Udp:
         self._tap = tap
         self._xfr = xfr
         self._forward = forward  # a worker's: UPDATEs and transfers go to the main process
+        # Whether UPDATEs and transfers go elsewhere than the Authority (answer(queries=)).
+        self._routed = updates is not None or xfr is not None or forward is not None
         self._synced = synced  # with workers: an UPDATE is answered once all serve it
 
     def drain(self) -> None:
@@ -101,8 +103,7 @@ class _Udp:
         """The reference: one ``recvfrom`` and one ``sendto`` per datagram."""
         sock = self.sock
         recvfrom, sendto = sock.recvfrom, sock.sendto  # bound once, not per datagram
-        answer = self._authority().answer
-        special = self._updates is not None or self._xfr is not None or self._forward is not None
+        answer, routed = self._authority().answer, self._routed
         tap = None if self._tap is None else self._tap.udp  # metrics, query log
         for _ in range(_UDP_BATCH):
             try:
@@ -114,7 +115,7 @@ class _Udp:
                 return
             try:
                 try:
-                    response = answer(data, queries=special)
+                    response = answer(data, queries=routed)
                 except Elsewhere:  # may be an UPDATE or a transfer: found out the long way
                     response = self._special(data, addr)
             except Exception:  # the server never stops answering
@@ -149,13 +150,12 @@ class _Udp:
             return
         if not datagrams:
             return
-        answer = self._authority().answer
-        special = self._updates is not None or self._xfr is not None or self._forward is not None
+        answer, routed = self._authority().answer, self._routed
         answers: list[bytes | None] = []
         for i, data in enumerate(datagrams):
             try:
                 try:
-                    answers.append(answer(data, queries=special))
+                    answers.append(answer(data, queries=routed))
                 except Elsewhere:  # as in drain
                     answers.append(self._special(data, batch.address(i)))
             except Exception:  # the server never stops answering
